@@ -1,0 +1,22 @@
+# Aware's image: the web server, the Celery worker and beat all run from it (see docker-compose.yml).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static_src ./static_src
+RUN npm run build:css
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
+WORKDIR /app
+# The same locked dependencies as every other install (requirements.lock from pyproject.toml).
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY . .
+COPY --from=assets /app/build/static ./build/static
+COPY --from=assets /app/node_modules/govuk-frontend/dist ./node_modules/govuk-frontend/dist
+RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && useradd --create-home aware && mkdir -p /app/media && chown aware /app/media
+USER aware
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,54 @@
+# Aware: `make demo` to try it, `make test` to prove it. Every target installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+CSS := build/static/css/aware.css
+
+.PHONY: install demo test lint bench lock clean
+
+install: $(INSTALLED) $(NODE_INSTALLED) $(CSS)
+
+$(INSTALLED): requirements-dev.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CSS): $(NODE_INSTALLED) static_src/aware.scss
+	npm run --silent build:css
+
+# Serves http://127.0.0.1:8000 with a Celery worker (and beat) running beside it.
+# Without REDIS_URL the worker reads the embedded filesystem broker under var/celery/.
+demo: install
+	mkdir -p var/celery/queue var/celery/processed
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_initial_data
+	@echo "Aware is starting on http://127.0.0.1:8000 (Ctrl+C stops the web server and the worker)."
+	@trap 'kill 0' EXIT; \
+	$(BIN)/celery -A config.celery_app worker --beat --pool=solo --loglevel=warning & \
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	@echo "No benchmarks yet: they arrive with the HR reports."
+
+# Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml -o requirements.lock --python-version 3.11 -q
+	uv pip compile pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock --python-version 3.11 -q
+
+clean:
+	rm -rf $(VENV) node_modules build var

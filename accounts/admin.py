@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from accounts.models import Department, User
+
+
+@admin.register(Department)
+class DepartmentAdmin(TreeAdmin):
+    form = movenodeform_factory(Department)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["email", "full_name", "person_type", "department", "is_active"]
+    list_filter = ["person_type", "is_active", "groups"]
+    search_fields = ["email", "full_name", "employee_number"]
+    autocomplete_fields = ["line_manager"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (
+            "Person",
+            {
+                "fields": [
+                    "full_name",
+                    "person_type",
+                    "department",
+                    "service_area",
+                    "job_title",
+                    "employee_number",
+                    "line_manager",
+                    "start_date",
+                    "on_leave_until",
+                ]
+            },
+        ),
+        (
+            "Access",
+            {"fields": ["is_active", "deactivated_at", "is_staff", "is_superuser", "groups"]},
+        ),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})
+    ]
+    readonly_fields = ["deactivated_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

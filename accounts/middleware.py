@@ -1,0 +1,29 @@
+"""Keeps privileged users on the two-factor set-up page until they have an authenticator."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from accounts.selectors import user_lacks_required_mfa
+
+# Pages a user without MFA may still reach: sign-in, sign-out, MFA set-up, and public assets.
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz")
+
+
+class RequireMFAMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(EXEMPT_PREFIXES)
+            and user_lacks_required_mfa(user=user)
+        ):
+            messages.warning(
+                request,
+                "Your role gives you access to people's records, so you must set up "
+                "two-factor sign-in before you continue.",
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -1,0 +1,122 @@
+"""People: the custom user (email login) and the council's department tree."""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from treebeard.mp_tree import MP_Node
+
+
+class Department(MP_Node):
+    """A directorate or a service inside one: "Neighbourhoods > Environmental Health"."""
+
+    name = models.CharField(max_length=150)
+    node_order_by = ["name"]
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        names = [a.name for a in self.get_ancestors()] + [self.name]
+        return " > ".join(names)
+
+
+class PersonType(models.TextChoices):
+    OFFICER = "officer", "Officer"
+    COUNCILLOR = "councillor", "Councillor"
+    OTHER = "other", "Other (contractor, volunteer, agency)"
+
+
+class ServiceArea(models.TextChoices):
+    HOUSING = "housing", "Housing"
+    LICENSING = "licensing", "Licensing"
+    WASTE = "waste", "Waste and street scene"
+    ENVIRONMENTAL_HEALTH = "environmental-health", "Environmental health"
+    TRADING_STANDARDS = "trading-standards", "Trading standards"
+    SOCIAL_CARE = "social-care", "Social care"
+    PROCUREMENT = "procurement", "Procurement and commissioning"
+    FINANCE = "finance", "Finance and payments"
+    REVENUES = "revenues", "Revenues and benefits"
+    PLANNING = "planning", "Planning"
+    HIGHWAYS = "highways", "Highways"
+    ESTATES = "estates", "Estates and property"
+    DEMOCRATIC_SERVICES = "democratic-services", "Democratic services"
+    OTHER = "other", "Other"
+
+
+class UserManager(DjangoUserManager):
+    """Creates users by email; there is no username."""
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A member of staff, a councillor or another learner. Leavers are deactivated, not deleted."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=200)
+    person_type = models.CharField(
+        max_length=20, choices=PersonType.choices, default=PersonType.OFFICER
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    service_area = models.CharField(max_length=40, choices=ServiceArea.choices, blank=True)
+    job_title = models.CharField(max_length=150, blank=True)
+    employee_number = models.CharField(max_length=50, null=True, blank=True, unique=True)
+    line_manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    start_date = models.DateField(
+        null=True, blank=True, help_text="For councillors, the date of election."
+    )
+    on_leave_until = models.DateField(null=True, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_councillor(self) -> bool:
+        return self.person_type == PersonType.COUNCILLOR

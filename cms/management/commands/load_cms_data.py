@@ -1,0 +1,77 @@
+"""Create the home page, the standing public pages and the council's settings. Idempotent."""
+
+from pathlib import Path
+
+import yaml
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page, Site
+from wagtail.rich_text import RichText
+
+from cms.models import CouncilSettings, HomePage, StandardPage
+
+CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+
+HOME_INTRO = (
+    "<p>Short, practical training that helps council staff and councillors recognise "
+    "organised crime and fraud, and report it through the right route.</p>"
+)
+
+
+class Command(BaseCommand):
+    help = "Create the site's home page and standing pages if they are missing."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        home = self.ensure_home_page()
+        created = 0
+        for spec in yaml.safe_load((CONTENT_DIR / "standard_pages.yaml").read_text()):
+            if home.get_children().filter(slug=spec["slug"]).exists():
+                continue
+            page = StandardPage(
+                title=spec["title"],
+                slug=spec["slug"],
+                summary=spec["summary"],
+                body=[("rich_text", RichText(spec["body"]))],
+                last_reviewed=timezone.localdate(),
+                show_in_menus=False,
+            )
+            home.add_child(instance=page)
+            page.save_revision().publish()
+            created += 1
+        CouncilSettings.for_site(Site.objects.get(is_default_site=True))
+        self.stdout.write(f"Site: home page ready, {created} standard page(s) created.")
+
+    def ensure_home_page(self) -> HomePage:
+        """Replace Wagtail's placeholder welcome page with Aware's home page, once."""
+        home = HomePage.objects.first()
+        if home is None:
+            root = Page.get_first_root_node()
+            placeholder = root.get_children().filter(slug="home").first()
+            if placeholder is not None:
+                placeholder.slug = "welcome-placeholder"
+                placeholder.save(update_fields=["slug"])
+            home = HomePage(
+                title="Recognise organised crime and fraud. Report it the right way.",
+                slug="home",
+                intro=HOME_INTRO,
+            )
+            root.add_child(instance=home)
+            home.save_revision().publish()
+            site = Site.objects.filter(is_default_site=True).first()
+            if site is None:
+                Site.objects.create(
+                    hostname="localhost",
+                    port=80,
+                    root_page=home,
+                    is_default_site=True,
+                    site_name="Aware",
+                )
+            else:
+                site.root_page = home
+                site.site_name = "Aware"
+                site.save()
+            if placeholder is not None:
+                placeholder.delete()
+        return home

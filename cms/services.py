@@ -1,0 +1,34 @@
+"""Writes for the site shell."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from cms.models import Heartbeat
+
+logger = logging.getLogger(__name__)
+
+
+def heartbeat_record(*, name: str) -> Heartbeat:
+    """Record that a background process is alive now (one row per name, updated in place)."""
+    heartbeat, _ = Heartbeat.objects.update_or_create(
+        name=name, defaults={"seen_at": timezone.now()}
+    )
+    return heartbeat
+
+
+def task_enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Queue a Celery task once the current transaction commits.
+
+    A dead broker must never cost the user their request: the failure is logged (task name
+    only, no arguments, which may hold personal data) and the state-based sweeps catch up.
+    """
+
+    def send():
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:
+            logger.exception("Could not queue task %s; the broker is unreachable", task.name)
+
+    transaction.on_commit(send)

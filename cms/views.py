@@ -1,0 +1,24 @@
+"""Views for the site shell."""
+
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cms.models import Heartbeat
+from cms.selectors import broker_is_reachable, database_is_reachable
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """JSON health check for load balancers: 200 when the database and the broker answer."""
+    db_ok, db_detail = database_is_reachable()
+    broker_ok, broker_detail = broker_is_reachable()
+    heartbeat = Heartbeat.objects.filter(name="worker").first() if db_ok else None
+    payload = {
+        "status": "ok" if db_ok and broker_ok else "unavailable",
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+        "worker_last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
+    }
+    return JsonResponse(payload, status=200 if db_ok and broker_ok else 503)

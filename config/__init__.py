@@ -1,0 +1,5 @@
+"""Project wiring for Aware."""
+
+from .celery_app import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,16 @@
+"""Development and `make demo`: SQLite and the embedded broker unless the environment says else."""
+
+import os
+from pathlib import Path
+
+import environ
+
+# A developer's .env (copied from .env.example) fills in anything the shell did not set.
+environ.Env.read_env(Path(__file__).resolve().parents[2] / ".env")
+os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-local-development-only")
+
+from .base import *  # noqa: E402
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+AWARE_DEMO_DATA = True

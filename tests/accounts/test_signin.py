@@ -1,0 +1,177 @@
+"""Sign-up, verification, sign-in, rate limits and MFA, all through allauth."""
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.urls import reverse
+
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+def signup(client, email):
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "full_name": "New Starter", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def current_totp_code(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+@pytest.mark.django_db
+def test_signup_from_a_disallowed_domain_is_refused_with_a_clear_message(client, mailoutbox):
+    response = signup(client, "someone@gmail.com")
+
+    assert response.status_code == 200
+    assert "Use your council email address (@example.gov.uk)" in response.content.decode()
+    assert "There is a problem" in response.content.decode()
+    assert not User.objects.filter(email="someone@gmail.com").exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_signup_from_an_allowed_domain_sends_a_verification_email(client, mailoutbox):
+    response = signup(client, "new.starter@example.gov.uk")
+
+    assert response.status_code == 302
+    user = User.objects.get(email="new.starter@example.gov.uk")
+    assert user.full_name == "New Starter"
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["new.starter@example.gov.uk"]
+    assert "/accounts/confirm-email/" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_signup_is_closed_when_no_domains_are_allowed(client, settings):
+    settings.AWARE_SIGNUP_EMAIL_DOMAINS = []
+
+    response = client.get(reverse("account_signup"))
+
+    assert "Sign up closed" in response.content.decode() or "closed" in response.content.decode()
+    assert signup(client, "new.starter@example.gov.uk").status_code == 200
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unverified_user_cannot_sign_in(client, user_factory):
+    user_factory(email="unverified@example.gov.uk", verified=False)
+
+    response = sign_in(client, "unverified@example.gov.uk")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_verified_learner_signs_in_by_email(client, user_factory, site):
+    user_factory(email="learner@example.gov.uk", full_name="Alex Morgan")
+
+    response = sign_in(client, "learner@example.gov.uk")
+
+    assert response.status_code == 302
+    home = client.get("/")
+    assert "Alex Morgan" in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_are_rate_limited(client, user_factory):
+    user_factory(email="learner@example.gov.uk")
+    for _ in range(5):
+        sign_in(client, "learner@example.gov.uk", password="wrong-password")
+
+    response = sign_in(client, "learner@example.gov.uk")
+
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_wagtail_admin_login_leads_to_allauth(client):
+    response = client.get("/cms/login/?next=/cms/pages/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/cms/pages/"
+
+
+@pytest.mark.django_db
+def test_django_admin_login_leads_to_allauth(client):
+    response = client.get("/django-admin/login/?next=/django-admin/")
+
+    assert response["Location"] == "/accounts/login/?next=/django-admin/"
+
+
+@pytest.mark.django_db
+def test_signed_out_admin_visit_goes_to_allauth(client):
+    response = client.get("/cms/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_hr_user_without_mfa_cannot_reach_the_admin(client, user_factory, roles):
+    user_factory(email="hr.person@example.gov.uk", groups=["HR"])
+    sign_in(client, "hr.person@example.gov.uk")
+
+    for path in ["/cms/", "/django-admin/", "/"]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"] == reverse("mfa_activate_totp"), path
+
+    # allauth asks for the password again before any security change, then shows the set-up.
+    response = client.get("/cms/", follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
+    assert "must set up two-factor sign-in" in response.content.decode()
+    client.post(response.redirect_chain[-1][0], {"password": PASSWORD})
+    setup_page = client.get(reverse("mfa_activate_totp"))
+    assert setup_page.status_code == 200
+    assert "Authenticator" in setup_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_hr_user_with_totp_is_asked_for_a_code_then_reaches_the_admin(client, user_factory, roles):
+    user = user_factory(email="hr.person@example.gov.uk", groups=["HR"])
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+
+    response = sign_in(client, "hr.person@example.gov.uk")
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
+    assert response.status_code == 302
+    assert client.get("/cms/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_learner_is_not_forced_to_set_up_mfa(client, user_factory, site):
+    user_factory(email="learner@example.gov.uk")
+    sign_in(client, "learner@example.gov.uk")
+
+    assert client.get("/").status_code == 200
+    assert not Authenticator.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_learner_cannot_open_the_admin(client, user_factory, site):
+    user_factory(email="learner@example.gov.uk")
+    sign_in(client, "learner@example.gov.uk")
+
+    response = client.get("/cms/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"] or response["Location"] == "/"

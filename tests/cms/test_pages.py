@@ -1,0 +1,70 @@
+"""The site shell: home page, standard pages, the footer and error pages."""
+
+import pytest
+from wagtail.models import Page
+from wagtail.test.utils import WagtailPageTestCase
+
+from cms.models import HomePage, StandardPage
+
+
+@pytest.mark.django_db
+def test_home_page_is_public_and_links_to_sign_in(client, site):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en-GB"' in html
+    assert 'href="#main-content"' in html
+    assert "/accounts/login/" in html
+
+
+@pytest.mark.django_db
+def test_every_footer_links_to_the_accessibility_statement(client, site):
+    for path in ["/", "/privacy/", "/accounts/login/"]:
+        html = client.get(path).content.decode()
+        assert 'href="/accessibility-statement/"' in html, path
+
+
+@pytest.mark.django_db
+def test_accessibility_statement_follows_the_govuk_format(client, site):
+    html = client.get("/accessibility-statement/").content.decode()
+
+    for heading in [
+        "How accessible this website is",
+        "Feedback and contact information",
+        "Reporting accessibility problems with this website",
+        "Enforcement procedure",
+        "Technical information about this website",
+        "Compliance status",
+        "Preparation of this accessibility statement",
+    ]:
+        assert heading in html, heading
+
+
+@pytest.mark.django_db
+def test_load_cms_data_replaces_wagtails_welcome_page_once(site):
+    from django.core.management import call_command
+
+    call_command("load_cms_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert HomePage.objects.count() == 1
+    assert site.root_page.specific_class is HomePage
+    assert not Page.objects.filter(slug="welcome-placeholder").exists()
+    assert StandardPage.objects.filter(slug="accessibility-statement").count() == 1
+
+
+@pytest.mark.django_db
+def test_unknown_page_gets_the_sites_404(client, site):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+class TestPageTree(WagtailPageTestCase):
+    def test_home_page_sits_only_at_the_root(self):
+        self.assertAllowedParentPageTypes(HomePage, {Page})
+
+    def test_standard_pages_sit_under_home_or_each_other(self):
+        self.assertAllowedParentPageTypes(StandardPage, {HomePage, StandardPage})
+        self.assertAllowedSubpageTypes(StandardPage, {StandardPage})

@@ -1,0 +1,126 @@
+"""Shared fixtures. Tests run on PostgreSQL when DATABASE_URL points at it (as in CI)."""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in the main thread; the ORM calls in browser tests
+# are still synchronous and safe. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def skip_unless(available: bool, reason: str) -> None:
+    """Skip on a bare laptop, but fail in CI: CI must never pass by skipping."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_is_up() -> bool:
+    parsed = urlparse(redis_url())
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """allauth keeps rate limits in the cache; no test may inherit another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def site(db):
+    """The site tree load_initial_data builds: home page, standard pages, council settings."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    call_command("load_cms_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from wagtail.models import Site
+
+    return Site.objects.get(is_default_site=True)
+
+
+@pytest.fixture
+def roles(site):
+    call_command("load_accounts_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def user_factory(db):
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import User
+
+    def make(
+        email="learner@example.gov.uk",
+        password="correct-horse-battery",
+        verified=True,
+        groups=(),
+        **fields,
+    ):
+        from django.contrib.auth.models import Group
+
+        fields.setdefault("full_name", "Test Learner")
+        user = User.objects.create_user(email=email, password=password, **fields)
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        return user
+
+    return make
+
+
+# Celery: the real worker runs on the real Redis (database 14/15 so tests never touch app data).
+@pytest.fixture(scope="session")
+def celery_config():
+    parsed = urlparse(redis_url())
+    base = f"redis://{parsed.hostname}:{parsed.port or 6379}"
+    return {"broker_url": f"{base}/14", "result_backend": f"{base}/15"}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    return {"perform_ping_check": False}
+
+
+# Browser: Debian's Chromium, driven by Playwright (which cannot download its own browser here).
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    skip_unless(
+        shutil.which("chromium") is not None or os.path.exists(CHROMIUM),
+        "Chromium is not installed",
+    )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--headless",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }

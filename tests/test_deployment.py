@@ -1,0 +1,107 @@
+"""docker-compose.yml and the Dockerfile, checked by the real Compose binary (no engine)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import compose
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_BIN = Path(compose.__file__).parent / "docker-compose"
+
+
+@pytest.fixture
+def compose_config(tmp_path):
+    """The fully resolved Compose model, as `docker compose config` prints it."""
+    for name in ["docker-compose.yml", "Dockerfile"]:
+        shutil.copy(ROOT / name, tmp_path / name)
+    env_text = (ROOT / ".env.example").read_text()
+    env_text = env_text.replace("DJANGO_SECRET_KEY=\n", "DJANGO_SECRET_KEY=compose-check\n")
+    env_text = env_text.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=compose-check\n")
+    (tmp_path / ".env").write_text(env_text)
+    result = subprocess.run(
+        [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_CONFIG": str(tmp_path / ".docker")},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compose_names_every_service_with_its_command(compose_config):
+    services = compose_config["services"]
+
+    assert set(services) == {"web", "worker", "beat", "db", "redis", "mail"}
+    assert "gunicorn config.wsgi:application" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config.celery_app", "worker"]
+    assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+    assert "mailpit" in services["mail"]["image"]
+
+
+def test_compose_has_health_checks_and_waits_for_them(compose_config):
+    services = compose_config["services"]
+
+    for name in ["web", "worker", "db", "redis", "mail"]:
+        assert services[name]["healthcheck"]["test"], name
+    for name in ["web", "worker", "beat"]:
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_app_services_share_one_environment(compose_config):
+    services = compose_config["services"]
+    environments = [services[name]["environment"] for name in ["web", "worker", "beat"]]
+
+    assert environments[0] == environments[1] == environments[2]
+    env = environments[0]
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    assert env["DATABASE_URL"].startswith("postgres://aware:compose-check@db:5432/")
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["EMAIL_URL"] == "smtp://mail:1025"
+    assert env["DJANGO_SECRET_KEY"] == "compose-check"
+
+
+def test_compose_refuses_to_start_without_a_database_password(tmp_path):
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    (tmp_path / ".env").write_text("DJANGO_SECRET_KEY=x\n")
+
+    result = subprocess.run(
+        [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_CONFIG": str(tmp_path / ".docker")},
+    )
+
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_dockerfile_installs_the_locked_dependencies():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert "FROM python:3.11-slim-bookworm" in dockerfile
+    assert "COPY requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    assert "npm ci" in dockerfile
+
+
+def test_the_dev_lock_pins_every_runtime_package_at_the_same_version():
+    def pins(name):
+        lines = (ROOT / name).read_text().splitlines()
+        return dict(
+            line.split("==", 1) for line in lines if "==" in line and not line.startswith("#")
+        )
+
+    runtime, dev = pins("requirements.lock"), pins("requirements-dev.lock")
+
+    assert runtime
+    assert {name: dev.get(name) for name in runtime} == runtime

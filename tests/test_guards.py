@@ -1,0 +1,49 @@
+"""Guards run by `make test`: migrations match the models; production settings are safe."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "a-long-random-secret-key-for-the-deploy-check-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "aware.example.gov.uk",
+    "SITE_URL": "https://aware.example.gov.uk",
+    "DATABASE_URL": "sqlite:////tmp/aware-deploy-check.sqlite3",
+}
+
+
+def manage(*args, env_overrides=None, drop=()):
+    hidden = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", *drop}
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env.update(env_overrides or {})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_passes_the_deploy_check_with_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+
+    result = manage("check", env_overrides=env, drop=["DJANGO_SECRET_KEY"])
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
