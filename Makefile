@@ -23,6 +23,7 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 $(CSS): $(NODE_INSTALLED) static_src/aware.scss
 	npm run --silent build:css
+	mkdir -p build/collected-static
 
 # Serves http://127.0.0.1:8000 with a Celery worker (and beat) running beside it.
 # Without REDIS_URL the worker reads the embedded filesystem broker under var/celery/.

@@ -1,22 +1,29 @@
-"""Template context for every page: the footer's links to the standing public pages."""
+"""Template context for every page: links to the standing public pages and the catalogue."""
 
 from wagtail.models import Page, Site
 
 # Slugs of the pages every footer links to, in order, created by load_initial_data.
 FOOTER_SLUGS = ["report-a-concern", "accessibility-statement", "privacy"]
+CATALOGUE_SLUG = "training"
 
 
-def footer_links(request) -> dict:
+def site_links(request) -> dict:
     site = Site.find_for_request(request)
     if site is None:
         return {"aware_footer_links": []}
     pages = {
         p.slug: p
-        for p in Page.objects.live().descendant_of(site.root_page).filter(slug__in=FOOTER_SLUGS)
+        for p in Page.objects.live()
+        .child_of(site.root_page)
+        .filter(slug__in=[*FOOTER_SLUGS, CATALOGUE_SLUG])
     }
-    links = [
-        {"label": pages[s].title, "url": pages[s].get_url(request)}
-        for s in FOOTER_SLUGS
-        if s in pages
-    ]
-    return {"aware_footer_links": links}
+    report, catalogue = pages.get("report-a-concern"), pages.get(CATALOGUE_SLUG)
+    return {
+        "aware_footer_links": [
+            {"label": pages[slug].title, "url": pages[slug].get_url(request)}
+            for slug in FOOTER_SLUGS
+            if slug in pages
+        ],
+        "aware_report_url": report.get_url(request) if report else "",
+        "aware_training_url": catalogue.get_url(request) if catalogue else "",
+    }

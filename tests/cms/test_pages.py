@@ -68,3 +68,37 @@ class TestPageTree(WagtailPageTestCase):
     def test_standard_pages_sit_under_home_or_each_other(self):
         self.assertAllowedParentPageTypes(StandardPage, {HomePage, StandardPage})
         self.assertAllowedSubpageTypes(StandardPage, {StandardPage})
+
+
+@pytest.mark.django_db
+def test_report_a_concern_lists_every_route_with_its_verification_date(client, site):
+    from django.utils.html import escape
+
+    from cms.models import ReportingRoute
+
+    html = client.get("/report-a-concern/").content.decode()
+
+    routes = ReportingRoute.objects.all()
+    assert routes.count() >= 17
+    for route in routes:
+        assert escape(route.name) in html, route.slug
+        assert escape(route.contact) in html, route.slug
+    assert "08000 121 700" in html
+    assert 'href="tel:999"' in html
+    assert "Details last verified 1 November 2026" in html
+
+
+@pytest.mark.django_db
+def test_an_edited_route_shows_everywhere_at_once(client, site):
+    from cms.models import ReportingRoute
+
+    ReportingRoute.objects.filter(slug="counter-fraud-team").update(contact="01234 999 999")
+
+    assert "01234 999 999" in client.get("/report-a-concern/").content.decode()
+
+
+@pytest.mark.django_db
+def test_every_page_header_links_to_report_a_concern(client, site):
+    for path in ["/", "/privacy/", "/accounts/login/", "/report-a-concern/"]:
+        html = client.get(path).content.decode()
+        assert 'class="govuk-header__link" href="/report-a-concern/"' in html, path

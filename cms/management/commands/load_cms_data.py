@@ -9,7 +9,14 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
-from cms.models import CouncilSettings, HomePage, StandardPage
+from cms.models import (
+    CouncilSettings,
+    HomePage,
+    ReportConcernPage,
+    ReportingRoute,
+    ReportingRoutes,
+    StandardPage,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
@@ -40,8 +47,39 @@ class Command(BaseCommand):
             home.add_child(instance=page)
             page.save_revision().publish()
             created += 1
-        CouncilSettings.for_site(Site.objects.get(is_default_site=True))
-        self.stdout.write(f"Site: home page ready, {created} standard page(s) created.")
+        site = Site.objects.get(is_default_site=True)
+        CouncilSettings.for_site(site)
+        routes_added = self.ensure_reporting_routes(site)
+        self.ensure_report_concern_page(home)
+        self.stdout.write(
+            f"Site: home page ready, {created} standard page(s) and {routes_added} reporting "
+            "route(s) created."
+        )
+
+    def ensure_reporting_routes(self, site: Site) -> int:
+        """Add shipped routes whose slug is missing; never touch one an editor has changed."""
+        setting = ReportingRoutes.for_site(site)
+        existing = set(setting.routes.values_list("slug", flat=True))
+        specs = yaml.safe_load((CONTENT_DIR / "reporting_routes.yaml").read_text())
+        added = 0
+        for order, spec in enumerate(specs):
+            if spec["slug"] in existing:
+                continue
+            ReportingRoute.objects.create(setting=setting, sort_order=order, **spec)
+            added += 1
+        return added
+
+    def ensure_report_concern_page(self, home: HomePage) -> None:
+        if ReportConcernPage.objects.exists():
+            return
+        page = ReportConcernPage(
+            title="Report a concern",
+            slug="report-a-concern",
+            intro="<p>You do not need proof. Write down what you saw, then report it through "
+            "one of these routes. <b>Do not investigate or confront anyone yourself.</b></p>",
+        )
+        home.add_child(instance=page)
+        page.save_revision().publish()
 
     def ensure_home_page(self) -> HomePage:
         """Replace Wagtail's placeholder welcome page with Aware's home page, once."""

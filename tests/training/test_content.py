@@ -1,0 +1,117 @@
+"""The starter content: nine modules of real lessons, loaded idempotently, reporting-ready."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from cms.models import ReportingRoute
+from training.models import Audience, LessonPage, ModulePage
+from training.selectors import audience_ids_for_user, module_catalogue_for_user
+
+pytestmark = pytest.mark.django_db
+CONTENT = Path(__file__).resolve().parents[2] / "training" / "content" / "modules"
+
+
+@pytest.fixture
+def loaded(site):
+    call_command("load_training_content", stdout=StringIO())
+
+
+def test_nine_modules_of_five_to_seven_lessons_are_loaded(loaded):
+    modules = ModulePage.objects.live().order_by("path")
+
+    assert modules.count() == 9
+    for module in modules:
+        lessons = LessonPage.objects.child_of(module).live()
+        assert 5 <= lessons.count() <= 7, module.title
+        assert module.versions.get().number == 1
+    assert "Organised crime: the councillor's role" in [m.title for m in modules]
+
+
+def test_every_module_ends_with_how_to_report_and_names_real_routes(loaded):
+    route_slugs = set(ReportingRoute.objects.values_list("slug", flat=True))
+    for module in ModulePage.objects.all():
+        lessons = list(LessonPage.objects.child_of(module).order_by("path"))
+        assert lessons[-1].body[-1].block_type == "how_to_report", module.title
+        for lesson in lessons:
+            for block in lesson.body:
+                if block.block_type == "how_to_report":
+                    assert set(block.value["routes"]) <= route_slugs, lesson.title
+
+
+def test_lessons_have_substance_and_every_statistic_a_source_and_year(loaded):
+    for lesson in LessonPage.objects.all():
+        words = len(" ".join(str(block.render()) for block in lesson.body).split())
+        assert words >= 300, lesson.title
+        for block in lesson.body:
+            if block.block_type == "statistic":
+                assert block.value["source"], lesson.title
+                assert block.value["year"], lesson.title
+
+
+def test_loading_again_changes_nothing_and_keeps_editors_changes(loaded):
+    lesson = LessonPage.objects.first()
+    lesson.title = "Edited by the counter-fraud team"
+    lesson.save_revision().publish()
+    counts = (ModulePage.objects.count(), LessonPage.objects.count(), Audience.objects.count())
+
+    call_command("load_training_content", stdout=StringIO())
+
+    assert (ModulePage.objects.count(), LessonPage.objects.count(), Audience.objects.count()) == (
+        counts
+    )
+    lesson.refresh_from_db()
+    assert lesson.title == "Edited by the counter-fraud team"
+
+
+def test_the_content_files_and_the_database_agree(loaded):
+    folders = sorted(p for p in CONTENT.iterdir() if p.is_dir())
+    for folder, module in zip(folders, ModulePage.objects.order_by("path"), strict=True):
+        spec = yaml.safe_load((folder / "module.yaml").read_text())
+        assert module.title == spec["title"]
+        assert set(module.audiences.values_list("slug", flat=True)) == set(spec["audiences"])
+
+
+def test_the_catalogue_puts_the_learners_own_modules_first(loaded, user_factory):
+    from training.models import ModuleIndexPage
+
+    councillor = user_factory(
+        email="cllr@example.gov.uk", person_type="councillor", full_name="Cllr Test"
+    )
+    officer = user_factory(email="waste@example.gov.uk", service_area="waste")
+    index = ModuleIndexPage.objects.get()
+
+    councillor_view = module_catalogue_for_user(user=councillor, index=index)
+    officer_view = module_catalogue_for_user(user=officer, index=index)
+
+    assert audience_ids_for_user(user=councillor) == {Audience.objects.get(slug="councillors").pk}
+    assert councillor_view[0].for_you
+    assert "the councillor's role" in " ".join(e.module.title for e in councillor_view if e.for_you)
+    mine = [e.module.title for e in officer_view if e.for_you]
+    assert "Waste crime and illegal waste sites" in mine
+    assert "Organised crime: the councillor's role" not in mine
+    assert [e.for_you for e in officer_view] == sorted(
+        (e.for_you for e in officer_view), reverse=True
+    )
+
+
+def test_audience_rules_follow_department_subtrees_and_extra_members(user_factory):
+    from accounts.management.commands.load_accounts_data import department_from_path
+
+    housing = department_from_path("Neighbourhoods > Housing")
+    directorate = housing.get_parent()
+    audience = Audience.objects.create(name="Neighbourhoods", slug="neighbourhoods")
+    audience.departments.add(directorate)
+    inside = user_factory(email="in@example.gov.uk", department=housing)
+    outside = user_factory(email="out@example.gov.uk")
+    named = user_factory(email="named@example.gov.uk")
+    audience.extra_members.add(named)
+    leaver = user_factory(email="gone@example.gov.uk", department=housing, is_active=False)
+
+    assert audience.pk in audience_ids_for_user(user=inside)
+    assert audience.pk not in audience_ids_for_user(user=outside)
+    assert audience.pk in audience_ids_for_user(user=named)
+    assert audience.pk not in audience_ids_for_user(user=leaver)

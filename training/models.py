@@ -1,0 +1,294 @@
+"""Training content (Wagtail pages), audiences, module versions and learners' lesson progress."""
+
+from django import forms
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail import blocks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from accounts.models import Department, PersonType, ServiceArea
+from training.blocks import LessonBlocks
+
+
+class AudienceForm(WagtailAdminModelForm):
+    """Person types and service areas are stored as lists; editors tick them."""
+
+    person_types = forms.MultipleChoiceField(
+        choices=PersonType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every kind of person.",
+    )
+    service_areas = forms.MultipleChoiceField(
+        choices=ServiceArea.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every service area.",
+    )
+
+
+class Audience(models.Model):
+    """A group of people described by a rule over their attributes, plus named extra members.
+
+    Within the rule every filled-in part must match; an empty part matches everyone.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    person_types = models.JSONField(
+        default=list, blank=True, help_text="Leave empty for every kind of person."
+    )
+    departments = models.ManyToManyField(
+        Department,
+        blank=True,
+        related_name="audiences",
+        help_text="Includes every service below a chosen directorate. Empty for all.",
+    )
+    service_areas = models.JSONField(default=list, blank=True)
+    job_title_keywords = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text='Comma-separated words, any of which in a job title matches, e.g. "buyer, '
+        'commissioning". Empty for all.',
+    )
+    extra_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="extra_audiences",
+        help_text="People who belong whatever the rule says.",
+    )
+
+    base_form_class = AudienceForm
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        MultiFieldPanel(
+            [
+                FieldPanel("person_types"),
+                FieldPanel("departments"),
+                FieldPanel("service_areas"),
+                FieldPanel("job_title_keywords"),
+            ],
+            heading="Rule",
+        ),
+        FieldPanel("extra_members"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def member_filter(self) -> Q:
+        """A filter on users for this audience's active members. Needs departments prefetched."""
+        rule = Q()
+        if self.person_types:
+            rule &= Q(person_type__in=self.person_types)
+        if self.service_areas:
+            rule &= Q(service_area__in=self.service_areas)
+        departments = list(self.departments.all())
+        if departments:
+            subtree = Q()
+            for department in departments:
+                subtree |= Q(department__path__startswith=department.path)
+            rule &= subtree
+        keywords = [k.strip() for k in self.job_title_keywords.split(",") if k.strip()]
+        if keywords:
+            titles = Q()
+            for keyword in keywords:
+                titles |= Q(job_title__icontains=keyword)
+            rule &= titles
+        return Q(is_active=True) & (rule | Q(extra_audiences=self))
+
+
+class SignedInPage(Page):
+    """Training pages need a signed-in (and so verified) learner; the rest of the site is public."""
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return self.serve_signed_in(request, *args, **kwargs)
+
+    def serve_signed_in(self, request, *args, **kwargs):
+        return super().serve(request, *args, **kwargs)
+
+
+class ModuleIndexPage(SignedInPage):
+    """The training catalogue: every module, the learner's own first."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["training.ModulePage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        from training.selectors import module_catalogue_for_user
+
+        context = super().get_context(request, *args, **kwargs)
+        context["catalogue"] = module_catalogue_for_user(user=request.user, index=self)
+        return context
+
+
+class ModuleTopic(TaggedItemBase):
+    content_object = ParentalKey("training.ModulePage", related_name="tagged_topics")
+
+
+class ModulePage(SignedInPage):
+    """One module: its lessons are child pages; its version rises only when learners must retake."""
+
+    summary = models.TextField(help_text="One or two sentences shown in the catalogue.")
+    learning_outcomes = StreamField(
+        [("outcome", blocks.CharBlock(max_length=250, icon="tick"))],
+        help_text='Each finishes "By the end you can…".',
+    )
+    estimated_minutes = models.PositiveSmallIntegerField(default=20)
+    audiences = ParentalManyToManyField(Audience, blank=True, related_name="modules")
+    topics = ClusterTaggableManager(through=ModuleTopic, blank=True)
+    owning_team = models.CharField(
+        "owner", max_length=150, help_text="The team that keeps this module accurate."
+    )
+    review_by = models.DateField(null=True, blank=True)
+    mandatory = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    change_note = models.TextField(
+        blank=True, help_text="What changed in this version, for learners and auditors."
+    )
+    learners_must_retake = models.BooleanField(
+        default=False,
+        help_text="Tick when this change matters enough that learners must take the module "
+        "again. Publishing then raises the version; past completions stay on record.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("learning_outcomes"),
+        FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("mandatory")]),
+        FieldPanel("audiences", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("topics"),
+        FieldRowPanel([FieldPanel("owning_team"), FieldPanel("review_by")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("version", read_only=True),
+                FieldPanel("change_note"),
+                FieldPanel("learners_must_retake"),
+            ],
+            heading="Version",
+        ),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.FilterField("mandatory"),
+    ]
+
+    parent_page_types = ["training.ModuleIndexPage"]
+    subpage_types = ["training.LessonPage"]
+
+    def get_context(self, request, *args, **kwargs):
+        from training.selectors import module_progress_for_user
+
+        context = super().get_context(request, *args, **kwargs)
+        context["progress"] = module_progress_for_user(user=request.user, module=self)
+        return context
+
+
+class LessonPage(SignedInPage):
+    """One short lesson. Opening it and marking it complete are recorded for the learner."""
+
+    summary = models.CharField(max_length=250, help_text="One line shown in the lesson list.")
+    estimated_minutes = models.PositiveSmallIntegerField(default=5)
+    body = StreamField(LessonBlocks())
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("estimated_minutes"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+
+    parent_page_types = ["training.ModulePage"]
+    subpage_types = []
+
+    def get_context(self, request, *args, **kwargs):
+        from training.selectors import module_progress_for_user
+
+        context = super().get_context(request, *args, **kwargs)
+        module = self.get_parent().specific
+        progress = module_progress_for_user(user=request.user, module=module)
+        context["module"] = module
+        context["module_progress"] = progress
+        context["previous_lesson"], context["next_lesson"] = progress.neighbours_of(self)
+        context["lesson_done"] = progress.is_done(self)
+        return context
+
+    def serve_signed_in(self, request, *args, **kwargs):
+        from training.views import lesson_serve
+
+        return lesson_serve(request, lesson=self, render=super().serve_signed_in)
+
+
+class ModuleVersion(models.Model):
+    """Append-only history of a module's versions: which content learners were assessed on."""
+
+    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    change_note = models.TextField(blank=True)
+    revision = models.ForeignKey(
+        "wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["module", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "number"], name="training_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} v{self.number}"
+
+
+class LessonProgress(models.Model):
+    """One row per learner and lesson: when they first opened it and when they completed it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(LessonPage, on_delete=models.PROTECT, related_name="progress")
+    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="progress")
+    module_version = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="training_progress_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "module"], name="training_progress_user_mod")]
+        verbose_name_plural = "lesson progress"
+
+    def __str__(self) -> str:
+        return f"progress {self.pk}"

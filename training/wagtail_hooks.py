@@ -1,0 +1,33 @@
+"""Wagtail admin wiring for training."""
+
+from django.core.exceptions import PermissionDenied
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from training.models import Audience
+from training.selectors import page_is_open_to
+
+
+class AudienceViewSet(SnippetViewSet):
+    model = Audience
+    icon = "group"
+    menu_label = "Audiences"
+    add_to_admin_menu = True
+    menu_order = 300
+    list_display = ["name", "description"]
+    search_fields = ["name", "description"]
+
+
+register_snippet(AudienceViewSet)
+
+
+@hooks.register("before_serve_page", order=-1)
+def refuse_restricted_pages_clearly(page, request, serve_args, serve_kwargs):
+    """A signed-in learner outside a module's groups gets a clear "no access", not a login loop."""
+    if request.user.is_authenticated and not page_is_open_to(user=request.user, page=page):
+        raise PermissionDenied(
+            "This module is only open to some roles, and yours is not one of them. "
+            "Nothing has been recorded."
+        )
+    return None
