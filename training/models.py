@@ -7,7 +7,7 @@ from django.db.models import Q
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
-from wagtail import blocks
+from wagtail import blocks, hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -204,10 +204,18 @@ class ModulePage(SignedInPage):
     subpage_types = ["training.LessonPage"]
 
     def get_context(self, request, *args, **kwargs):
-        from training.selectors import module_progress_for_user
+        from training.selectors import module_completion_latest, module_progress_for_user
 
         context = super().get_context(request, *args, **kwargs)
         context["progress"] = module_progress_for_user(user=request.user, module=self)
+        context["completion"] = module_completion_latest(user=request.user, module=self)
+        # Other apps (quizzes) add the module's assessment through this hook, so that training
+        # never imports them: each returns None or {"title", "url", "status", "action"}.
+        context["assessments"] = [
+            step
+            for hook in hooks.get_hooks("training_module_assessment")
+            if (step := hook(request=request, module=self, progress=context["progress"]))
+        ]
         return context
 
 
@@ -292,3 +300,43 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"progress {self.pk}"
+
+
+class QuizPass(models.Model):
+    """A passed assessment reported by the quizzes app (append-only)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quiz_passes"
+    )
+    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="quiz_passes")
+    module_version = models.PositiveIntegerField()
+    score = models.PositiveSmallIntegerField(help_text="Percentage.")
+    attempt_id = models.PositiveBigIntegerField(help_text="The quizzes app's attempt.")
+    passed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt_id"], name="training_quizpass_attempt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pass {self.pk}"
+
+
+class ModuleCompletion(models.Model):
+    """Evidence that a person completed version N of a module on a date. Never edited or deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="module_completions"
+    )
+    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="completions")
+    module_version = models.PositiveIntegerField()
+    quiz_pass = models.OneToOneField(QuizPass, on_delete=models.PROTECT, related_name="completion")
+    score = models.PositiveSmallIntegerField()
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["module", "completed_at"], name="training_completion_mod")]
+
+    def __str__(self) -> str:
+        return f"completion {self.pk}"

@@ -7,7 +7,14 @@ from django.db.models import Count, Q
 from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import User
-from training.models import Audience, LessonPage, LessonProgress, ModuleIndexPage, ModulePage
+from training.models import (
+    Audience,
+    LessonPage,
+    LessonProgress,
+    ModuleCompletion,
+    ModuleIndexPage,
+    ModulePage,
+)
 
 
 def audience_ids_for_user(*, user: User) -> set[int]:
@@ -160,3 +167,10 @@ def page_is_open_to(*, user: User, page: Page) -> bool:
         if not allowed:
             return False
     return True
+
+
+def module_completion_latest(*, user: User, module: ModulePage) -> ModuleCompletion | None:
+    """The learner's most recent completion of the module, any version: one query."""
+    return (
+        ModuleCompletion.objects.filter(user=user, module=module).order_by("-completed_at").first()
+    )

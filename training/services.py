@@ -8,7 +8,14 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from accounts.models import User
-from training.models import LessonPage, LessonProgress, ModulePage, ModuleVersion
+from training.models import (
+    LessonPage,
+    LessonProgress,
+    ModuleCompletion,
+    ModulePage,
+    ModuleVersion,
+    QuizPass,
+)
 from training.selectors import page_is_open_to
 
 
@@ -59,6 +66,7 @@ def lesson_complete(
             completed_at=now, module_version=progress.module.version
         )
         progress.refresh_from_db()
+        module_completion_check(user=user, module=progress.module, now=now)
     return progress
 
 
@@ -90,3 +98,67 @@ def module_version_publish(
         revision.save(update_fields=["content"])
     module.version, module.learners_must_retake = number, False
     return version
+
+
+@transaction.atomic
+def quiz_pass_record(
+    *,
+    user: User,
+    module: ModulePage,
+    score: int,
+    attempt_id: int,
+    module_version: int,
+    now: datetime | None = None,
+) -> tuple[QuizPass, ModuleCompletion | None]:
+    """Record a passed assessment, then complete the module if its lessons are done too.
+
+    Reporting the same attempt again returns the first record and creates nothing.
+    """
+    quiz_pass, _ = QuizPass.objects.get_or_create(
+        attempt_id=attempt_id,
+        defaults={
+            "user": user,
+            "module": module,
+            "module_version": module_version,
+            "score": score,
+            "passed_at": now or timezone.now(),
+        },
+    )
+    completion = module_completion_check(user=user, module=module, now=now)
+    return quiz_pass, completion
+
+
+def module_completion_check(
+    *, user: User, module: ModulePage, now: datetime | None = None
+) -> ModuleCompletion | None:
+    """Complete the module once every live lesson is done and the current version's quiz passed.
+
+    Creates at most one completion per pass; returns the existing or new completion, or None.
+    """
+    module = ModulePage.objects.select_for_update().get(pk=module.pk)
+    lesson_ids = set(LessonPage.objects.child_of(module).live().values_list("pk", flat=True))
+    done_ids = set(
+        LessonProgress.objects.filter(
+            user=user, lesson_id__in=lesson_ids, completed_at__isnull=False
+        ).values_list("lesson_id", flat=True)
+    )
+    if not lesson_ids or done_ids != lesson_ids:
+        return None
+    quiz_pass = (
+        QuizPass.objects.filter(user=user, module=module, module_version=module.version)
+        .order_by("-passed_at")
+        .first()
+    )
+    if quiz_pass is None:
+        return None
+    existing = ModuleCompletion.objects.filter(quiz_pass=quiz_pass).first()
+    if existing is not None:
+        return existing
+    return ModuleCompletion.objects.create(
+        user=user,
+        module=module,
+        module_version=quiz_pass.module_version,
+        quiz_pass=quiz_pass,
+        score=quiz_pass.score,
+        completed_at=now or timezone.now(),
+    )
