@@ -20,6 +20,7 @@ urlpatterns = [
     path("django-admin/login/", to_allauth_login),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
+    path("quizzes/", include("quizzes.urls")),
 ]
 
 if settings.DEBUG:

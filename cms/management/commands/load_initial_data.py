@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 # Each app owns its loader; cms names them here so that it imports no domain app.
-LOADERS = ["load_cms_data", "load_accounts_data", "load_training_content"]
+LOADERS = ["load_cms_data", "load_accounts_data", "load_training_content", "load_quiz_content"]
 
 
 class Command(BaseCommand):

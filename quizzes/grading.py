@@ -1,0 +1,62 @@
+"""Pure rules for drawing questions and marking answers: no database, so testable alone."""
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A question that may be drawn: its id and the service areas it suits (empty: everyone)."""
+
+    id: int
+    service_areas: tuple[str, ...] = ()
+
+
+def questions_draw(
+    *,
+    candidates: list[Candidate],
+    count: int,
+    seen: Mapping[int, int],
+    service_area: str,
+    rng: random.Random,
+) -> list[int]:
+    """Choose up to `count` question ids for a new attempt.
+
+    First, where the bank has questions for the learner's service area, up to a third of the
+    draw (at least one) comes from them. The rest is filled preferring questions the learner has
+    seen least often (unseen first), then questions that suit everyone or the learner's area
+    over ones meant for other areas; ties are broken at random.
+    """
+
+    def suits(candidate: Candidate) -> bool:
+        return not candidate.service_areas or service_area in candidate.service_areas
+
+    def priority(candidate: Candidate) -> tuple[int, bool, float]:
+        return (seen.get(candidate.id, 0), not suits(candidate), rng.random())
+
+    count = min(count, len(candidates))
+    own = sorted(
+        (c for c in candidates if service_area and service_area in c.service_areas), key=priority
+    )
+    chosen = own[: min(len(own), max(1, count // 3))]
+    taken = {c.id for c in chosen}
+    rest = sorted((c for c in candidates if c.id not in taken), key=priority)
+    chosen += rest[: count - len(chosen)]
+    return [c.id for c in chosen]
+
+
+def item_is_correct(*, selected: Iterable[int], correct: Iterable[int]) -> bool:
+    """Right only with exactly the correct set: a multiple-response question has no part marks."""
+    return set(selected) == set(correct)
+
+
+def score_percent(*, correct: int, total: int) -> int:
+    """The whole-number percentage, rounded down so that a score shown never overstates a pass."""
+    if total <= 0:
+        return 0
+    return (100 * correct) // total
+
+
+def is_pass(*, correct: int, total: int, pass_mark: int) -> bool:
+    return total > 0 and 100 * correct >= pass_mark * total

@@ -1,0 +1,308 @@
+"""Reads for quizzes: what a learner may do next, attempts and results, item statistics."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import User
+from quizzes.models import (
+    Attempt,
+    AttemptQuestion,
+    ExtraTime,
+    Question,
+    Quiz,
+    ShowAnswers,
+)
+from training.models import LessonPage, ModulePage
+from training.selectors import module_completion_latest, page_is_open_to
+
+# Time a submission may take to arrive after the deadline (a slow phone connection).
+SUBMIT_GRACE = timedelta(seconds=30)
+
+
+def quiz_for_module(*, module: ModulePage) -> Quiz | None:
+    return Quiz.objects.filter(module=module).first()
+
+
+def quiz_is_open_to(*, user: User, quiz: Quiz) -> bool:
+    """The quiz can be taken only while its module is published and open to this person."""
+    module = quiz.module
+    return module.live and page_is_open_to(user=user, page=module)
+
+
+def extra_time_percent(*, user: User) -> int:
+    return ExtraTime.objects.filter(user=user).values_list("percent", flat=True).first() or 0
+
+
+def time_allowed(*, quiz: Quiz, extra_percent: int) -> timedelta | None:
+    """The quiz's time limit stretched by the learner's extra-time adjustment, or None."""
+    if not quiz.time_limit_minutes:
+        return None
+    return timedelta(minutes=quiz.time_limit_minutes) * (100 + extra_percent) / 100
+
+
+def attempt_is_overdue(*, attempt: Attempt, now: datetime) -> bool:
+    return attempt.deadline is not None and now > attempt.deadline + SUBMIT_GRACE
+
+
+def local_time(value: datetime) -> str:
+    return date_format(timezone.localtime(value), "H:i \\o\\n j F Y")
+
+
+@dataclass
+class QuizStatus:
+    """Where a learner stands with a quiz, and why they may not start (no reason: they may)."""
+
+    quiz: Quiz
+    attempts: list[Attempt]
+    attempts_in_cycle: int
+    extra_percent: int
+    open_attempt: Attempt | None = None
+    reason: str = ""
+    passed_attempt: Attempt | None = None
+    last_finished: Attempt | None = None
+    lessons_blocking: bool = False
+
+    @property
+    def attempts_left(self) -> int | None:
+        if self.quiz.attempts_allowed is None:
+            return None
+        return max(0, self.quiz.attempts_allowed - self.attempts_in_cycle)
+
+    @property
+    def can_start(self) -> bool:
+        return self.open_attempt is None and not self.reason
+
+    @property
+    def time_allowed(self) -> timedelta | None:
+        return time_allowed(quiz=self.quiz, extra_percent=self.extra_percent)
+
+    @property
+    def rules(self) -> str:
+        quiz = self.quiz
+        parts = [f"Pass mark {quiz.pass_mark}%.", f"{quiz.questions_to_draw} questions."]
+        if quiz.attempts_allowed is None:
+            parts.append("As many attempts as you need.")
+        else:
+            parts.append(
+                f"{quiz.attempts_allowed} attempt{'s' if quiz.attempts_allowed != 1 else ''} "
+                f"per cycle; you have {self.attempts_left} left."
+            )
+        allowed = self.time_allowed
+        if allowed is not None:
+            minutes = round(allowed.total_seconds() / 60)
+            extra = " (with your extra time)" if self.extra_percent else ""
+            parts.append(f"Time limit {minutes} minutes{extra}.")
+        return " ".join(parts)
+
+    @property
+    def state(self) -> str:
+        if self.open_attempt is not None:
+            return "You have an attempt in progress."
+        if self.passed_attempt is not None:
+            finished = date_format(timezone.localtime(self.passed_attempt.finished_at), "j F Y")
+            return f"You passed with {self.passed_attempt.score}% on {finished}."
+        if self.last_finished is not None:
+            return f"Your last attempt scored {self.last_finished.score}%, which is not a pass."
+        return ""
+
+    @property
+    def action(self) -> str:
+        if self.open_attempt is not None:
+            return "Continue the assessment"
+        if self.last_finished is not None:
+            return "Retake the assessment"
+        return "Start the assessment"
+
+
+def quiz_status_for_user(
+    *, user: User, quiz: Quiz, lessons_done: bool, lessons_left: int = 0, now: datetime
+) -> QuizStatus:
+    """The learner's attempts, open attempt, cooldown and whether they may start: four queries.
+
+    A cycle is the module's current version, restarting after each completion of the module
+    (a refresher starts a new cycle): only attempts in the cycle count towards the limit.
+    """
+    module = quiz.module
+    attempts = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("-number"))
+    completion = module_completion_latest(user=user, module=module)
+    cycle = [
+        a
+        for a in attempts
+        if a.module_version == module.version
+        and (completion is None or a.started_at > completion.completed_at)
+    ]
+    status = QuizStatus(
+        quiz=quiz,
+        attempts=attempts,
+        attempts_in_cycle=len(cycle),
+        extra_percent=extra_time_percent(user=user),
+        open_attempt=next((a for a in attempts if a.is_open), None),
+        passed_attempt=next(
+            (a for a in attempts if a.passed and a.module_version == module.version), None
+        ),
+        last_finished=next((a for a in attempts if not a.is_open), None),
+    )
+    last_finish = max((a.finished_at for a in attempts if a.finished_at), default=None)
+    cooldown_ends = (
+        last_finish + timedelta(minutes=quiz.cooldown_minutes)
+        if last_finish and quiz.cooldown_minutes
+        else None
+    )
+    if not quiz_is_open_to(user=user, quiz=quiz):
+        status.reason = "This assessment is not open: its module is not published or not for you."
+    elif quiz.lessons_first and not lessons_done:
+        status.lessons_blocking = True
+        status.reason = (
+            f"Finish every lesson first; you have {lessons_left} left. Then you can take the "
+            "assessment."
+        )
+    elif status.attempts_left == 0:
+        status.reason = (
+            f"You have used all {quiz.attempts_allowed} attempts for this version of the module. "
+            "Ask the module's owner if you need another."
+        )
+    elif cooldown_ends is not None and now < cooldown_ends:
+        status.reason = f"You can try again from {local_time(cooldown_ends)}."
+    return status
+
+
+def attempt_for_user(*, user: User, attempt_id: int) -> Attempt:
+    """The learner's own attempt, or 404: nobody can open or submit someone else's."""
+    attempt = (
+        Attempt.objects.select_related("quiz__module").filter(pk=attempt_id, user=user).first()
+    )
+    if attempt is None:
+        raise Http404("No such attempt.")
+    return attempt
+
+
+def attempt_items(*, attempt: Attempt) -> list[AttemptQuestion]:
+    """The attempt's questions in the order they were served: one query, whatever their number."""
+    return list(attempt.items.order_by("position"))
+
+
+@dataclass
+class ResultItem:
+    position: int
+    snapshot: dict
+    selected: list[int]
+    is_correct: bool
+    show_answer: bool
+
+    @property
+    def choices(self) -> list[dict]:
+        """Each choice with whether the learner chose it; "correct" only if answers are shown."""
+        return [
+            {
+                "text": c["text"],
+                "chosen": c["id"] in self.selected,
+                "correct": c["correct"] if self.show_answer else None,
+                "feedback": c["feedback"]
+                if self.show_answer or (self.is_correct and c["id"] in self.selected)
+                else "",
+            }
+            for c in self.snapshot["choices"]
+        ]
+
+
+@dataclass
+class AttemptResult:
+    attempt: Attempt
+    items: list[ResultItem]
+    show_answers: bool
+    lessons_to_revisit: list[LessonPage] = field(default_factory=list)
+
+    @property
+    def correct(self) -> int:
+        return sum(1 for i in self.items if i.is_correct)
+
+
+def attempt_result(*, attempt: Attempt) -> AttemptResult:
+    """A finished attempt's marks and feedback, with the lessons behind wrong answers: 2 queries.
+
+    Correct answers and explanations appear only as the quiz's "show correct answers" allows.
+    """
+    show = attempt.quiz.show_answers == ShowAnswers.ALWAYS or bool(attempt.passed)
+    items = [
+        ResultItem(
+            position=item.position,
+            snapshot=item.snapshot,
+            selected=item.selected,
+            is_correct=bool(item.is_correct),
+            show_answer=show,
+        )
+        for item in attempt_items(attempt=attempt)
+    ]
+    lesson_ids = {i.snapshot.get("lesson_id") for i in items if not i.is_correct} - {None}
+    lessons = list(LessonPage.objects.live().filter(pk__in=lesson_ids).order_by("path"))
+    return AttemptResult(
+        attempt=attempt, items=items, show_answers=show, lessons_to_revisit=lessons
+    )
+
+
+def question_pool(*, quiz: Quiz) -> QuerySet[Question]:
+    """Questions a new attempt may draw: the module's bank, not retired, within the draw tags."""
+    pool = Question.objects.filter(module_id=quiz.module_id, retired=False)
+    tags = [t.name for t in quiz.draw_tags.all()]
+    if tags:
+        pool = pool.filter(tags__name__in=tags).distinct()
+    return pool
+
+
+def question_seen_counts(*, user: User, quiz: Quiz) -> dict[int, int]:
+    """How often the learner has been served each question of this quiz: one query."""
+    rows = (
+        AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__user=user)
+        .values("question_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["question_id"]: row["n"] for row in rows}
+
+
+def bank_lookups() -> dict:
+    """What checking a bank row needs: module and lesson slugs, question ids (three queries)."""
+    modules = dict(ModulePage.objects.values_list("slug", "pk"))
+    module_by_path = dict(ModulePage.objects.values_list("path", "pk"))
+    lessons = {}
+    for path, slug, pk in LessonPage.objects.values_list("path", "slug", "pk"):
+        module_id = module_by_path.get(path[: -LessonPage.steplen])
+        if module_id is not None:
+            lessons[(module_id, slug)] = pk
+    return {
+        "modules": modules,
+        "lessons": lessons,
+        "question_ids": set(Question.objects.values_list("pk", flat=True)),
+    }
+
+
+def question_bank_rows(*, module: ModulePage | None = None) -> list[dict]:
+    """The bank (or one module's part of it) as rows for export: three queries in all."""
+    questions = Question.objects.select_related("module", "lesson").prefetch_related(
+        "choices", "tags"
+    )
+    if module is not None:
+        questions = questions.filter(module=module)
+    return [
+        {
+            "id": q.pk,
+            "module": q.module.slug,
+            "kind": q.kind,
+            "scenario": q.scenario,
+            "text": q.text,
+            "explanation": q.explanation,
+            "tags": sorted(t.name for t in q.tags.all()),
+            "service_areas": list(q.service_areas or []),
+            "lesson": q.lesson.slug if q.lesson else "",
+            "retired": q.retired,
+            "choices": [
+                {"text": c.text, "correct": c.is_correct, "feedback": c.feedback}
+                for c in q.choices.all()
+            ],
+        }
+        for q in questions.order_by("module__path", "pk")
+    ]

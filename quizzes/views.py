@@ -1,0 +1,124 @@
+"""Learners' quiz pages: a start page, the questions of one attempt, and its result (thin views)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from quizzes.forms import AttemptForm
+from quizzes.models import AttemptStatus, Quiz
+from quizzes.selectors import (
+    attempt_for_user,
+    attempt_is_overdue,
+    attempt_items,
+    attempt_result,
+    local_time,
+    quiz_is_open_to,
+    quiz_status_for_user,
+)
+from quizzes.services import (
+    AnswersRejected,
+    AttemptNotAllowed,
+    QuizUnavailable,
+    attempt_answers_save,
+    attempt_expire,
+    attempt_start,
+    attempt_submit,
+)
+from training.selectors import module_progress_for_user
+
+
+def _open_quiz(request, quiz_id: int) -> Quiz:
+    quiz = get_object_or_404(Quiz.objects.select_related("module"), pk=quiz_id)
+    if not quiz.module.live:
+        raise Http404("This assessment's module is not published.")
+    if not quiz_is_open_to(user=request.user, quiz=quiz):
+        raise PermissionDenied("This module is only open to some roles. Nothing was recorded.")
+    return quiz
+
+
+@login_required
+def quiz_start_page(request, quiz_id: int):
+    """What the assessment involves, and the button that starts (or continues) an attempt."""
+    quiz = _open_quiz(request, quiz_id)
+    progress = module_progress_for_user(user=request.user, module=quiz.module)
+    status = quiz_status_for_user(
+        user=request.user,
+        quiz=quiz,
+        lessons_done=progress.all_done,
+        lessons_left=progress.total - progress.done,
+        now=timezone.now(),
+    )
+    return render(request, "quizzes/quiz_start.html", {"quiz": quiz, "status": status})
+
+
+@login_required
+@require_POST
+def attempt_start_view(request, quiz_id: int):
+    quiz = _open_quiz(request, quiz_id)
+    try:
+        attempt = attempt_start(user=request.user, quiz=quiz)
+    except (AttemptNotAllowed, QuizUnavailable) as exc:
+        messages.error(request, str(exc))
+        return redirect("quizzes:start", quiz_id=quiz.pk)
+    return redirect("quizzes:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+def attempt_page(request, attempt_id: int):
+    """GET shows the attempt's fixed questions; POST saves them for later or submits them."""
+    attempt = attempt_for_user(user=request.user, attempt_id=attempt_id)
+    if not attempt.is_open:
+        return redirect("quizzes:result", attempt_id=attempt.pk)
+    if not quiz_is_open_to(user=request.user, quiz=attempt.quiz):
+        raise PermissionDenied(
+            "This assessment is not open: its module is not published. Nothing was recorded."
+        )
+    if attempt_is_overdue(attempt=attempt, now=timezone.now()):
+        attempt_expire(attempt=attempt)
+        return redirect("quizzes:result", attempt_id=attempt.pk)
+    items = attempt_items(attempt=attempt)
+    status = 200
+    if request.method == "POST":
+        submit = request.POST.get("action") != "save"
+        form = AttemptForm(request.POST, items=items, submit=submit)
+        if form.is_valid():
+            service = attempt_submit if submit else attempt_answers_save
+            try:
+                attempt = service(attempt=attempt, answers=form.answers())
+            except QuizUnavailable as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except AnswersRejected as exc:
+                form.add_error(None, str(exc))
+            else:
+                if attempt.is_open:
+                    messages.success(request, "Your answers are saved. Submit them when ready.")
+                    return redirect("quizzes:attempt", attempt_id=attempt.pk)
+                return redirect("quizzes:result", attempt_id=attempt.pk)
+        status = 400 if form.tampered else 200
+    else:
+        form = AttemptForm(items=items)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "form": form,
+        "deadline": local_time(attempt.deadline) if attempt.deadline else "",
+    }
+    return render(request, "quizzes/attempt.html", context, status=status)
+
+
+@login_required
+def attempt_result_page(request, attempt_id: int):
+    attempt = attempt_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.is_open:
+        return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "result": attempt_result(attempt=attempt),
+        "expired": attempt.status == AttemptStatus.EXPIRED,
+    }
+    return render(request, "quizzes/result.html", context)

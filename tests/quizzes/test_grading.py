@@ -1,0 +1,131 @@
+"""The pure rules: marking and drawing, checked as properties over many generated cases."""
+
+import random
+
+from quizzes.grading import Candidate, is_pass, item_is_correct, questions_draw, score_percent
+
+# Each property is checked on many generated cases (seeded, so a failure can be replayed).
+SEEDS = range(300)
+
+
+def random_quiz(rng: random.Random) -> list[dict]:
+    """Questions with 2-6 choices; single (one correct) or multiple (one or more correct)."""
+    questions = []
+    for qid in range(rng.randint(1, 40)):
+        ids = [qid * 10 + i for i in range(rng.randint(2, 6))]
+        multiple = rng.random() < 0.4
+        correct = set(rng.sample(ids, rng.randint(1, len(ids)) if multiple else 1))
+        questions.append({"choices": ids, "correct": correct})
+    return questions
+
+
+def mark(questions: list[dict], answers: list[set[int]]) -> int:
+    right = sum(
+        item_is_correct(selected=a, correct=q["correct"])
+        for q, a in zip(questions, answers, strict=True)
+    )
+    return score_percent(correct=right, total=len(questions))
+
+
+def test_a_score_stays_between_0_and_100_and_all_correct_gives_100():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        questions = random_quiz(rng)
+        answers = [
+            set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions
+        ]
+
+        assert 0 <= mark(questions, answers) <= 100
+        assert mark(questions, [q["correct"] for q in questions]) == 100
+
+
+def test_the_order_of_questions_and_choices_never_changes_the_score():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        questions = random_quiz(rng)
+        answers = [
+            set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions
+        ]
+        score = mark(questions, answers)
+
+        pairs = list(zip(questions, answers, strict=True))
+        rng.shuffle(pairs)
+        shuffled = [
+            ({"choices": rng.sample(q["choices"], len(q["choices"])), "correct": q["correct"]}, a)
+            for q, a in pairs
+        ]
+
+        assert mark([q for q, _ in shuffled], [a for _, a in shuffled]) == score
+
+
+def test_multiple_response_needs_exactly_the_right_set():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        choices = list(range(rng.randint(3, 8)))
+        correct = set(rng.sample(choices, rng.randint(1, len(choices) - 1)))
+        wrong = set(choices) - correct
+
+        assert item_is_correct(selected=correct, correct=correct)
+        assert not item_is_correct(selected=correct - {next(iter(correct))}, correct=correct)
+        assert not item_is_correct(selected=correct | {next(iter(wrong))}, correct=correct)
+        assert not item_is_correct(selected=set(choices), correct=correct)
+
+
+def test_a_pass_needs_the_mark_exactly_and_a_score_never_rounds_up():
+    assert is_pass(correct=8, total=10, pass_mark=80)
+    assert not is_pass(correct=7, total=10, pass_mark=80)
+    assert score_percent(correct=2, total=3) == 66
+    # 79.9% is shown as 79 and is not a pass at 80.
+    assert score_percent(correct=799, total=1000) == 79
+    assert not is_pass(correct=799, total=1000, pass_mark=80)
+    assert not is_pass(correct=0, total=0, pass_mark=80)
+
+
+def test_a_draw_never_repeats_a_question_and_takes_what_the_bank_can_give():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        candidates = [
+            Candidate(i, tuple(rng.sample(["housing", "waste"], rng.randint(0, 1))))
+            for i in range(rng.randint(1, 30))
+        ]
+        count = rng.randint(1, 40)
+
+        drawn = questions_draw(
+            candidates=candidates, count=count, seen={}, service_area="housing", rng=rng
+        )
+
+        assert len(drawn) == len(set(drawn)) == min(count, len(candidates))
+        assert set(drawn) <= {c.id for c in candidates}
+
+
+def test_a_draw_prefers_questions_not_seen_before():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        candidates = [Candidate(i) for i in range(15)]
+        seen = dict.fromkeys(rng.sample(range(15), 10), 1)
+
+        drawn = questions_draw(candidates=candidates, count=10, seen=seen, service_area="", rng=rng)
+
+        assert set(range(15)) - set(seen) <= set(drawn)
+
+
+def test_a_draw_includes_the_learners_service_area_where_the_bank_has_it():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        candidates = [Candidate(i) for i in range(20)] + [Candidate(99, ("waste",))]
+        # Even when the learner has seen it and not the others.
+        drawn = questions_draw(
+            candidates=candidates, count=5, seen={99: 3}, service_area="waste", rng=rng
+        )
+
+        assert 99 in drawn
+
+
+def test_a_draw_prefers_general_questions_over_other_service_areas():
+    candidates = [Candidate(i, ("housing",)) for i in range(10)] + [Candidate(50), Candidate(51)]
+
+    drawn = questions_draw(
+        candidates=candidates, count=2, seen={}, service_area="waste", rng=random.Random(1)
+    )
+
+    assert set(drawn) == {50, 51}

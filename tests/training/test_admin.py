@@ -1,0 +1,89 @@
+"""The Wagtail admin screens editors use for training content."""
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from tests.factories import lessons_of, module_with_lessons
+from training.models import Audience
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client, roles, user_factory):
+    editor = user_factory(email="editor.person@example.gov.uk", groups=["Content editors"])
+    TOTP.activate(editor, generate_totp_secret())
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def admin_client_with_mfa(client, roles, user_factory):
+    admin = user_factory(email="admin.person@example.gov.uk", is_superuser=True, is_staff=True)
+    TOTP.activate(admin, generate_totp_secret())
+    client.force_login(admin)
+    return client
+
+
+def test_an_editor_can_open_module_and_lesson_editors(editor_client):
+    module = module_with_lessons(1)
+    lesson = lessons_of(module)[0]
+
+    module_edit = editor_client.get(f"/cms/pages/{module.pk}/edit/")
+    assert module_edit.status_code == 200
+    assert "Learners must retake" in module_edit.content.decode()
+    assert editor_client.get(f"/cms/pages/{lesson.pk}/edit/").status_code == 200
+    add_lesson = editor_client.get(f"/cms/pages/add/training/lessonpage/{module.pk}/")
+    assert add_lesson.status_code == 200
+    for block in [
+        "warning_signs",
+        "case_study",
+        "scenario",
+        "do_dont",
+        "statistic",
+        "how_to_report",
+    ]:
+        assert block in add_lesson.content.decode(), block
+
+
+def test_an_editor_cannot_add_a_lesson_outside_a_module(editor_client):
+    from cms.models import HomePage
+
+    home = HomePage.objects.get()
+    response = editor_client.get(f"/cms/pages/add/training/lessonpage/{home.pk}/", follow=True)
+
+    assert response.redirect_chain[0][0] == "/cms/"
+    assert "you do not have permission to access this area" in response.content.decode()
+
+
+def test_audiences_and_reporting_routes_are_editable(admin_client_with_mfa):
+    from wagtail.models import Site
+
+    from cms.models import ReportingRoutes
+
+    Audience.objects.create(name="Licensing", slug="licensing")
+    assert admin_client_with_mfa.get("/cms/snippets/training/audience/").status_code == 200
+    assert admin_client_with_mfa.get("/cms/snippets/training/audience/add/").status_code == 200
+    setting = ReportingRoutes.for_site(Site.objects.get(is_default_site=True))
+    response = admin_client_with_mfa.get(f"/cms/settings/cms/reportingroutes/{setting.site_id}/")
+    assert response.status_code == 200
+    assert "Last verified" in response.content.decode()
+
+
+def test_an_audience_is_saved_from_the_admin_form(admin_client_with_mfa):
+    response = admin_client_with_mfa.post(
+        "/cms/snippets/training/audience/add/",
+        {
+            "name": "Licensing officers",
+            "slug": "licensing-officers",
+            "description": "",
+            "person_types": ["officer"],
+            "service_areas": ["licensing", "trading-standards"],
+            "job_title_keywords": "",
+        },
+    )
+
+    assert response.status_code == 302
+    audience = Audience.objects.get(slug="licensing-officers")
+    assert audience.person_types == ["officer"]
+    assert audience.service_areas == ["licensing", "trading-standards"]
