@@ -1,6 +1,7 @@
 """Reads for the site shell."""
 
 from django.db import connection
+from wagtail.models import Page
 
 from config.celery_app import app as celery_app
 
@@ -22,3 +23,8 @@ def broker_is_reachable() -> tuple[bool, str]:
     except Exception as exc:
         return False, f"{type(exc).__name__}: {exc}"
     return True, "ok"
+
+
+def page_search(*, query: str):
+    """Published pages matching the query, best first."""
+    return Page.objects.live().specific().search(query)

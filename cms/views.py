@@ -1,11 +1,13 @@
 """Views for the site shell."""
 
+from django.core.paginator import Paginator
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cms.models import Heartbeat
-from cms.selectors import broker_is_reachable, database_is_reachable
+from cms.selectors import broker_is_reachable, database_is_reachable, page_search
 
 
 @never_cache
@@ -22,3 +24,16 @@ def healthz(request):
         "worker_last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
     }
     return JsonResponse(payload, status=200 if db_ok and broker_ok else 503)
+
+
+def search(request):
+    """Site search over published pages (Wagtail's database search backend)."""
+    query = request.GET.get("q", "").strip()[:200]
+    results = page_search(query=query) if query else []
+    paginator = Paginator(results, 20)
+    page_number = request.GET.get("page", "1")
+    return render(
+        request,
+        "cms/search.html",
+        {"query": query, "results": paginator.get_page(page_number), "count": paginator.count},
+    )

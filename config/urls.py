@@ -8,12 +8,13 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms.views import healthz
+from cms.views import healthz, search
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("search/", search, name="search"),
     path("accounts/", include("allauth.urls")),
     path("cms/login/", to_allauth_login),
     path("cms/", include(wagtailadmin_urls)),

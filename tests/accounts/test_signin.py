@@ -175,3 +175,36 @@ def test_a_learner_cannot_open_the_admin(client, user_factory, site):
 
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"] or response["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, user_factory, mailoutbox):
+    import re
+
+    user_factory(email="forgetful@example.gov.uk")
+
+    client.post(reverse("account_reset_password"), {"email": "forgetful@example.gov.uk"})
+
+    assert len(mailoutbox) == 1
+    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+", mailoutbox[0].body)
+    assert link is not None
+    path = link.group(0).split("testserver", 1)[-1]
+    form_page = client.get(path, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"password1": "a-brand-new-password-9", "password2": "a-brand-new-password-9"},
+    )
+    assert User.objects.get(email="forgetful@example.gov.uk").check_password(
+        "a-brand-new-password-9"
+    )
+
+
+@pytest.mark.django_db
+def test_password_reset_for_an_unknown_email_reveals_nothing(client, mailoutbox):
+    response = client.post(
+        reverse("account_reset_password"), {"email": "nobody@example.gov.uk"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert len(mailoutbox) <= 1
+    assert all("reset/key" not in m.body for m in mailoutbox)

@@ -102,3 +102,13 @@ def test_every_page_header_links_to_report_a_concern(client, site):
     for path in ["/", "/privacy/", "/accounts/login/", "/report-a-concern/"]:
         html = client.get(path).content.decode()
         assert 'class="govuk-header__link" href="/report-a-concern/"' in html, path
+
+
+@pytest.mark.django_db
+def test_search_finds_published_pages_and_handles_no_query(client, site):
+    response = client.get("/search/", {"q": "accessibility"})
+
+    assert response.status_code == 200
+    assert "Accessibility statement" in response.content.decode()
+    assert client.get("/search/").status_code == 200
+    assert "0 results" in client.get("/search/", {"q": "zzzqqq"}).content.decode()
