@@ -56,7 +56,8 @@ def test_shuffling_orders_questions_and_choices_but_true_or_false_keeps_true_fir
         for item in attempt.items.all():
             texts = [c["text"] for c in item.snapshot["choices"]]
             if item.snapshot["kind"] == QuestionKind.TRUE_FALSE:
-                assert texts[0].startswith("Wrong") and texts[1].startswith("Right")
+                assert texts[0].startswith("Wrong")
+                assert texts[1].startswith("Right")
         attempt_submit(attempt=attempt, answers=right_answers(attempt))
     assert len(orders) > 1
 
@@ -263,9 +264,7 @@ def test_a_quiz_of_an_unpublished_module_records_nothing(quiz, ready_learner):
     assert not QuizPass.objects.exists()
 
 
-def test_after_the_time_limit_only_saved_answers_are_marked(
-    module, ready_learner, time_machine
-):
+def test_after_the_time_limit_only_saved_answers_are_marked(module, ready_learner, time_machine):
     quiz = quiz_for(module, questions=5, time_limit_minutes=10)
     start = timezone.now()
     time_machine.move_to(start, tick=False)
