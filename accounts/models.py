@@ -120,3 +120,24 @@ class User(AbstractUser):
     @property
     def is_councillor(self) -> bool:
         return self.person_type == PersonType.COUNCILLOR
+
+
+class PeopleImport(models.Model):
+    """A people file HR uploaded in the admin, kept between its preview and the confirmation.
+
+    The file's text is cleared once it is imported; what stays is who imported what, when.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    csv_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"People import {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,10 +1,42 @@
-"""Writes about people."""
+"""Writes about people: deactivation and HR's CSV import."""
 
-from datetime import datetime
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import Site
 
-from accounts.models import User
+from accounts.importers import (
+    CREATE,
+    DEACTIVATE,
+    UNCHANGED,
+    UPDATE,
+    DepartmentIndex,
+    ImportPlan,
+    RowError,
+    department_key,
+    in_chunks,
+    people_import_plan,
+    person_fields,
+    row_changes,
+)
+from accounts.models import Department, PeopleImport, User
+from accounts.signals import people_imported
+
+logger = logging.getLogger(__name__)
 
 
 def user_deactivate(*, user: User, now: datetime | None = None) -> User:
@@ -14,3 +46,278 @@ def user_deactivate(*, user: User, now: datetime | None = None) -> User:
         user.deactivated_at = now or timezone.now()
         user.save(update_fields=["is_active", "deactivated_at"])
     return user
+
+
+# PEOPLE IMPORT
+
+PREVIEW_LIFETIME = timedelta(hours=1)
+BATCH_SIZE = 1000
+EMAIL_BATCH_SIZE = 200
+USER_FIELDS = [
+    "email",
+    "full_name",
+    "person_type",
+    "department",
+    "service_area",
+    "job_title",
+    "employee_number",
+    "start_date",
+    "on_leave_until",
+    "is_active",
+    "deactivated_at",
+]
+
+
+class PeopleImportRefused(Exception):
+    """The import was refused as a whole and nothing was written; the message says why."""
+
+
+@dataclass
+class PeopleImportResult:
+    imported: bool
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    unchanged: int = 0
+    invited: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def bad_lines(self) -> int:
+        return len({error.line for error in self.errors})
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deactivated": self.deactivated,
+            "unchanged": self.unchanged,
+            "invited": self.invited,
+            "errors": self.bad_lines,
+        }
+
+
+def departments_ensure(*, index: DepartmentIndex, paths: Iterable[tuple[str, ...]]) -> None:
+    """Create any department on the given paths that does not exist yet, and add it to `index`.
+
+    Queries grow with the number of new departments, not with the number of people.
+    """
+    for names in sorted(set(paths)):
+        for depth in range(1, len(names) + 1):
+            key = department_key(names[:depth])
+            if key in index.pk_by_key:
+                continue
+            name = names[depth - 1]
+            if depth == 1:
+                node = Department.add_root(name=name)
+            else:
+                # Re-read the parent: a sorted insert may have moved its path since it was loaded.
+                parent = Department.objects.get(pk=index.pk_by_key[key[:-1]])
+                node = parent.add_child(name=name)
+            index.add(key, node.pk)
+
+
+def _email_addresses_verify(users: list[User]) -> None:
+    """Each imported person's address is verified and primary: HR's file is the trusted source."""
+    addresses: dict[int, list[EmailAddress]] = defaultdict(list)
+    for chunk in in_chunks([user.pk for user in users]):
+        for address in EmailAddress.objects.filter(user_id__in=chunk):
+            addresses[address.user_id].append(address)
+    demoted, changed, new = [], [], []
+    for user in users:
+        wanted = user.email.lower()
+        own = addresses.get(user.pk, [])
+        match = next((a for a in own if a.email.lower() == wanted), None)
+        if match is None:
+            # HR changed the address: the old primary address becomes the new one.
+            match = next((a for a in own if a.primary), None)
+        for address in own:
+            if address.primary and address is not match:
+                address.primary = False
+                demoted.append(address)
+        if match is None:
+            new.append(EmailAddress(user=user, email=wanted, verified=True, primary=True))
+        elif not (match.email == wanted and match.verified and match.primary):
+            match.email, match.verified, match.primary = wanted, True, True
+            changed.append(match)
+    EmailAddress.objects.bulk_update(demoted, ["primary"], batch_size=BATCH_SIZE)
+    EmailAddress.objects.bulk_update(
+        changed, ["email", "verified", "primary"], batch_size=BATCH_SIZE
+    )
+    EmailAddress.objects.bulk_create(new, batch_size=BATCH_SIZE)
+
+
+def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
+    """Create and update the plan's people, then set line managers; returns users by line."""
+    departments_ensure(
+        index=plan.departments, paths=[r.department for r in plan.rows if r.department]
+    )
+    users: dict[int, User] = {}
+    created, updated, leavers = [], [], []
+    for row in plan.rows:
+        department_pk = plan.departments.pk_for(row.department)
+        if row.action == CREATE:
+            user = User(**person_fields(row, department_pk), is_active=row.active)
+            user.deactivated_at = None if row.active else now
+            user.set_unusable_password()
+            created.append(user)
+        else:
+            user = row.user
+            for name, value in row_changes(row, department_pk).items():
+                setattr(user, name, value)
+            if row.active and not user.is_active:
+                user.is_active, user.deactivated_at = True, None
+            if row.action == DEACTIVATE:
+                leavers.append(user)
+            if row.action != UNCHANGED:
+                updated.append(user)
+        users[row.line] = user
+    User.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    User.objects.bulk_update(updated, USER_FIELDS, batch_size=BATCH_SIZE)
+    for user in leavers:
+        user_deactivate(user=user, now=now)
+
+    # Second pass: every person now has a primary key, whichever line their manager is on.
+    managed = []
+    for row in plan.rows:
+        user = users[row.line]
+        manager_pk = None
+        if row.manager is not None:
+            kind, value = row.manager
+            manager_pk = users[value].pk if kind == "new" else value
+        if user.line_manager_id != manager_pk:
+            user.line_manager_id = manager_pk
+            managed.append(user)
+    User.objects.bulk_update(managed, ["line_manager"], batch_size=BATCH_SIZE)
+    _email_addresses_verify(list(users.values()))
+    return users
+
+
+@transaction.atomic
+def people_import(
+    *,
+    text: str,
+    import_valid_rows: bool = False,
+    expected: dict[str, int] | None = None,
+    now: datetime | None = None,
+) -> PeopleImportResult:
+    """Create, update and deactivate people from HR's CSV, in one transaction.
+
+    The whole file is checked first (see importers.people_import_plan). With any bad row nothing
+    is written unless `import_valid_rows` is set. With `expected` (the counts a preview showed),
+    a file whose plan has changed since is refused with PeopleImportRefused. After commit: new
+    active people are emailed an invitation to set their password, and `people_imported` is sent
+    with the ids of everyone created, updated or deactivated. Raises PeopleFileError for a file
+    that cannot be read.
+    """
+    plan = people_import_plan(text=text)
+    if expected is not None and plan.summary() != expected:
+        raise PeopleImportRefused(
+            "People's records have changed since the preview, so nothing was imported. "
+            "Upload the file again to see an up-to-date preview."
+        )
+    result = PeopleImportResult(imported=False, errors=plan.errors)
+    if (plan.errors and not import_valid_rows) or not plan.rows:
+        return result
+    users = _people_write(plan=plan, now=now or timezone.now())
+
+    result.imported = True
+    result.created = plan.count(CREATE)
+    result.updated = plan.count(UPDATE)
+    result.deactivated = plan.count(DEACTIVATE)
+    result.unchanged = plan.count(UNCHANGED)
+    invited = [users[r.line].pk for r in plan.rows if r.action == CREATE and r.active]
+    result.invited = len(invited)
+    changed = [users[r.line].pk for r in plan.rows if r.action != UNCHANGED]
+    logger.info("People import: %s", result.as_dict())  # counts only, never names or emails
+    transaction.on_commit(lambda: people_invite(user_ids=invited), robust=True)
+    transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
+    return result
+
+
+def people_invite(*, user_ids: list[int]) -> int:
+    """Email each active person a link to set their password and sign in; returns how many.
+
+    The link is allauth's password-reset key (valid for PASSWORD_RESET_TIMEOUT; afterwards the
+    "forgotten password" page sends a fresh one). Sends email; logs counts only.
+    """
+    if not user_ids:
+        return 0
+    adapter = get_adapter()
+    council_name = _council_name()
+    sent = 0
+    for chunk in in_chunks(user_ids, EMAIL_BATCH_SIZE):
+        messages = []
+        for user in User.objects.filter(pk__in=chunk, is_active=True):
+            uid = user_pk_to_url_str(user)
+            path = reverse(
+                "account_reset_password_from_key",
+                kwargs={"uidb36": uid, "key": default_token_generator.make_token(user)},
+            )
+            context = {
+                "user": user,
+                "council_name": council_name,
+                "password_reset_url": urljoin(settings.SITE_URL, path),
+                "login_url": urljoin(settings.SITE_URL, reverse("account_login")),
+                "reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+            }
+            messages.append(adapter.render_mail("accounts/email/invitation", user.email, context))
+        try:
+            sent += get_connection().send_messages(messages) or 0
+        except Exception:
+            logger.exception("Could not send %d people invitation email(s)", len(messages))
+    logger.info("People invitations sent: %d of %d", sent, len(user_ids))
+    return sent
+
+
+def _council_name() -> str:
+    from cms.models import CouncilSettings
+
+    site = Site.objects.filter(is_default_site=True).first()
+    return CouncilSettings.for_site(site).council_name if site else settings.WAGTAIL_SITE_NAME
+
+
+def people_import_upload(*, uploaded_by: User, filename: str, text: str) -> PeopleImport:
+    """Keep an uploaded file server-side for its preview, under a random token.
+
+    Previews older than PREVIEW_LIFETIME that were never imported are deleted.
+    """
+    PeopleImport.objects.filter(
+        imported_at__isnull=True, created_at__lt=timezone.now() - PREVIEW_LIFETIME
+    ).delete()
+    return PeopleImport.objects.create(
+        token=secrets.token_urlsafe(32),
+        uploaded_by=uploaded_by,
+        filename=filename[:255],
+        csv_text=text,
+    )
+
+
+@transaction.atomic
+def people_import_confirm(
+    *, token: str, user: User, expected: dict[str, int], now: datetime | None = None
+) -> PeopleImportResult:
+    """Import the valid rows of a previewed file, once.
+
+    The upload row is locked, so a double-submitted confirmation imports once; an unknown,
+    someone else's, expired or already used token raises PeopleImportRefused and writes nothing.
+    See people_import for what is written and sent.
+    """
+    now = now or timezone.now()
+    upload = PeopleImport.objects.select_for_update().filter(token=token, uploaded_by=user).first()
+    if upload is not None and upload.imported_at is not None:
+        raise PeopleImportRefused(
+            f"This file was already imported at {timezone.localtime(upload.imported_at):%H:%M}; "
+            "nothing was imported again."
+        )
+    if upload is None or upload.created_at < now - PREVIEW_LIFETIME:
+        raise PeopleImportRefused(
+            "This preview has expired or is not yours, so nothing was imported. "
+            "Upload the file again."
+        )
+    result = people_import(text=upload.csv_text, import_valid_rows=True, expected=expected, now=now)
+    upload.imported_at = now
+    upload.csv_text = ""
+    upload.summary = result.as_dict()
+    upload.save(update_fields=["imported_at", "csv_text", "summary"])
+    return result
