@@ -15,6 +15,7 @@ to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_stri
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("search/", search, name="search"),
+    path("", include("training.urls")),
     path("accounts/", include("allauth.urls")),
     path("cms/login/", to_allauth_login),
     path("cms/", include(wagtailadmin_urls)),

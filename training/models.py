@@ -1,9 +1,12 @@
 """Training content (Wagtail pages), audiences, module versions and learners' lesson progress."""
 
+import hashlib
+
 from django import forms
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
@@ -109,6 +112,8 @@ class Audience(models.Model):
             for keyword in keywords:
                 titles |= Q(job_title__icontains=keyword)
             rule &= titles
+        if not rule:  # an empty rule is everyone (and Q() | x would be just x)
+            return Q(is_active=True)
         return Q(is_active=True) & (rule | Q(extra_audiences=self))
 
 
@@ -324,19 +329,175 @@ class QuizPass(models.Model):
 
 
 class ModuleCompletion(models.Model):
-    """Evidence that a person completed version N of a module on a date. Never edited or deleted."""
+    """Evidence that a person completed version N of a module on a date: the certificate.
+
+    Append-only: saving an existing record or deleting one is refused, and every record carries a
+    hash over its content and the previous record's hash, so `verify_records` finds any change
+    made behind the application's back.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="module_completions"
     )
     module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="completions")
     module_version = models.PositiveIntegerField()
-    quiz_pass = models.OneToOneField(QuizPass, on_delete=models.PROTECT, related_name="completion")
+    quiz_pass = models.OneToOneField(
+        QuizPass, null=True, on_delete=models.PROTECT, related_name="completion"
+    )
+    attempt_id = models.PositiveBigIntegerField(null=True, help_text="The quiz attempt.")
     score = models.PositiveSmallIntegerField()
     completed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    verification_code = models.CharField(max_length=16, unique=True)
+    source = models.CharField(
+        max_length=20, default="aware", help_text='"aware", or "import" for a previous LMS.'
+    )
+    previous_hash = models.CharField(max_length=64, blank=True)
+    record_hash = models.CharField(max_length=64)
 
     class Meta:
-        indexes = [models.Index(fields=["module", "completed_at"], name="training_completion_mod")]
+        indexes = [
+            models.Index(fields=["module", "completed_at"], name="training_completion_mod"),
+            models.Index(fields=["user", "module"], name="training_completion_user"),
+        ]
 
     def __str__(self) -> str:
         return f"completion {self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Completion records are evidence and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Completion records are evidence and cannot be deleted.")
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.content_for_hash().encode()).hexdigest()
+
+    def content_for_hash(self) -> str:
+        fields = [
+            self.user_id,
+            self.module_id,
+            self.module_version,
+            self.attempt_id,
+            self.score,
+            self.completed_at.isoformat(),
+            self.expires_at.isoformat() if self.expires_at else "",
+            self.verification_code,
+            self.source,
+            self.previous_hash,
+        ]
+        return "|".join(str(f) for f in fields)
+
+
+class AssignmentRule(models.Model):
+    """Who must (or should) take a module, by when, and how long a completion lasts."""
+
+    module = models.ForeignKey(
+        ModulePage, on_delete=models.CASCADE, related_name="assignment_rules"
+    )
+    audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="rules")
+    mandatory = models.BooleanField(default=True, help_text="Untick for recommended training.")
+    due_days = models.PositiveIntegerField(
+        default=28, help_text="Due this many days after the person starts or is assigned."
+    )
+    councillor_due_weeks = models.PositiveIntegerField(
+        default=8, help_text="Councillors: due this many weeks after their election."
+    )
+    valid_months = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A completion lasts this long. Empty: it never expires."
+    )
+    reopen_days = models.PositiveIntegerField(
+        default=60, help_text="Recertification opens this many days before a completion expires."
+    )
+    retake_due_days = models.PositiveIntegerField(
+        default=30,
+        help_text="When the module changes and learners must retake, the new version is due "
+        "this many days later.",
+    )
+    active = models.BooleanField(default=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("module"), FieldPanel("audience")]),
+        FieldPanel("mandatory"),
+        FieldRowPanel([FieldPanel("due_days"), FieldPanel("councillor_due_weeks")]),
+        FieldRowPanel([FieldPanel("valid_months"), FieldPanel("reopen_days")]),
+        FieldPanel("retake_due_days"),
+        FieldPanel("active"),
+    ]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["module", "audience"], name="training_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} for {self.audience}"
+
+
+class AssignmentForm(WagtailAdminModelForm):
+    """HR's edits: a new due date, or an exemption with its reason (who and when are recorded)."""
+
+    def save(self, commit=True):
+        assignment = super().save(commit=False)
+        if "exempt_reason" in self.changed_data:
+            if assignment.exempt_reason.strip():
+                assignment.exempted_by = self.for_user
+                assignment.exempted_at = timezone.now()
+            else:
+                assignment.exempted_by = assignment.exempted_at = None
+        if commit:
+            assignment.save()
+        return assignment
+
+
+class Assignment(models.Model):
+    """A person's duty to complete a module. Closed assignments are kept as history."""
+
+    class Closed(models.TextChoices):
+        LEFT_AUDIENCE = "left-audience", "No longer in the audience"
+        SUPERSEDED = "superseded", "Replaced by a newer version of the module"
+        DEACTIVATED = "deactivated", "Person deactivated"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="assignments")
+    rule = models.ForeignKey(
+        AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mandatory = models.BooleanField(default=True)
+    required_version = models.PositiveIntegerField(
+        default=1, help_text="A completion of this version or later satisfies the assignment."
+    )
+    assigned_at = models.DateTimeField()
+    due_on = models.DateField()
+    valid_months = models.PositiveIntegerField(null=True, blank=True)
+    reopen_days = models.PositiveIntegerField(default=60)
+    exempt_reason = models.TextField(blank=True)
+    exempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exempted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=20, choices=Closed.choices, blank=True)
+
+    base_form_class = AssignmentForm
+    panels = [FieldPanel("due_on"), FieldPanel("exempt_reason")]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "module"],
+                condition=models.Q(closed_at__isnull=True),
+                name="training_one_open_assignment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["module", "due_on"], name="training_assignment_due"),
+            models.Index(fields=["user", "closed_at"], name="training_assignment_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment {self.pk}"

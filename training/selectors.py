@@ -2,12 +2,15 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import User
 from training.models import (
+    Assignment,
     Audience,
     LessonPage,
     LessonProgress,
@@ -174,3 +177,208 @@ def module_completion_latest(*, user: User, module: ModulePage) -> ModuleComplet
     return (
         ModuleCompletion.objects.filter(user=user, module=module).order_by("-completed_at").first()
     )
+
+
+class Status:
+    """The one vocabulary for where a person stands on an assignment."""
+
+    NOT_STARTED = "not-started"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    DUE_SOON = "due-soon"
+    OVERDUE = "overdue"
+    EXPIRED = "expired"
+    EXEMPT = "exempt"
+
+    LABELS = {
+        NOT_STARTED: "Not started",
+        IN_PROGRESS: "In progress",
+        COMPLETED: "Completed",
+        DUE_SOON: "Due soon",
+        OVERDUE: "Overdue",
+        EXPIRED: "Expired",
+        EXEMPT: "Exempt",
+    }
+    TAGS = {
+        NOT_STARTED: "govuk-tag--grey",
+        IN_PROGRESS: "govuk-tag--blue",
+        COMPLETED: "govuk-tag--green",
+        DUE_SOON: "govuk-tag--yellow",
+        OVERDUE: "govuk-tag--red",
+        EXPIRED: "govuk-tag--red",
+        EXEMPT: "govuk-tag--purple",
+    }
+
+
+@dataclass
+class AssignmentState:
+    assignment: Assignment
+    status: str
+    due_on: date | None
+    valid_until: datetime | None
+    completion: ModuleCompletion | None
+    lessons_done: int = 0
+    lessons_total: int = 0
+
+    @property
+    def label(self) -> str:
+        return Status.LABELS[self.status]
+
+    @property
+    def tag(self) -> str:
+        return Status.TAGS[self.status]
+
+    @property
+    def needs_action(self) -> bool:
+        return self.status not in {Status.COMPLETED, Status.EXEMPT}
+
+
+def assignment_status(
+    *,
+    assignment: Assignment,
+    completions: list[ModuleCompletion],
+    started: bool,
+    now: datetime,
+    due_soon_days: int = 14,
+) -> AssignmentState:
+    """Where the person stands on the assignment, from the records alone. The only place this is
+    worked out: every page, report and reminder calls it.
+
+    `completions` are the person's completions of the module, any order.
+    """
+    today = timezone.localdate(now)
+    counting = [c for c in completions if c.module_version >= assignment.required_version]
+    latest = max(counting, key=lambda c: c.completed_at, default=None)
+    if assignment.exempt_reason:
+        return AssignmentState(assignment, Status.EXEMPT, None, None, latest)
+    if latest is not None:
+        expires = latest.expires_at
+        if expires is None:
+            return AssignmentState(assignment, Status.COMPLETED, None, None, latest)
+        if now >= expires:
+            return AssignmentState(
+                assignment, Status.EXPIRED, timezone.localdate(expires), expires, latest
+            )
+        reopens = expires - timedelta(days=assignment.reopen_days)
+        if now >= reopens:
+            return AssignmentState(
+                assignment, Status.DUE_SOON, timezone.localdate(expires), expires, latest
+            )
+        return AssignmentState(assignment, Status.COMPLETED, None, expires, latest)
+    due = assignment.due_on
+    if today > due:
+        status = Status.OVERDUE
+    elif (due - today).days <= due_soon_days:
+        status = Status.DUE_SOON
+    elif started:
+        status = Status.IN_PROGRESS
+    else:
+        status = Status.NOT_STARTED
+    return AssignmentState(assignment, status, due, None, None)
+
+
+def assignment_states_for_users(
+    *, user_ids: list[int], now: datetime | None = None
+) -> dict[int, list[AssignmentState]]:
+    """Every open assignment of these people with its status and lesson progress: five queries,
+    however many people or assignments."""
+    now = now or timezone.now()
+    assignments = list(
+        Assignment.objects.filter(user_id__in=user_ids, closed_at__isnull=True)
+        .select_related("module")
+        .order_by("due_on", "module__title")
+    )
+    module_ids = {a.module_id for a in assignments}
+    completions: dict[tuple[int, int], list[ModuleCompletion]] = {}
+    for completion in ModuleCompletion.objects.filter(
+        user_id__in=user_ids, module_id__in=module_ids
+    ):
+        completions.setdefault((completion.user_id, completion.module_id), []).append(completion)
+    done = {
+        (row["user_id"], row["module_id"]): row
+        for row in LessonProgress.objects.filter(
+            user_id__in=user_ids, module_id__in=module_ids, lesson__live=True
+        )
+        .values("user_id", "module_id")
+        .annotate(started=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
+    }
+    totals = lesson_totals(module_ids=module_ids)
+    states: dict[int, list[AssignmentState]] = {user_id: [] for user_id in user_ids}
+    for assignment in assignments:
+        key = (assignment.user_id, assignment.module_id)
+        progress = done.get(key, {})
+        state = assignment_status(
+            assignment=assignment,
+            completions=completions.get(key, []),
+            started=bool(progress.get("started")),
+            now=now,
+        )
+        state.lessons_done = progress.get("done", 0)
+        state.lessons_total = totals.get(assignment.module_id, 0)
+        states[assignment.user_id].append(state)
+    return states
+
+
+def lesson_totals(*, module_ids) -> dict[int, int]:
+    """Live lessons per module: two queries."""
+    modules = dict(ModulePage.objects.filter(pk__in=module_ids).values_list("path", "pk"))
+    if not modules:
+        return {}
+    under_modules = Q()
+    for path in modules:
+        under_modules |= Q(path__startswith=path)
+    totals: Counter = Counter()
+    lesson_paths = LessonPage.objects.live().filter(under_modules).values_list("path", flat=True)
+    for path in lesson_paths:
+        totals[modules[path[: -ModulePage.steplen]]] += 1
+    return dict(totals)
+
+
+def completion_history(*, user: User) -> list[ModuleCompletion]:
+    """A person's completions, newest first, with their modules: one query."""
+    return list(
+        ModuleCompletion.objects.filter(user=user)
+        .select_related("module")
+        .order_by("-completed_at")
+    )
+
+
+def team_members(*, manager: User) -> list[User]:
+    """A line manager's direct reports who are still active: one query."""
+    return list(
+        User.objects.filter(line_manager=manager, is_active=True)
+        .select_related("department")
+        .order_by("full_name")
+    )
+
+
+def certificate_status(*, completion: ModuleCompletion, now: datetime | None = None) -> str:
+    """ "valid", "expired", or "superseded" by a later completion of the same module."""
+    now = now or timezone.now()
+    if completion.expires_at is not None and now >= completion.expires_at:
+        return "expired"
+    newer = ModuleCompletion.objects.filter(
+        user_id=completion.user_id,
+        module_id=completion.module_id,
+        completed_at__gt=completion.completed_at,
+    ).exists()
+    return "superseded" if newer else "valid"
+
+
+def completion_chain_problems() -> tuple[int, list[str]]:
+    """Walk the completion records in order, recomputing each hash. Streams; flat memory.
+
+    A record whose content no longer matches its hash was altered; a record whose previous_hash
+    is not the hash of the record before it means a record was removed or inserted.
+    """
+    problems: list[str] = []
+    previous = ""
+    checked = 0
+    for record in ModuleCompletion.objects.order_by("pk").iterator(chunk_size=2000):
+        checked += 1
+        if record.record_hash != record.compute_hash():
+            problems.append(f"record {record.pk}: content changed since it was written")
+        if record.previous_hash != previous:
+            problems.append(f"record {record.pk}: the record before it was changed or removed")
+        previous = record.record_hash
+    return checked, problems

@@ -1,14 +1,19 @@
-"""Writes for training: lesson progress and module versions."""
+"""Writes for training: lesson progress, completions, assignments and module versions."""
 
-from datetime import datetime
+import calendar
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from wagtail.models import Revision
 
-from accounts.models import User
+from accounts.models import PersonType, User
 from training.models import (
+    Assignment,
+    AssignmentRule,
     LessonPage,
     LessonProgress,
     ModuleCompletion,
@@ -17,6 +22,8 @@ from training.models import (
     QuizPass,
 )
 from training.selectors import page_is_open_to
+
+COMPLETION_CHAIN_LOCK = 7_242_001  # PostgreSQL advisory lock id for appending completions
 
 
 class LessonUnavailable(Exception):
@@ -97,6 +104,8 @@ def module_version_publish(
         revision.content.update(version=number, learners_must_retake=False)
         revision.save(update_fields=["content"])
     module.version, module.learners_must_retake = number, False
+    if number > 1:
+        assignments_supersede(module=module, version=number)
     return version
 
 
@@ -154,11 +163,200 @@ def module_completion_check(
     existing = ModuleCompletion.objects.filter(quiz_pass=quiz_pass).first()
     if existing is not None:
         return existing
-    return ModuleCompletion.objects.create(
+    assignment = Assignment.objects.filter(user=user, module=module, closed_at__isnull=True).first()
+    return completion_record_create(
         user=user,
         module=module,
         module_version=quiz_pass.module_version,
-        quiz_pass=quiz_pass,
         score=quiz_pass.score,
+        attempt_id=quiz_pass.attempt_id,
+        quiz_pass=quiz_pass,
         completed_at=now or timezone.now(),
+        valid_months=assignment.valid_months if assignment else None,
     )
+
+
+@transaction.atomic
+def completion_record_create(
+    *,
+    user: User,
+    module: ModulePage,
+    module_version: int,
+    score: int,
+    completed_at: datetime,
+    attempt_id: int | None = None,
+    quiz_pass: QuizPass | None = None,
+    valid_months: int | None = None,
+    source: str = "aware",
+) -> ModuleCompletion:
+    """Append a completion record to the evidence chain. Nothing else is written."""
+    if connection.vendor == "postgresql":
+        # One writer at a time, so each record's previous_hash is the chain's real head.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPLETION_CHAIN_LOCK])
+    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
+    record = ModuleCompletion(
+        user=user,
+        module=module,
+        module_version=module_version,
+        quiz_pass=quiz_pass,
+        attempt_id=attempt_id,
+        score=score,
+        completed_at=completed_at,
+        expires_at=add_months(completed_at, valid_months) if valid_months else None,
+        verification_code=secrets.token_hex(5).upper(),
+        source=source,
+        previous_hash=head or "",
+    )
+    record.record_hash = record.compute_hash()
+    record.save()
+    return record
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day-of-month `months` later (the last day when the month is shorter)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    closed: int = 0
+
+
+def assignment_due_on(*, rule: AssignmentRule, person: User, today: date) -> date:
+    """Officers: N days after they start or are assigned, whichever is later. Councillors: N weeks
+    after their election, or N days from today if that date has already passed."""
+    if person.person_type == PersonType.COUNCILLOR and person.start_date:
+        after_election = person.start_date + timedelta(weeks=rule.councillor_due_weeks)
+        if after_election >= today:
+            return after_election
+    start = max(person.start_date or today, today)
+    return start + timedelta(days=rule.due_days)
+
+
+@transaction.atomic
+def assignments_sync(
+    *, user_ids: list[int] | None = None, now: datetime | None = None
+) -> SyncResult:
+    """Make open assignments match the active rules.
+
+    Creates missing assignments, closes rule-made ones whose person left every matching audience
+    or was deactivated (kept as history), and never opens a second assignment for one person and
+    module (a database constraint backs this). Limit it to some people with `user_ids`.
+    Queries: a few per rule, not per person. Sends no email.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    result = SyncResult()
+    rules = list(
+        AssignmentRule.objects.filter(active=True, module__live=True)
+        .select_related("audience", "module")
+        .prefetch_related("audience__departments")
+    )
+    people = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    wanted: dict[tuple[int, int], AssignmentRule] = {}
+    persons: dict[int, User] = {}
+    for rule in rules:
+        for person in (
+            people.filter(rule.audience.member_filter())
+            .distinct()
+            .only("pk", "person_type", "start_date")
+        ):
+            key = (person.pk, rule.module_id)
+            current = wanted.get(key)
+            if current is None or (rule.mandatory and not current.mandatory):
+                wanted[key] = rule
+            persons[person.pk] = person
+    open_assignments = Assignment.objects.filter(closed_at__isnull=True)
+    if user_ids is not None:
+        open_assignments = open_assignments.filter(user_id__in=user_ids)
+    existing = {
+        (a.user_id, a.module_id): a
+        for a in open_assignments.only(
+            "pk", "user_id", "module_id", "rule_id", "user__is_active"
+        ).select_related("user")
+    }
+    to_close = [a for key, a in existing.items() if key not in wanted and a.rule_id is not None]
+    for assignment in to_close:
+        assignment.closed_at = now
+        assignment.closed_reason = (
+            Assignment.Closed.LEFT_AUDIENCE
+            if assignment.user.is_active
+            else Assignment.Closed.DEACTIVATED
+        )
+    Assignment.objects.bulk_update(to_close, ["closed_at", "closed_reason"], batch_size=1000)
+    result.closed = len(to_close)
+    new = [
+        Assignment(
+            user_id=user_id,
+            module_id=module_id,
+            rule=rule,
+            mandatory=rule.mandatory,
+            required_version=rule.module.version,
+            assigned_at=now,
+            due_on=assignment_due_on(rule=rule, person=persons[user_id], today=today),
+            valid_months=rule.valid_months,
+            reopen_days=rule.reopen_days,
+        )
+        for (user_id, module_id), rule in wanted.items()
+        if (user_id, module_id) not in existing
+    ]
+    Assignment.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    result.created = len(new)
+    return result
+
+
+@transaction.atomic
+def assignment_exempt(
+    *, assignment: Assignment, reason: str, by: User, now: datetime | None = None
+) -> Assignment:
+    """Exempt a person from an assignment, recording who did it, when and why. No email."""
+    if not reason.strip():
+        raise ValueError("Give a reason for the exemption.")
+    assignment.exempt_reason = reason.strip()
+    assignment.exempted_by = by
+    assignment.exempted_at = now or timezone.now()
+    assignment.save(update_fields=["exempt_reason", "exempted_by", "exempted_at"])
+    return assignment
+
+
+def assignments_supersede(*, module: ModulePage, version: int, now: datetime | None = None) -> int:
+    """After a "learners must retake" publish: everyone with an open assignment now needs the new
+    version. Those who completed an earlier one keep that record (and certificate) until it expires
+    and get a new assignment, due after the rule's retake period; the old one is closed as history.
+    Returns how many new assignments were opened."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    completed_users = set(
+        ModuleCompletion.objects.filter(module=module, module_version__lt=version).values_list(
+            "user_id", flat=True
+        )
+    )
+    reopened = 0
+    for assignment in Assignment.objects.filter(
+        module=module, closed_at__isnull=True, required_version__lt=version
+    ).select_related("rule"):
+        if assignment.user_id not in completed_users:
+            assignment.required_version = version
+            assignment.save(update_fields=["required_version"])
+            continue
+        assignment.closed_at, assignment.closed_reason = now, Assignment.Closed.SUPERSEDED
+        assignment.save(update_fields=["closed_at", "closed_reason"])
+        retake_days = assignment.rule.retake_due_days if assignment.rule else 30
+        Assignment.objects.create(
+            user_id=assignment.user_id,
+            module=module,
+            rule=assignment.rule,
+            mandatory=assignment.mandatory,
+            required_version=version,
+            assigned_at=now,
+            due_on=today + timedelta(days=retake_days),
+            valid_months=assignment.valid_months,
+            reopen_days=assignment.reopen_days,
+        )
+        reopened += 1
+    return reopened

@@ -1,12 +1,26 @@
 """Learner-facing request handling that Wagtail pages hand over to (thin: one service each)."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+import re
 
-from training.models import LessonPage
-from training.selectors import module_progress_for_user
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from cms.models import CouncilSettings
+from training.certificates import certificate_pdf
+from training.models import LessonPage, ModuleCompletion
+from training.selectors import (
+    assignment_states_for_users,
+    certificate_status,
+    completion_history,
+    module_progress_for_user,
+    team_members,
+)
 from training.services import LessonUnavailable, lesson_complete, lesson_open
+
+CODE_PATTERN = re.compile(r"[0-9A-F]{10}")
 
 
 def lesson_serve(request, *, lesson: LessonPage, render):
@@ -27,3 +41,68 @@ def lesson_serve(request, *, lesson: LessonPage, render):
         return redirect(following.get_url(request))
     messages.success(request, f"“{lesson.title}” is complete. You have finished every lesson.")
     return redirect(module.get_url(request))
+
+
+@login_required
+def my_training(request):
+    """Everything the learner must do, with status and the next action; then their certificates."""
+    states = assignment_states_for_users(user_ids=[request.user.pk])[request.user.pk]
+    return render(
+        request,
+        "training/my_training.html",
+        {
+            "to_do": [s for s in states if s.needs_action],
+            "done": [s for s in states if not s.needs_action],
+            "completions": completion_history(user=request.user),
+        },
+    )
+
+
+@login_required
+def my_team(request):
+    """A line manager's direct reports and where each stands; nobody else's."""
+    members = team_members(manager=request.user)
+    if not members:
+        raise PermissionDenied("“My team” is for line managers. Nobody reports to you here.")
+    states = assignment_states_for_users(user_ids=[m.pk for m in members])
+    return render(
+        request,
+        "training/my_team.html",
+        {"team": [(member, states[member.pk]) for member in members]},
+    )
+
+
+@login_required
+def certificate_download(request, pk: int):
+    """The certificate PDF, for its owner (and HR, who may see everyone's records)."""
+    completion = get_object_or_404(ModuleCompletion.objects.select_related("user", "module"), pk=pk)
+    if completion.user_id != request.user.pk and not request.user.has_perm(
+        "training.view_modulecompletion"
+    ):
+        raise Http404
+    council = CouncilSettings.for_request(request).council_name
+    response = HttpResponse(
+        certificate_pdf(completion=completion, council_name=council),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="certificate-{completion.verification_code}.pdf"'
+    )
+    return response
+
+
+def certificate_verify(request, code: str | None = None):
+    """Public: is this certificate valid, expired or superseded? Shows name, module and dates."""
+    code = (code or request.GET.get("code", "")).strip().upper()
+    completion = None
+    if code and CODE_PATTERN.fullmatch(code):
+        completion = (
+            ModuleCompletion.objects.select_related("user", "module")
+            .filter(verification_code=code)
+            .first()
+        )
+    context = {"code": code, "completion": completion}
+    if completion is not None:
+        context["status"] = certificate_status(completion=completion)
+    status = 404 if code and completion is None else 200
+    return render(request, "training/certificate_verify.html", context, status=status)

@@ -5,7 +5,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from training.models import Audience
+from training.models import Assignment, AssignmentRule, Audience
 from training.selectors import page_is_open_to
 
 
@@ -31,3 +31,27 @@ def refuse_restricted_pages_clearly(page, request, serve_args, serve_kwargs):
             "Nothing has been recorded."
         )
     return None
+
+
+class AssignmentRuleViewSet(SnippetViewSet):
+    model = AssignmentRule
+    icon = "calendar-check"
+    menu_label = "Assignment rules"
+    add_to_admin_menu = True
+    menu_order = 310
+    list_display = ["module", "audience", "mandatory", "due_days", "valid_months", "active"]
+    list_filter = ["mandatory", "active", "audience"]
+
+
+class AssignmentViewSet(SnippetViewSet):
+    model = Assignment
+    icon = "date"
+    menu_label = "Assignments"
+    add_to_admin_menu = True
+    menu_order = 320
+    list_display = ["user", "module", "due_on", "exempt_reason", "closed_at"]
+    list_filter = ["module", "mandatory"]
+
+
+register_snippet(AssignmentRuleViewSet)
+register_snippet(AssignmentViewSet)

@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cms.tasks.heartbeat_record_task",
         "schedule": crontab(minute="*/5"),
     },
+    "assignments-sync-nightly": {
+        "task": "training.tasks.assignments_sync_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 
 # LOGGING (no personal data: log ids, never names or email addresses)

@@ -54,7 +54,7 @@ def test_learner_finishes_two_lessons_signs_out_and_continues_at_the_third(
     base = live_site.url
     sign_in(page, base)
 
-    page.get_by_role("button", name="Go to your training").click()
+    page.get_by_role("link", name="All modules").click()
     assert page.get_by_test_id("module-card").count() == 9
     capture(page, "catalogue", axe_check)
 

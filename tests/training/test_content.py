@@ -115,3 +115,12 @@ def test_audience_rules_follow_department_subtrees_and_extra_members(user_factor
     assert audience.pk not in audience_ids_for_user(user=outside)
     assert audience.pk in audience_ids_for_user(user=named)
     assert audience.pk not in audience_ids_for_user(user=leaver)
+
+
+def test_an_audience_with_an_empty_rule_is_every_active_person(user_factory):
+    everyone = Audience.objects.create(name="Everyone", slug="everyone")
+    active = user_factory(email="a@example.gov.uk")
+    leaver = user_factory(email="b@example.gov.uk", is_active=False)
+
+    assert everyone.pk in audience_ids_for_user(user=active)
+    assert everyone.pk not in audience_ids_for_user(user=leaver)

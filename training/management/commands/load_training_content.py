@@ -12,7 +12,8 @@ from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTa
 
 from cms.models import HomePage
 from training.blocks import LessonBlocks
-from training.models import Audience, LessonPage, ModuleIndexPage, ModulePage
+from training.models import AssignmentRule, Audience, LessonPage, ModuleIndexPage, ModulePage
+from training.services import assignments_sync
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 WORKFLOW_NAME = "Author → approver"
@@ -47,11 +48,12 @@ class Command(BaseCommand):
             for folder in sorted((CONTENT_DIR / "modules").iterdir())
             if folder.is_dir() and self.ensure_module(index, folder)
         ]
+        sync = assignments_sync()
         modules = ModulePage.objects.child_of(index).count()
         lessons = LessonPage.objects.descendant_of(index).count()
         self.stdout.write(
             f"Training: {len(created)} module(s) created; the catalogue has {modules} modules "
-            f"and {lessons} lessons."
+            f"and {lessons} lessons; {sync.created} assignment(s) created."
         )
 
     def ensure_audiences(self) -> None:
@@ -107,7 +109,8 @@ class Command(BaseCommand):
             mandatory=spec["mandatory"],
             change_note="First version.",
         )
-        module.audiences.set(Audience.objects.filter(slug__in=spec["audiences"]))
+        audiences = Audience.objects.filter(slug__in=spec["audiences"])
+        module.audiences.set(audiences)
         module.topics.add(*spec.get("topics", []))
         index.add_child(instance=module)
         module.save_revision().publish()
@@ -122,4 +125,11 @@ class Command(BaseCommand):
             )
             module.add_child(instance=lesson)
             lesson.save_revision().publish()
+        for audience in audiences:
+            AssignmentRule.objects.create(
+                module=module,
+                audience=audience,
+                mandatory=spec["mandatory"],
+                valid_months=spec.get("refresh_months", 24),
+            )
         return True

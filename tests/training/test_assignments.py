@@ -1,0 +1,243 @@
+"""Assignments: rules, sync, status over time, recertification, retakes, exemptions, evidence."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tests.factories import lessons_of, module_with_lessons
+from training.models import Assignment, AssignmentRule, Audience, ModuleCompletion
+from training.selectors import Status, assignment_states_for_users
+from training.services import (
+    assignment_exempt,
+    assignments_sync,
+    lesson_complete,
+    quiz_pass_record,
+)
+
+pytestmark = pytest.mark.django_db
+LONDON = timezone.get_fixed_timezone(0)
+
+
+def at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T09:00:00+00:00")
+
+
+@pytest.fixture
+def officers():
+    return Audience.objects.create(name="Officers", slug="officers-test", person_types=["officer"])
+
+
+@pytest.fixture
+def module(site):
+    return module_with_lessons(2)
+
+
+@pytest.fixture
+def rule(module, officers):
+    return AssignmentRule.objects.create(
+        module=module, audience=officers, due_days=28, valid_months=12, reopen_days=60
+    )
+
+
+def status_of(user, when):
+    with time_machine.travel(when, tick=False):
+        states = assignment_states_for_users(user_ids=[user.pk])[user.pk]
+    assert len(states) == 1
+    return states[0]
+
+
+def complete_module(user, module, attempt_id, when):
+    with time_machine.travel(when, tick=False):
+        for lesson in lessons_of(module):
+            lesson_complete(user=user, lesson=lesson)
+        _, completion = quiz_pass_record(
+            user=user,
+            module=module,
+            score=90,
+            attempt_id=attempt_id,
+            module_version=module.version,
+        )
+    return completion
+
+
+def test_sync_creates_assignments_for_the_audience_only(rule, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    councillor = user_factory(email="c@example.gov.uk", person_type="councillor")
+
+    with time_machine.travel(at("2026-01-05"), tick=False):
+        result = assignments_sync()
+
+    assert result.created == 1
+    assignment = Assignment.objects.get()
+    assert assignment.user == officer
+    assert assignment.due_on == dt.date(2026, 2, 2)
+    assert not Assignment.objects.filter(user=councillor).exists()
+    assert assignments_sync().created == 0  # idempotent
+
+
+def test_councillors_are_due_weeks_after_their_election(module, user_factory):
+    members = Audience.objects.create(name="Cllrs", slug="cllrs", person_types=["councillor"])
+    AssignmentRule.objects.create(module=module, audience=members, councillor_due_weeks=8)
+    user_factory(email="c@example.gov.uk", person_type="councillor", start_date=dt.date(2026, 5, 7))
+
+    with time_machine.travel(at("2026-05-08"), tick=False):
+        assignments_sync()
+
+    assert Assignment.objects.get().due_on == dt.date(2026, 7, 2)
+
+
+def test_a_person_leaving_the_audience_has_the_assignment_closed_and_kept(rule, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    assignments_sync()
+    officer.person_type = "other"
+    officer.save()
+
+    result = assignments_sync()
+
+    assert result.closed == 1
+    closed = Assignment.objects.get()
+    assert closed.closed_reason == Assignment.Closed.LEFT_AUDIENCE
+    assert closed.closed_at is not None
+
+
+def test_a_deactivated_person_is_closed_as_deactivated(rule, user_factory):
+    from accounts.services import user_deactivate
+
+    officer = user_factory(email="o@example.gov.uk")
+    assignments_sync()
+    user_deactivate(user=officer)
+
+    assignments_sync()
+
+    assert Assignment.objects.get().closed_reason == Assignment.Closed.DEACTIVATED
+
+
+def test_the_database_refuses_two_open_assignments_for_one_person_and_module(rule, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    assignments_sync()
+    existing = Assignment.objects.get()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Assignment.objects.create(
+            user=officer, module=existing.module, assigned_at=timezone.now(), due_on=existing.due_on
+        )
+
+
+def test_every_status_in_turn_with_time_frozen(rule, module, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    with time_machine.travel(at("2026-01-05"), tick=False):
+        assignments_sync()  # due 2 February
+
+    assert status_of(officer, at("2026-01-06")).status == Status.NOT_STARTED
+    with time_machine.travel(at("2026-01-07"), tick=False):
+        lesson_complete(user=officer, lesson=lessons_of(module)[0])
+    assert status_of(officer, at("2026-01-07")).status == Status.IN_PROGRESS
+    assert status_of(officer, at("2026-01-20")).status == Status.DUE_SOON
+    assert status_of(officer, at("2026-02-02")).status == Status.DUE_SOON
+    assert status_of(officer, at("2026-02-03")).status == Status.OVERDUE
+
+    complete_module(officer, module, attempt_id=1, when=at("2026-02-10"))
+    done = status_of(officer, at("2026-02-11"))
+    assert done.status == Status.COMPLETED
+    assert done.valid_until == at("2027-02-10")
+    # Recertification opens 60 days before expiry, then the completion expires.
+    assert status_of(officer, at("2026-12-11")).status == Status.COMPLETED
+    assert status_of(officer, at("2026-12-13")).status == Status.DUE_SOON
+    assert status_of(officer, at("2027-02-10")).status == Status.EXPIRED
+
+
+def test_recertification_over_two_years(rule, module, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    with time_machine.travel(at("2026-01-05"), tick=False):
+        assignments_sync()
+    complete_module(officer, module, attempt_id=1, when=at("2026-01-20"))
+    assert status_of(officer, at("2026-12-01")).status == Status.DUE_SOON
+
+    complete_module(officer, module, attempt_id=2, when=at("2026-12-15"))
+    assert status_of(officer, at("2027-01-25")).status == Status.COMPLETED
+    assert status_of(officer, at("2027-01-25")).valid_until == at("2027-12-15")
+    assert status_of(officer, at("2027-12-16")).status == Status.EXPIRED
+
+    complete_module(officer, module, attempt_id=3, when=at("2027-12-20"))
+    assert status_of(officer, at("2028-01-05")).status == Status.COMPLETED
+    assert ModuleCompletion.objects.filter(user=officer).count() == 3
+    assert Assignment.objects.filter(user=officer).count() == 1
+
+
+def test_a_must_retake_change_keeps_the_certificate_and_assigns_the_new_version(
+    rule, module, user_factory
+):
+    from training.selectors import certificate_status
+
+    officer = user_factory(email="o@example.gov.uk")
+    newcomer = user_factory(email="n@example.gov.uk")
+    with time_machine.travel(at("2026-01-05"), tick=False):
+        assignments_sync()
+    first = complete_module(officer, module, attempt_id=1, when=at("2026-01-10"))
+
+    with time_machine.travel(at("2026-03-01"), tick=False):
+        draft = module.get_latest_revision_as_object()
+        draft.learners_must_retake = True
+        draft.change_note = "New offences."
+        draft.save_revision().publish()
+
+    assert certificate_status(completion=first, now=at("2026-03-02")) == "valid"
+    old, new = Assignment.objects.filter(user=officer).order_by("pk")
+    assert old.closed_reason == Assignment.Closed.SUPERSEDED
+    assert (new.required_version, new.due_on) == (2, dt.date(2026, 3, 31))
+    # Lesson ticks stay; only the new version's assessment is needed.
+    assert status_of(officer, at("2026-03-02")).status == Status.IN_PROGRESS
+    assert Assignment.objects.get(user=newcomer).required_version == 2
+
+
+def test_an_exemption_is_recorded_and_shown(rule, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    hr = user_factory(email="hr.person@example.gov.uk", person_type="other")
+    assignments_sync()
+
+    assignment = Assignment.objects.get(user=officer)
+    assignment_exempt(assignment=assignment, reason="Long-term secondment", by=hr)
+
+    assignment.refresh_from_db()
+    assert (assignment.exempted_by, assignment.exempt_reason) == (hr, "Long-term secondment")
+    assert status_of(officer, timezone.now()).status == Status.EXEMPT
+    with pytest.raises(ValueError, match="reason"):
+        assignment_exempt(assignment=assignment, reason="  ", by=hr)
+
+
+def test_completion_records_refuse_edits_and_deletes(rule, module, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    assignments_sync()
+    completion = complete_module(officer, module, attempt_id=1, when=timezone.now())
+
+    completion.score = 100
+    with pytest.raises(ValueError, match="cannot be changed"):
+        completion.save()
+    with pytest.raises(ValueError, match="cannot be deleted"):
+        completion.delete()
+
+
+def test_verify_records_catches_an_edited_and_a_removed_record(rule, module, user_factory):
+    for number in range(3):
+        user = user_factory(email=f"o{number}@example.gov.uk")
+        assignments_sync()
+        complete_module(user, module, attempt_id=number + 1, when=timezone.now())
+    out = StringIO()
+    call_command("verify_records", stdout=out)
+    assert "All 3 completion records are intact" in out.getvalue()
+
+    first, second, third = ModuleCompletion.objects.order_by("pk")
+    with connection.cursor() as cursor:  # behind the application's back
+        cursor.execute("UPDATE training_modulecompletion SET score = 100 WHERE id = %s", [first.pk])
+        cursor.execute("DELETE FROM training_modulecompletion WHERE id = %s", [second.pk])
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="2 problem"):
+        call_command("verify_records", stdout=out)
+    assert f"record {first.pk}: content changed" in out.getvalue()
+    assert f"record {third.pk}: the record before it was changed or removed" in out.getvalue()
