@@ -1,9 +1,10 @@
 """Reads for quizzes: what a learner may do next, attempts and results, item statistics."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -12,13 +13,14 @@ from accounts.models import User
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
+    Choice,
     ExtraTime,
     Question,
     Quiz,
     ShowAnswers,
 )
 from training.models import LessonPage, ModulePage
-from training.selectors import module_completion_latest, page_is_open_to
+from training.selectors import ModuleProgress, module_completion_latest, page_is_open_to
 
 # Time a submission may take to arrive after the deadline (a slow phone connection).
 SUBMIT_GRACE = timedelta(seconds=30)
@@ -65,7 +67,6 @@ class QuizStatus:
     reason: str = ""
     passed_attempt: Attempt | None = None
     last_finished: Attempt | None = None
-    lessons_blocking: bool = False
 
     @property
     def attempts_left(self) -> int | None:
@@ -120,7 +121,7 @@ class QuizStatus:
 
 
 def quiz_status_for_user(
-    *, user: User, quiz: Quiz, lessons_done: bool, lessons_left: int = 0, now: datetime
+    *, user: User, quiz: Quiz, progress: ModuleProgress, now: datetime
 ) -> QuizStatus:
     """The learner's attempts, open attempt, cooldown and whether they may start: four queries.
 
@@ -155,11 +156,10 @@ def quiz_status_for_user(
     )
     if not quiz_is_open_to(user=user, quiz=quiz):
         status.reason = "This assessment is not open: its module is not published or not for you."
-    elif quiz.lessons_first and not lessons_done:
-        status.lessons_blocking = True
+    elif quiz.lessons_first and not progress.all_done:
         status.reason = (
-            f"Finish every lesson first; you have {lessons_left} left. Then you can take the "
-            "assessment."
+            f"Finish every lesson first; you have {progress.total - progress.done} left. Then "
+            "you can take the assessment."
         )
     elif status.attempts_left == 0:
         status.reason = (
@@ -306,3 +306,54 @@ def question_bank_rows(*, module: ModulePage | None = None) -> list[dict]:
         }
         for q in questions.order_by("module__path", "pk")
     ]
+
+
+# A question is flagged when, after enough answers to mean something, almost nobody gets it right:
+# it may be wrongly keyed, ambiguous, or not taught in the lessons.
+FLAG_MIN_ANSWERS = 10
+FLAG_BELOW_PERCENT = 20
+
+
+def question_statistics(*, questions: QuerySet[Question]) -> QuerySet[Question]:
+    """Annotate each question with how often it was served, marked and answered correctly."""
+    return questions.annotate(
+        served_count=Count("served", distinct=True),
+        marked_count=Count("served", filter=Q(served__is_correct__isnull=False), distinct=True),
+        correct_count=Count("served", filter=Q(served__is_correct=True), distinct=True),
+    )
+
+
+@dataclass
+class ChoiceCount:
+    text: str
+    is_correct: bool
+    chosen: int
+
+
+def question_choice_counts(*, questions: list[Question]) -> dict[int, list[ChoiceCount]]:
+    """For each question, how often each of its current choices was picked in marked attempts.
+
+    Two queries for any number of questions (choices, then the marked answers).
+    """
+    ids = [q.pk for q in questions]
+    choices = list(Choice.objects.filter(question_id__in=ids).order_by("sort_order", "pk"))
+    chosen: Counter[int] = Counter()
+    rows = AttemptQuestion.objects.filter(
+        question_id__in=ids, is_correct__isnull=False
+    ).values_list("selected", flat=True)
+    for selected in rows.iterator(chunk_size=2000):
+        chosen.update(selected)
+    result: dict[int, list[ChoiceCount]] = {pk: [] for pk in ids}
+    for choice in choices:
+        result[choice.question_id].append(
+            ChoiceCount(text=choice.text, is_correct=choice.is_correct, chosen=chosen[choice.pk])
+        )
+    return result
+
+
+def percent_correct(*, marked: int, correct: int) -> int | None:
+    return round(100 * correct / marked) if marked else None
+
+
+def is_flagged(*, marked: int, correct: int) -> bool:
+    return marked >= FLAG_MIN_ANSWERS and 100 * correct < FLAG_BELOW_PERCENT * marked

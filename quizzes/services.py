@@ -113,13 +113,7 @@ def attempt_start(
             return open_attempt
         attempt_expire(attempt=open_attempt, now=now)
     progress = module_progress_for_user(user=user, module=quiz.module)
-    status = quiz_status_for_user(
-        user=user,
-        quiz=quiz,
-        lessons_done=progress.all_done,
-        lessons_left=progress.total - progress.done,
-        now=now,
-    )
+    status = quiz_status_for_user(user=user, quiz=quiz, progress=progress, now=now)
     if status.reason:
         raise AttemptNotAllowed(status.reason)
     pool = {
@@ -169,10 +163,26 @@ def attempt_start(
     return attempt
 
 
-def _locked_open_attempt(*, attempt: Attempt) -> Attempt:
-    """Lock the attempt's row so that a double submit waits, then sees it already finished."""
-    locked = Attempt.objects.select_for_update().select_related("quiz__module").get(pk=attempt.pk)
-    return locked
+def _attempt_open_items(
+    *, attempt: Attempt, answers: Answers, now: datetime
+) -> tuple[Attempt, list[AttemptQuestion] | None]:
+    """Lock the attempt and check answers can go into it now.
+
+    Returns the attempt and its items, or the attempt and None when it is already finished (a
+    double submit waits on the lock, then sees that) or its time ran out (it is closed here).
+    Raises QuizUnavailable or AnswersRejected.
+    """
+    attempt = Attempt.objects.select_for_update().select_related("quiz__module").get(pk=attempt.pk)
+    if not attempt.is_open:
+        return attempt, None
+    quiz_check_available(user=attempt.user, quiz=attempt.quiz)
+    if attempt_is_overdue(attempt=attempt, now=now):
+        return attempt_expire(attempt=attempt, now=now), None
+    items = attempt_items(attempt=attempt)
+    problems = answers_problems(items=items, answers=answers)
+    if problems:
+        raise AnswersRejected(" ".join(problems))
+    return attempt, items
 
 
 @transaction.atomic
@@ -184,20 +194,13 @@ def attempt_answers_save(
     After the time limit nothing is saved and the attempt is closed and marked instead.
     Raises AnswersRejected or QuizUnavailable, saving nothing.
     """
-    now = now or timezone.now()
-    attempt = _locked_open_attempt(attempt=attempt)
-    if not attempt.is_open:
-        return attempt
-    quiz_check_available(user=attempt.user, quiz=attempt.quiz)
-    if attempt_is_overdue(attempt=attempt, now=now):
-        return attempt_expire(attempt=attempt, now=now)
-    items = attempt_items(attempt=attempt)
-    problems = answers_problems(items=items, answers=answers)
-    if problems:
-        raise AnswersRejected(" ".join(problems))
-    for item in items:
-        item.selected = sorted(set(answers.get(item.question_id, [])))
-    AttemptQuestion.objects.bulk_update(items, ["selected"])
+    attempt, items = _attempt_open_items(
+        attempt=attempt, answers=answers, now=now or timezone.now()
+    )
+    if items is not None:
+        for item in items:
+            item.selected = sorted(set(answers.get(item.question_id, [])))
+        AttemptQuestion.objects.bulk_update(items, ["selected"])
     return attempt
 
 
@@ -211,19 +214,12 @@ def attempt_submit(*, attempt: Attempt, answers: Answers, now: datetime | None =
     Raises AnswersRejected or QuizUnavailable, recording nothing.
     """
     now = now or timezone.now()
-    attempt = _locked_open_attempt(attempt=attempt)
-    if not attempt.is_open:
+    attempt, items = _attempt_open_items(attempt=attempt, answers=answers, now=now)
+    if items is None:
         return attempt
-    quiz_check_available(user=attempt.user, quiz=attempt.quiz)
-    if attempt_is_overdue(attempt=attempt, now=now):
-        return attempt_expire(attempt=attempt, now=now)
-    items = attempt_items(attempt=attempt)
-    problems = answers_problems(items=items, answers=answers)
     missing = [item.position for item in items if not answers.get(item.question_id)]
     if missing:
-        problems.append(f"Questions not answered: {', '.join(map(str, missing))}.")
-    if problems:
-        raise AnswersRejected(" ".join(problems))
+        raise AnswersRejected(f"Questions not answered: {', '.join(map(str, missing))}.")
     for item in items:
         item.selected = sorted(set(answers[item.question_id]))
     return _attempt_mark(attempt=attempt, items=items, status=AttemptStatus.SUBMITTED, now=now)

@@ -46,11 +46,7 @@ def quiz_start_page(request, quiz_id: int):
     quiz = _open_quiz(request, quiz_id)
     progress = module_progress_for_user(user=request.user, module=quiz.module)
     status = quiz_status_for_user(
-        user=request.user,
-        quiz=quiz,
-        lessons_done=progress.all_done,
-        lessons_left=progress.total - progress.done,
-        now=timezone.now(),
+        user=request.user, quiz=quiz, progress=progress, now=timezone.now()
     )
     return render(request, "quizzes/quiz_start.html", {"quiz": quiz, "status": status})
 

@@ -1,16 +1,38 @@
 """Wagtail wiring for quizzes: the question bank, quizzes and extra time in the admin, and the
 assessment step that training's module page shows."""
 
+import django_filters
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.generic import FormView
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.reports import ReportView
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
-from quizzes.selectors import quiz_for_module, quiz_status_for_user
+from quizzes.selectors import (
+    is_flagged,
+    percent_correct,
+    question_bank_rows,
+    question_choice_counts,
+    question_statistics,
+    quiz_for_module,
+    quiz_status_for_user,
+)
+from quizzes.services import question_bank_import
+from training.models import ModulePage
 
 
 class QuestionViewSet(SnippetViewSet):
@@ -38,11 +60,41 @@ class ExtraTimeViewSet(SnippetViewSet):
     search_fields = ["user__full_name", "user__email"]
 
 
+class PermittedMenuItem(MenuItem):
+    """A menu item shown only to people holding a permission."""
+
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
 class QuizzesGroup(SnippetViewSetGroup):
     menu_label = "Quizzes"
     menu_icon = "help"
     menu_order = 310
     items = (QuestionViewSet, QuizViewSet, ExtraTimeViewSet)
+
+    def get_submenu_items(self):
+        return [
+            *super().get_submenu_items(),
+            PermittedMenuItem(
+                "Item statistics",
+                reverse("quizzes_statistics"),
+                icon_name="table",
+                order=10,
+                permission="quizzes.view_question",
+            ),
+            PermittedMenuItem(
+                "Import or export",
+                reverse("quizzes_bank"),
+                icon_name="download",
+                order=11,
+                permission="quizzes.change_question",
+            ),
+        ]
 
 
 register_snippet(QuizzesGroup)
@@ -70,11 +122,7 @@ def module_assessment(request, module, progress) -> dict | None:
         return None
     quiz.module = module
     status = quiz_status_for_user(
-        user=request.user,
-        quiz=quiz,
-        lessons_done=progress.all_done,
-        lessons_left=progress.total - progress.done,
-        now=timezone.now(),
+        user=request.user, quiz=quiz, progress=progress, now=timezone.now()
     )
     text = " ".join(part for part in [status.rules, status.state, status.reason] if part)
     actionable = status.open_attempt is not None or status.can_start
@@ -84,3 +132,154 @@ def module_assessment(request, module, progress) -> dict | None:
         "url": reverse("quizzes:start", kwargs={"quiz_id": quiz.pk}) if actionable else "",
         "action": status.action,
     }
+
+
+class StatisticsFilterSet(WagtailFilterSet):
+    module = django_filters.ModelChoiceFilter(
+        queryset=ModulePage.objects.order_by("path"), empty_label="All modules"
+    )
+    retired = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Question
+        fields = ["module", "retired"]
+
+
+class ItemStatisticsView(ReportView):
+    """Per question: how often served and answered correctly, which distractors were chosen.
+
+    Questions almost everyone gets wrong are flagged for the editors to check.
+    """
+
+    page_title = "Item statistics"
+    header_icon = "table"
+    index_url_name = "quizzes_statistics"
+    index_results_url_name = "quizzes_statistics_results"
+    filterset_class = StatisticsFilterSet
+    permission_policy = ModelPermissionPolicy(Question)
+    any_permission_required = ["view", "change"]
+    columns = [
+        TitleColumn(
+            "text",
+            label="Question",
+            get_url=lambda q: reverse("wagtailsnippets_quizzes_question:edit", args=[q.pk]),
+        ),
+        Column("module", label="Module"),
+        Column("served_count", label="Served"),
+        Column("marked_count", label="Answered"),
+        Column("percent_label", label="Correct"),
+        Column("flag", label="Flag"),
+        Column("distractors", label="Wrong answers chosen"),
+    ]
+    list_export = [
+        "pk",
+        "module",
+        "text",
+        "served_count",
+        "marked_count",
+        "percent",
+        "flag",
+        "distractors",
+    ]
+    export_headings = {
+        "pk": "Question id",
+        "module": "Module",
+        "text": "Question",
+        "flag": "Flag",
+        "served_count": "Served",
+        "marked_count": "Answered",
+        "percent": "Correct (%)",
+        "distractors": "Wrong answers chosen",
+    }
+
+    def get_queryset(self):
+        return question_statistics(
+            questions=Question.objects.select_related("module").order_by("module__path", "pk")
+        )
+
+    def decorate_paginated_queryset(self, object_list):
+        questions = list(object_list)
+        counts = question_choice_counts(questions=questions)
+        for q in questions:
+            q.percent = percent_correct(marked=q.marked_count, correct=q.correct_count)
+            q.percent_label = "not yet answered" if q.percent is None else f"{q.percent}%"
+            q.flag = (
+                "Almost everyone gets this wrong: check it"
+                if is_flagged(marked=q.marked_count, correct=q.correct_count)
+                else ""
+            )
+            q.distractors = "; ".join(
+                f"{c.text} ({c.chosen})" for c in counts[q.pk] if not c.is_correct and c.chosen
+            )
+        return questions
+
+
+class BankImportForm(forms.Form):
+    file = forms.FileField(help_text="A .csv or .json file in the format the export writes.")
+    dry_run = forms.BooleanField(
+        label="Check only", required=False, help_text="Report problems without changing anything."
+    )
+
+
+class BankImportView(WagtailAdminTemplateMixin, FormView):
+    """Upload a CSV or JSON bank: every bad row is listed, and any bad row means nothing changes."""
+
+    template_name = "quizzes/admin/bank_import.html"
+    form_class = BankImportForm
+    page_title = "Import or export questions"
+    header_icon = "download"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perms(["quizzes.add_question", "quizzes.change_question"]):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["modules"] = ModulePage.objects.order_by("path").only("title", "slug")
+        return context
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        try:
+            rows = rows_from_file(content=upload.read(), filename=upload.name)
+        except BankFileError as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        report = question_bank_import(rows=rows, dry_run=form.cleaned_data["dry_run"])
+        status = 200 if report.ok else 400
+        return self.render_to_response(
+            self.get_context_data(form=form, report=report), status=status
+        )
+
+
+def bank_export(request):
+    """Download the bank (or one module's questions) as CSV or JSON."""
+    if not request.user.has_perm("quizzes.view_question"):
+        raise PermissionDenied
+    module = None
+    if request.GET.get("module"):
+        module = ModulePage.objects.filter(slug=request.GET["module"]).first()
+    rows = question_bank_rows(module=module)
+    as_json = request.GET.get("format") == "json"
+    response = HttpResponse(
+        rows_to_json(rows) if as_json else rows_to_csv(rows),
+        content_type="application/json" if as_json else "text/csv; charset=utf-8",
+    )
+    filename = f"question-bank{'-' + module.slug if module else ''}.{'json' if as_json else 'csv'}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@hooks.register("register_admin_urls")
+def quizzes_admin_urls():
+    return [
+        path("quizzes/statistics/", ItemStatisticsView.as_view(), name="quizzes_statistics"),
+        path(
+            "quizzes/statistics/results/",
+            ItemStatisticsView.as_view(results_only=True),
+            name="quizzes_statistics_results",
+        ),
+        path("quizzes/bank/", BankImportView.as_view(), name="quizzes_bank"),
+        path("quizzes/bank/export/", bank_export, name="quizzes_bank_export"),
+    ]

@@ -19,6 +19,10 @@ def random_quiz(rng: random.Random) -> list[dict]:
     return questions
 
 
+def random_answers(rng: random.Random, questions: list[dict]) -> list[set[int]]:
+    return [set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions]
+
+
 def mark(questions: list[dict], answers: list[set[int]]) -> int:
     right = sum(
         item_is_correct(selected=a, correct=q["correct"])
@@ -31,9 +35,7 @@ def test_a_score_stays_between_0_and_100_and_all_correct_gives_100():
     for seed in SEEDS:
         rng = random.Random(seed)
         questions = random_quiz(rng)
-        answers = [
-            set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions
-        ]
+        answers = random_answers(rng, questions)
 
         assert 0 <= mark(questions, answers) <= 100
         assert mark(questions, [q["correct"] for q in questions]) == 100
@@ -43,9 +45,7 @@ def test_the_order_of_questions_and_choices_never_changes_the_score():
     for seed in SEEDS:
         rng = random.Random(seed)
         questions = random_quiz(rng)
-        answers = [
-            set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions
-        ]
+        answers = random_answers(rng, questions)
         score = mark(questions, answers)
 
         pairs = list(zip(questions, answers, strict=True))
