@@ -1,7 +1,9 @@
-"""Connects Wagtail's publish signal to the module-version service."""
+"""Connects other apps' signals to training's services (receivers stay thin)."""
 
 from wagtail.signals import page_published
 
+from accounts.signals import people_imported
+from cms.services import task_enqueue_on_commit
 from training.models import ModulePage
 from training.services import module_version_publish
 
@@ -10,5 +12,13 @@ def record_module_version(sender, instance, revision=None, **kwargs):
     module_version_publish(module=instance, revision=revision, user=getattr(revision, "user", None))
 
 
+def sync_imported_people(sender, user_ids, **kwargs):
+    """After an HR import, bring those people's assignments up to date in the background."""
+    from training.tasks import assignments_sync_task
+
+    task_enqueue_on_commit(assignments_sync_task, list(user_ids))
+
+
 def connect() -> None:
     page_published.connect(record_module_version, sender=ModulePage)
+    people_imported.connect(sync_imported_people)

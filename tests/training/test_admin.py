@@ -87,3 +87,43 @@ def test_an_audience_is_saved_from_the_admin_form(admin_client_with_mfa):
     audience = Audience.objects.get(slug="licensing-officers")
     assert audience.person_types == ["officer"]
     assert audience.service_areas == ["licensing", "trading-standards"]
+
+
+def test_hr_exempts_someone_and_moves_a_due_date_in_the_admin(client, roles, user_factory):
+    import datetime as dt
+
+    from training.models import Assignment, AssignmentRule
+    from training.services import assignments_sync
+
+    hr = user_factory(email="hr.person@example.gov.uk", groups=["HR"], person_type="other")
+    TOTP.activate(hr, generate_totp_secret())
+    learner = user_factory(email="learner.two@example.gov.uk")
+    module = module_with_lessons(1)
+    AssignmentRule.objects.create(
+        module=module,
+        audience=Audience.objects.create(name="Officers", slug="o", person_types=["officer"]),
+    )
+    assignments_sync()
+    assignment = Assignment.objects.get(user=learner)
+    client.force_login(hr)
+
+    response = client.post(
+        f"/cms/snippets/training/assignment/edit/{assignment.pk}/",
+        {"due_on": "2027-03-01", "exempt_reason": "On secondment to the police until 2027"},
+    )
+
+    assert response.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.due_on == dt.date(2027, 3, 1)
+    assert assignment.exempt_reason == "On secondment to the police until 2027"
+    assert assignment.exempted_by == hr
+    assert assignment.exempted_at is not None
+
+
+def test_a_learner_cannot_reach_the_assignments_admin(client, roles, user_factory):
+    client.force_login(user_factory(email="plain@example.gov.uk"))
+
+    response = client.get("/cms/snippets/training/assignment/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/cms/snippets/training/assignment/"

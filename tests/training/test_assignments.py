@@ -241,3 +241,25 @@ def test_verify_records_catches_an_edited_and_a_removed_record(rule, module, use
         call_command("verify_records", stdout=out)
     assert f"record {first.pk}: content changed" in out.getvalue()
     assert f"record {third.pk}: the record before it was changed or removed" in out.getvalue()
+
+
+def test_an_hr_import_syncs_the_imported_peoples_assignments(
+    rule, tmp_path, django_capture_on_commit_callbacks
+):
+    from config.celery_app import app as celery_app
+
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "employee_number,email,full_name,person_type,department,service_area,job_title,"
+        "manager_email,start_date,on_leave_until,active\n"
+        "E1,new.officer@example.gov.uk,New Officer,officer,Place > Waste Services,waste,"
+        "Waste Officer,,2026-01-05,,yes\n"
+    )
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("import_people", str(csv), stdout=StringIO())
+    finally:
+        celery_app.conf.task_always_eager = False
+
+    assert Assignment.objects.get().user.email == "new.officer@example.gov.uk"
