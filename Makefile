@@ -43,8 +43,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Runs in a throwaway database on whatever DATABASE_URL names (PostgreSQL for real figures).
+BENCH_LEARNERS ?= 20000
 bench: install
-	@echo "No benchmarks yet: they arrive with the HR reports."
+	$(MANAGE) benchmark --learners $(BENCH_LEARNERS)
 
 # Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
 lock:

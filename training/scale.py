@@ -1,0 +1,178 @@
+"""A synthetic council for benchmarks: people CSV, lesson progress and completion records."""
+
+import csv
+import io
+import random
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from accounts.models import ServiceArea, User
+from training.models import Assignment, LessonPage, LessonProgress, ModuleCompletion, ModulePage
+
+DIRECTORATES = {
+    "Neighbourhoods": ["Housing", "Environmental Health", "Licensing", "Trading Standards"],
+    "Place": ["Waste Services", "Planning", "Highways", "Estates"],
+    "Resources": ["Procurement", "Finance", "Revenues and Benefits", "Human Resources"],
+    "Adults and Health": ["Adult Social Care", "Public Health"],
+    "Children and Families": ["Children's Social Care", "Early Help"],
+    "Chief Executive's": ["Democratic Services", "Communications", "Legal"],
+}
+AREAS = {
+    "Housing": ServiceArea.HOUSING,
+    "Environmental Health": ServiceArea.ENVIRONMENTAL_HEALTH,
+    "Licensing": ServiceArea.LICENSING,
+    "Trading Standards": ServiceArea.TRADING_STANDARDS,
+    "Waste Services": ServiceArea.WASTE,
+    "Planning": ServiceArea.PLANNING,
+    "Highways": ServiceArea.HIGHWAYS,
+    "Estates": ServiceArea.ESTATES,
+    "Procurement": ServiceArea.PROCUREMENT,
+    "Finance": ServiceArea.FINANCE,
+    "Revenues and Benefits": ServiceArea.REVENUES,
+    "Adult Social Care": ServiceArea.SOCIAL_CARE,
+    "Children's Social Care": ServiceArea.SOCIAL_CARE,
+    "Democratic Services": ServiceArea.DEMOCRATIC_SERVICES,
+}
+TEAM_SIZE = 12
+COUNCILLOR_SHARE = 50  # one councillor per 50 people
+
+
+def people_csv(*, learners: int, seed: int = 1) -> str:
+    """HR's CSV for `learners` people: teams of 12 under a manager, and some councillors."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    services = [(d, s) for d, names in DIRECTORATES.items() for s in names]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "employee_number",
+            "email",
+            "full_name",
+            "person_type",
+            "department",
+            "service_area",
+            "job_title",
+            "manager_email",
+            "start_date",
+            "on_leave_until",
+            "active",
+        ]
+    )
+    manager_email = ""
+    for n in range(learners):
+        email = f"person{n}@scale.example.gov.uk"
+        start = date(2015, 1, 1) + timedelta(days=rng.randrange(4000))
+        if n % COUNCILLOR_SHARE == COUNCILLOR_SHARE - 1:
+            writer.writerow(
+                [
+                    "",
+                    email,
+                    f"Councillor {n}",
+                    "councillor",
+                    "",
+                    "",
+                    "Councillor",
+                    "",
+                    date(2025, 5, 1).isoformat(),
+                    "",
+                    "yes",
+                ]
+            )
+            continue
+        directorate, service = services[(n // TEAM_SIZE) % len(services)]
+        is_manager = n % TEAM_SIZE == 0
+        writer.writerow(
+            [
+                f"S{n:06d}",
+                email,
+                f"Person {n}",
+                "officer",
+                f"{directorate} > {service}",
+                AREAS.get(service, ServiceArea.OTHER),
+                "Team Manager" if is_manager else "Officer",
+                "" if is_manager else manager_email,
+                start.isoformat(),
+                "",
+                "yes",
+            ]
+        )
+        if is_manager:
+            manager_email = email
+    return out.getvalue()
+
+
+def activity_seed(*, seed: int = 1, batch: int = 5000) -> tuple[int, int]:
+    """Progress on about half the assignments and completions for about a third, with the
+    completion records' hash chain built as the application would. Returns (progress, records)."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    now = timezone.now()
+    lessons: dict[int, list[int]] = {}
+    for module in ModulePage.objects.all():
+        lessons[module.pk] = list(
+            LessonPage.objects.child_of(module).live().values_list("pk", flat=True)
+        )
+    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
+    previous = head or ""
+    progress, records = [], []
+    progress_count = record_count = 0
+    for user_id, module_id, version in (
+        Assignment.objects.filter(closed_at__isnull=True)
+        .values_list("user_id", "module_id", "required_version")
+        .iterator(chunk_size=batch)
+    ):
+        roll = rng.random()
+        if roll > 0.5 or not lessons[module_id]:
+            continue
+        module_lessons = lessons[module_id]
+        done = len(module_lessons) if roll < 0.33 else rng.randrange(1, len(module_lessons) + 1)
+        started = now - timedelta(days=rng.randrange(1, 300))
+        for lesson_id in module_lessons[:done]:
+            progress.append(
+                LessonProgress(
+                    user_id=user_id,
+                    lesson_id=lesson_id,
+                    module_id=module_id,
+                    module_version=version,
+                    started_at=started,
+                    completed_at=started,
+                )
+            )
+        if roll < 0.33:
+            record = ModuleCompletion(
+                user_id=user_id,
+                module_id=module_id,
+                module_version=version,
+                score=80,
+                completed_at=started,
+                expires_at=started + timedelta(days=730),
+                verification_code=f"{rng.getrandbits(40):010X}",
+                source="seed",
+                previous_hash=previous,
+            )
+            record.record_hash = record.compute_hash()
+            previous = record.record_hash
+            records.append(record)
+        if len(progress) >= batch:
+            LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
+            progress_count += len(progress)
+            progress = []
+        if len(records) >= batch:
+            ModuleCompletion.objects.bulk_create(records)
+            record_count += len(records)
+            records = []
+    LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
+    ModuleCompletion.objects.bulk_create(records)
+    return progress_count + len(progress), record_count + len(records)
+
+
+def busiest_learner() -> User:
+    """The active officer with the most open assignments."""
+    from django.db.models import Count
+
+    return (
+        User.objects.filter(is_active=True, person_type="officer")
+        .annotate(n=Count("assignments"))
+        .order_by("-n")
+        .first()
+    )
