@@ -11,7 +11,9 @@ TAMPERED = "tampered"
 class AttemptForm(forms.Form):
     """One radio or checkbox group per served question, named "answer-<question id>".
 
-    `submit` requires every question answered; saving for later does not.
+    A choice's value is its place in the attempt's (shuffled) order, 1, 2, 3…, never its
+    database id: ids follow the order an editor typed the choices in, which often puts the
+    right answer first. `submit` requires every question answered; saving for later does not.
     """
 
     def __init__(self, *args, items: list[AttemptQuestion], submit: bool = True, **kwargs):
@@ -21,12 +23,14 @@ class AttemptForm(forms.Form):
         for item in items:
             multiple = item.snapshot["kind"] == QuestionKind.MULTIPLE
             field_class = forms.TypedMultipleChoiceField if multiple else forms.TypedChoiceField
+            places = {c["id"]: n for n, c in enumerate(item.snapshot["choices"], start=1)}
+            saved = [places[i] for i in item.selected if i in places]
             field = field_class(
                 coerce=int,
                 required=submit,
-                choices=[(c["id"], c["text"]) for c in item.snapshot["choices"]],
+                choices=[(n, c["text"]) for n, c in enumerate(item.snapshot["choices"], start=1)],
                 label=item.snapshot["text"],
-                initial=item.selected if multiple else next(iter(item.selected), None),
+                initial=saved if multiple else next(iter(saved), None),
                 error_messages={
                     "required": f"Question {item.position}: "
                     + ("select at least one answer" if multiple else "select an answer"),
@@ -60,12 +64,15 @@ class AttemptForm(forms.Form):
         return bool(codes - {"required"})
 
     def answers(self) -> dict[int, list[int]]:
+        """Question id -> the chosen choices' ids, for the services."""
         result = {}
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name)
             if value in (None, "", []):
                 continue
-            result[field.item.question_id] = list(value) if field.multiple else [value]
+            places = value if field.multiple else [value]
+            choices = field.item.snapshot["choices"]
+            result[field.item.question_id] = [choices[n - 1]["id"] for n in places]
         return result
 
     def questions(self):
@@ -73,12 +80,23 @@ class AttemptForm(forms.Form):
         for name, field in self.fields.items():
             bound = self[name]
             value = bound.value()
-            chosen = {str(v) for v in value} if field.multiple else {str(value)}
+            chosen = {str(v) for v in value or []} if field.multiple else {str(value)}
+            scenario = field.item.snapshot["scenario"]
+            errors = [
+                (f"{bound.auto_id}-error-{n}", error) for n, error in enumerate(bound.errors, 1)
+            ]
+            described_by = [
+                *([f"{bound.auto_id}-scenario"] if scenario else []),
+                *([f"{bound.auto_id}-hint"] if field.multiple else []),
+                *(error_id for error_id, _ in errors),
+            ]
             yield {
                 "field": bound,
+                "errors": errors,
+                "described_by": " ".join(described_by),
                 "position": field.item.position,
                 "kind": field.item.snapshot["kind"],
-                "scenario": field.item.snapshot["scenario"],
+                "scenario": scenario,
                 "text": field.item.snapshot["text"],
                 "multiple": field.multiple,
                 "choices": [

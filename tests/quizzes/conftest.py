@@ -68,10 +68,16 @@ def wrong_answers(attempt) -> dict[int, list[int]]:
     }
 
 
-def form_data(answers: dict[int, list[int]], action: str = "submit") -> dict:
+def form_data(attempt, answers: dict[int, list[int]], action: str = "submit") -> dict:
+    """The POST a browser sends: each chosen choice by its place (1, 2, 3…) on the page."""
+    places = {
+        c["id"]: str(n)
+        for item in attempt.items.all()
+        for n, c in enumerate(item.snapshot["choices"], start=1)
+    }
     return {
         "action": action,
-        **{f"answer-{q}": [str(c) for c in ids] for q, ids in answers.items()},
+        **{f"answer-{q}": [places[c] for c in ids] for q, ids in answers.items()},
     }
 
 
