@@ -1,6 +1,7 @@
 """Training content (Wagtail pages), audiences, module versions and learners' lesson progress."""
 
 import hashlib
+from datetime import UTC
 
 from django import forms
 from django.conf import settings
@@ -382,8 +383,8 @@ class ModuleCompletion(models.Model):
             self.module_version,
             self.attempt_id,
             self.score,
-            self.completed_at.isoformat(),
-            self.expires_at.isoformat() if self.expires_at else "",
+            self.completed_at.astimezone(UTC).isoformat(),
+            self.expires_at.astimezone(UTC).isoformat() if self.expires_at else "",
             self.verification_code,
             self.source,
             self.previous_hash,

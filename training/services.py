@@ -187,6 +187,7 @@ def completion_record_create(
     attempt_id: int | None = None,
     quiz_pass: QuizPass | None = None,
     valid_months: int | None = None,
+    expires_at: datetime | None = None,
     source: str = "aware",
 ) -> ModuleCompletion:
     """Append a completion record to the evidence chain. Nothing else is written."""
@@ -203,7 +204,7 @@ def completion_record_create(
         attempt_id=attempt_id,
         score=score,
         completed_at=completed_at,
-        expires_at=add_months(completed_at, valid_months) if valid_months else None,
+        expires_at=expires_at or (add_months(completed_at, valid_months) if valid_months else None),
         verification_code=secrets.token_hex(5).upper(),
         source=source,
         previous_hash=head or "",
@@ -360,3 +361,27 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
         )
         reopened += 1
     return reopened
+
+
+@transaction.atomic
+def historic_completions_import(*, text: str, import_valid_rows: bool = False) -> tuple[int, list]:
+    """Append completions from a previous LMS to the evidence chain (source "import").
+
+    With any bad row nothing is written unless `import_valid_rows`. Returns (imported, errors).
+    """
+    from training.importers import historic_completions_plan
+
+    plan = historic_completions_plan(text=text)
+    if plan.errors and not import_valid_rows:
+        return 0, plan.errors
+    for row in plan.rows:
+        completion_record_create(
+            user=row.user,
+            module=row.module,
+            module_version=row.module_version,
+            score=row.score,
+            completed_at=row.completed_at,
+            source="import",
+            expires_at=row.expires_at,
+        )
+    return len(plan.rows), plan.errors
