@@ -1,5 +1,7 @@
 """People: the custom user (email login) and the council's department tree."""
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -128,6 +130,8 @@ class PeopleImport(models.Model):
     The file's text is cleared once it is imported; what stays is who imported what, when.
     """
 
+    LIFETIME = timedelta(hours=1)  # how long a preview may be confirmed
+
     token = models.CharField(max_length=64, unique=True)
     uploaded_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
@@ -141,3 +145,7 @@ class PeopleImport(models.Model):
 
     def __str__(self) -> str:
         return f"People import {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def is_open(self, now: datetime) -> bool:
+        """Not yet imported, and young enough to confirm."""
+        return self.imported_at is None and self.created_at >= now - self.LIFETIME

@@ -1,9 +1,11 @@
 """Reads about people."""
 
+from datetime import datetime
+
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 
-from accounts.models import User
+from accounts.models import PeopleImport, User
 
 
 def user_requires_mfa(*, user: User) -> bool:
@@ -15,3 +17,9 @@ def user_requires_mfa(*, user: User) -> bool:
 
 def user_lacks_required_mfa(*, user: User) -> bool:
     return user_requires_mfa(user=user) and not is_mfa_enabled(user)
+
+
+def people_import_open(*, token: str, user: User, now: datetime) -> PeopleImport | None:
+    """The user's own uploaded people file, if it can still be previewed and confirmed."""
+    upload = PeopleImport.objects.filter(token=token, uploaded_by=user).first()
+    return upload if upload is not None and upload.is_open(now) else None

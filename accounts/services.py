@@ -5,7 +5,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urljoin
 
 from allauth.account.adapter import get_adapter
@@ -35,6 +35,7 @@ from accounts.importers import (
 )
 from accounts.models import Department, PeopleImport, User
 from accounts.signals import people_imported
+from cms.services import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +51,11 @@ def user_deactivate(*, user: User, now: datetime | None = None) -> User:
 
 # PEOPLE IMPORT
 
-PREVIEW_LIFETIME = timedelta(hours=1)
 BATCH_SIZE = 1000
 EMAIL_BATCH_SIZE = 200
-USER_FIELDS = [
-    "email",
-    "full_name",
-    "person_type",
-    "department",
-    "service_area",
-    "job_title",
-    "employee_number",
-    "start_date",
-    "on_leave_until",
-    "is_active",
-    "deactivated_at",
-]
+INVITE_TASK_SIZE = 500  # people per queued invitation task
+# bulk_update writes one CASE per field over the batch, so its cost grows with the batch squared.
+UPDATE_BATCH_SIZE = 250
 
 
 class PeopleImportRefused(Exception):
@@ -140,9 +130,9 @@ def _email_addresses_verify(users: list[User]) -> None:
         elif not (match.email == wanted and match.verified and match.primary):
             match.email, match.verified, match.primary = wanted, True, True
             changed.append(match)
-    EmailAddress.objects.bulk_update(demoted, ["primary"], batch_size=BATCH_SIZE)
+    EmailAddress.objects.bulk_update(demoted, ["primary"], batch_size=UPDATE_BATCH_SIZE)
     EmailAddress.objects.bulk_update(
-        changed, ["email", "verified", "primary"], batch_size=BATCH_SIZE
+        changed, ["email", "verified", "primary"], batch_size=UPDATE_BATCH_SIZE
     )
     EmailAddress.objects.bulk_create(new, batch_size=BATCH_SIZE)
 
@@ -153,7 +143,8 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
         index=plan.departments, paths=[r.department for r in plan.rows if r.department]
     )
     users: dict[int, User] = {}
-    created, updated, leavers = [], [], []
+    created, leavers = [], []
+    updated: dict[tuple[str, ...], list[User]] = defaultdict(list)  # by the fields they change
     for row in plan.rows:
         department_pk = plan.departments.pk_for(row.department)
         if row.action == CREATE:
@@ -163,17 +154,20 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
             created.append(user)
         else:
             user = row.user
-            for name, value in row_changes(row, department_pk).items():
-                setattr(user, name, value)
+            changes = row_changes(row, department_pk)
             if row.active and not user.is_active:
-                user.is_active, user.deactivated_at = True, None
+                changes.update(is_active=True, deactivated_at=None)
+            for name, value in changes.items():
+                setattr(user, name, value)
+            if changes:
+                updated[tuple(sorted(changes))].append(user)
             if row.action == DEACTIVATE:
                 leavers.append(user)
-            if row.action != UNCHANGED:
-                updated.append(user)
         users[row.line] = user
     User.objects.bulk_create(created, batch_size=BATCH_SIZE)
-    User.objects.bulk_update(updated, USER_FIELDS, batch_size=BATCH_SIZE)
+    for attnames, group in updated.items():
+        fields = [User._meta.get_field(attname).name for attname in attnames]
+        User.objects.bulk_update(group, fields, batch_size=UPDATE_BATCH_SIZE)
     for user in leavers:
         user_deactivate(user=user, now=now)
 
@@ -188,7 +182,7 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
         if user.line_manager_id != manager_pk:
             user.line_manager_id = manager_pk
             managed.append(user)
-    User.objects.bulk_update(managed, ["line_manager"], batch_size=BATCH_SIZE)
+    User.objects.bulk_update(managed, ["line_manager"], batch_size=UPDATE_BATCH_SIZE)
     _email_addresses_verify(list(users.values()))
     return users
 
@@ -205,10 +199,10 @@ def people_import(
 
     The whole file is checked first (see importers.people_import_plan). With any bad row nothing
     is written unless `import_valid_rows` is set. With `expected` (the counts a preview showed),
-    a file whose plan has changed since is refused with PeopleImportRefused. After commit: new
-    active people are emailed an invitation to set their password, and `people_imported` is sent
-    with the ids of everyone created, updated or deactivated. Raises PeopleFileError for a file
-    that cannot be read.
+    a file whose plan has changed since is refused with PeopleImportRefused. After commit:
+    invitations for new active people are queued (people_invite_task, in batches), and
+    `people_imported` is sent with the ids of everyone created, updated or deactivated. Raises
+    PeopleFileError for a file that cannot be read.
     """
     plan = people_import_plan(text=text)
     if expected is not None and plan.summary() != expected:
@@ -230,7 +224,10 @@ def people_import(
     result.invited = len(invited)
     changed = [users[r.line].pk for r in plan.rows if r.action != UNCHANGED]
     logger.info("People import: %s", result.as_dict())  # counts only, never names or emails
-    transaction.on_commit(lambda: people_invite(user_ids=invited), robust=True)
+    from accounts.tasks import people_invite_task  # the tasks module imports this one
+
+    for chunk in in_chunks(invited, INVITE_TASK_SIZE):
+        task_enqueue_on_commit(people_invite_task, chunk)
     transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
     return result
 
@@ -280,10 +277,10 @@ def _council_name() -> str:
 def people_import_upload(*, uploaded_by: User, filename: str, text: str) -> PeopleImport:
     """Keep an uploaded file server-side for its preview, under a random token.
 
-    Previews older than PREVIEW_LIFETIME that were never imported are deleted.
+    Expired previews that were never imported are deleted: they hold personal data.
     """
     PeopleImport.objects.filter(
-        imported_at__isnull=True, created_at__lt=timezone.now() - PREVIEW_LIFETIME
+        imported_at__isnull=True, created_at__lt=timezone.now() - PeopleImport.LIFETIME
     ).delete()
     return PeopleImport.objects.create(
         token=secrets.token_urlsafe(32),
@@ -310,7 +307,7 @@ def people_import_confirm(
             f"This file was already imported at {timezone.localtime(upload.imported_at):%H:%M}; "
             "nothing was imported again."
         )
-    if upload is None or upload.created_at < now - PREVIEW_LIFETIME:
+    if upload is None or not upload.is_open(now):
         raise PeopleImportRefused(
             "This preview has expired or is not yours, so nothing was imported. "
             "Upload the file again."

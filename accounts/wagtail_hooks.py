@@ -2,9 +2,12 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
 from accounts.services import user_deactivate
+from accounts.views import IMPORT_PERMISSION, PeopleImportPreviewView, PeopleImportUploadView
 
 
 @hooks.register("before_delete_user")
@@ -17,3 +20,27 @@ def deactivate_instead_of_delete(request, user):
         )
         return redirect("wagtailusers_users:index")
     return None
+
+
+class HROnlyMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        return request.user.has_perm(IMPORT_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def people_import_urls():
+    return [
+        path("people/import/", PeopleImportUploadView.as_view(), name="accounts_people_import"),
+        path(
+            "people/import/<str:token>/",
+            PeopleImportPreviewView.as_view(),
+            name="accounts_people_import_preview",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def people_import_menu_item():
+    return HROnlyMenuItem(
+        "Import people", reverse("accounts_people_import"), icon_name="group", order=250
+    )

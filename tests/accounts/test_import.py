@@ -54,7 +54,20 @@ def csv_of(*rows: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def imported(django_capture_on_commit_callbacks):
+def celery_eager():
+    """Queued tasks run at once, as a worker would run them."""
+    from config.celery_app import app
+
+    original = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = original
+
+
+@pytest.fixture
+def imported(django_capture_on_commit_callbacks, celery_eager):
+    """Import, then run what waits for the commit: queued invitations and the signal."""
+
     def do(text: str, **options):
         with django_capture_on_commit_callbacks(execute=True):
             return people_import(text=text, **options)
@@ -216,7 +229,9 @@ def test_new_active_people_are_invited_once_and_can_set_a_password(imported, mai
     assert client.session.get("_auth_user_id") == str(User.objects.get(employee_number="E1").pk)
 
 
-def test_invitations_and_the_signal_wait_for_the_commit(django_capture_on_commit_callbacks):
+def test_invitations_and_the_signal_wait_for_the_commit(
+    django_capture_on_commit_callbacks, celery_eager, mailoutbox
+):
     received = []
 
     def receiver(sender, user_ids, **kwargs):
@@ -226,13 +241,14 @@ def test_invitations_and_the_signal_wait_for_the_commit(django_capture_on_commit
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             people_import(text=csv_of(person("E1"), person("E2")))
-        assert received == []
+        assert (received, mailoutbox) == ([], [])
         for callback in callbacks:
             callback()
     finally:
         people_imported.disconnect(receiver)
 
     assert received == [sorted(User.objects.values_list("pk", flat=True))]
+    assert sorted(m.to[0] for m in mailoutbox) == ["e1@example.gov.uk", "e2@example.gov.uk"]
 
 
 def test_the_signal_names_only_people_the_import_changed(imported):
@@ -460,7 +476,7 @@ def manage(monkeypatch):
 
 
 def test_the_command_prints_a_summary_and_succeeds(
-    manage, tmp_path, capsys, mailoutbox, django_capture_on_commit_callbacks
+    manage, tmp_path, capsys, mailoutbox, django_capture_on_commit_callbacks, celery_eager
 ):
     path = tmp_path / "people.csv"
     path.write_text(csv_of(person("E1"), person("E2", active="no")))

@@ -1,0 +1,238 @@
+"""HR's people import in the Wagtail admin: upload, preview (writes nothing), confirm once."""
+
+from datetime import timedelta
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Department, PeopleImport, User
+from accounts.services import people_import
+from tests.accounts.test_import import celery_eager, csv_of, person  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD_URL = "/cms/people/import/"
+
+
+@pytest.fixture
+def signed_in(client, roles, user_factory):
+    """A client signed in (with two-factor set up) as a new person in the given groups."""
+
+    def sign_in(email: str, groups=()):
+        user = user_factory(email=email, groups=groups)
+        TOTP.activate(user, generate_totp_secret())
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def hr_client(client, signed_in):
+    signed_in("hr.person@example.gov.uk", groups=["HR"])
+    return client
+
+
+def upload(client, text: str, name: str = "people.csv"):
+    return client.post(
+        UPLOAD_URL, {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")}
+    )
+
+
+def flash(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def mixed_file(user_factory) -> str:
+    """Two new people, one update, one leaver, one bad row and one row that depends on it."""
+    user_factory(email="e3@example.gov.uk", employee_number="E3", full_name="Person E3")
+    user_factory(email="e4@example.gov.uk", employee_number="E4", full_name="Person E4")
+    return csv_of(
+        person("E1"),
+        person("E2", manager_email="e1@example.gov.uk"),
+        person("E3", job_title="Team Leader"),
+        person("E4", active="no"),
+        person("E5", start_date="31/31/2024"),
+        person("E6", manager_email="e5@example.gov.uk"),
+    )
+
+
+def test_hr_sees_the_menu_item_and_the_upload_page(hr_client):
+    dashboard = hr_client.get("/cms/")
+    page = hr_client.get(UPLOAD_URL)
+
+    assert "Import people" in dashboard.content.decode()
+    assert page.status_code == 200
+    assert 'type="file"' in page.content.decode()
+    assert "manager_email" in page.content.decode()
+
+
+@pytest.mark.parametrize("group", ["Content editors", "Member Services"])
+def test_admin_users_outside_hr_get_403_and_no_menu_item(client, signed_in, group):
+    hr = User.objects.create_user(email="hr.owner@example.gov.uk", full_name="HR Owner")
+    preview = PeopleImport.objects.create(
+        token="t" * 43, uploaded_by=hr, filename="p.csv", csv_text=csv_of(person("E1"))
+    )
+    signed_in("not.hr@example.gov.uk", groups=[group])
+
+    assert client.get(UPLOAD_URL).status_code == 403
+    assert upload(client, csv_of(person("E1"))).status_code == 403
+    assert client.get(f"{UPLOAD_URL}{preview.token}/").status_code == 403
+    assert client.post(f"{UPLOAD_URL}{preview.token}/", {}).status_code == 403
+    assert "Import people" not in client.get("/cms/").content.decode()
+    assert not User.objects.filter(employee_number="E1").exists()
+    assert PeopleImport.objects.count() == 1
+
+
+def test_a_learner_without_admin_access_is_turned_away(client, roles, user_factory):
+    client.force_login(user_factory(email="learner.person@example.gov.uk"))
+
+    response = upload(client, csv_of(person("E1")))
+
+    # Wagtail's own guard answers before the view: back to sign-in, and nothing is kept.
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert PeopleImport.objects.count() == 0
+
+
+def test_the_preview_shows_counts_and_every_bad_row_and_writes_nothing(hr_client, user_factory):
+    text = mixed_file(user_factory)
+    before = (User.objects.count(), Department.objects.count())
+
+    uploaded = upload(hr_client, text)
+    preview = hr_client.get(uploaded["Location"])
+
+    assert uploaded["Location"].startswith(UPLOAD_URL)
+    html = preview.content.decode()
+    for label, count in [
+        ("People to create", 2),
+        ("People to update", 1),
+        ("People to deactivate", 1),
+        ("Invitations to set a password", 2),
+        ("Rows with errors (not imported)", 2),
+    ]:
+        assert f'<th scope="row">{label}</th><td>{count}</td>' in html
+    assert "<td>6</td><td>start_date \u201c31/31/2024\u201d is not a date" in html
+    assert "<td>7</td><td>manager e5@example.gov.uk is on line 6, which has errors" in html
+    assert "Import the 4 valid rows" in html
+    assert (User.objects.count(), Department.objects.count()) == before
+    assert User.objects.get(employee_number="E4").is_active
+
+
+@pytest.mark.usefixtures("celery_eager")
+def test_confirming_imports_the_valid_rows_once(
+    hr_client, user_factory, mailoutbox, django_capture_on_commit_callbacks
+):
+    uploaded = upload(hr_client, mixed_file(user_factory))
+    preview = hr_client.get(uploaded["Location"])
+    confirm = {name: value for name, value in preview.context["confirm_form"].initial.items()}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = hr_client.post(uploaded["Location"], confirm)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = hr_client.post(uploaded["Location"], confirm)
+
+    assert done.status_code == 302
+    assert flash(done) == [
+        "People imported: 2 created, 1 updated, 1 deactivated, 0 unchanged. "
+        "2 invitation(s) to set a password are being sent. 2 row(s) with errors were skipped."
+    ]
+    assert set(User.objects.values_list("employee_number", flat=True)) >= {"E1", "E2", "E3"}
+    assert not User.objects.filter(employee_number__in=["E5", "E6"]).exists()
+    assert User.objects.get(employee_number="E4").is_active is False
+    assert sorted(m.to[0] for m in mailoutbox) == ["e1@example.gov.uk", "e2@example.gov.uk"]
+    # The double submit: refused with a message, nothing imported or sent twice.
+    assert "already imported" in flash(again)[-1]
+    assert User.objects.filter(employee_number__in=["E1", "E2"]).count() == 2
+    assert len(mailoutbox) == 2
+    kept = PeopleImport.objects.get()
+    assert (kept.csv_text, kept.summary["created"]) == ("", 2)
+
+
+def test_a_clean_file_offers_import_all(hr_client):
+    uploaded = upload(hr_client, csv_of(person("E1"), person("E2")))
+
+    html = hr_client.get(uploaded["Location"]).content.decode()
+
+    assert "Import all" in html
+    assert "valid row" not in html
+
+
+def test_a_file_with_no_valid_row_offers_no_import(hr_client):
+    uploaded = upload(hr_client, csv_of(person("E1", email="broken")))
+
+    html = hr_client.get(uploaded["Location"]).content.decode()
+
+    assert "No row can be imported" in html
+    assert "Import all" not in html
+
+
+def test_an_expired_preview_is_refused_and_changes_nothing(hr_client):
+    uploaded = upload(hr_client, csv_of(person("E1")))
+    preview = hr_client.get(uploaded["Location"])
+    confirm = dict(preview.context["confirm_form"].initial)
+    PeopleImport.objects.update(
+        created_at=PeopleImport.objects.get().created_at - timedelta(hours=2)
+    )
+
+    stale_get = hr_client.get(uploaded["Location"])
+    stale_post = hr_client.post(uploaded["Location"], confirm)
+
+    assert stale_get["Location"] == UPLOAD_URL
+    assert "has expired" in flash(stale_get)[0]
+    assert "has expired or is not yours" in flash(stale_post)[-1]
+    assert not User.objects.filter(employee_number="E1").exists()
+
+
+def test_an_unknown_or_someone_elses_token_is_refused(hr_client, signed_in):
+    uploaded = upload(hr_client, csv_of(person("E1")))
+    confirm = dict(hr_client.get(uploaded["Location"]).context["confirm_form"].initial)
+    signed_in("second.hr@example.gov.uk", groups=["HR"])
+
+    other = hr_client.post(uploaded["Location"], confirm)
+    unknown = hr_client.post(f"{UPLOAD_URL}not-a-token/", confirm)
+
+    assert "not yours" in flash(other)[0]
+    assert "not yours" in flash(unknown)[-1]
+    assert not User.objects.filter(employee_number="E1").exists()
+
+
+def test_a_preview_overtaken_by_other_changes_is_refused(hr_client):
+    uploaded = upload(hr_client, csv_of(person("E1"), person("E2")))
+    confirm = dict(hr_client.get(uploaded["Location"]).context["confirm_form"].initial)
+    people_import(text=csv_of(person("E1")))  # someone else imports E1 meanwhile
+
+    response = hr_client.post(uploaded["Location"], confirm)
+
+    assert "changed since the preview" in flash(response)[0]
+    assert not User.objects.filter(employee_number="E2").exists()
+    assert PeopleImport.objects.get().imported_at is None
+
+
+def test_a_forged_confirmation_is_refused(hr_client):
+    uploaded = upload(hr_client, csv_of(person("E1")))
+
+    response = hr_client.post(uploaded["Location"], {"create": "lots"})
+
+    assert "nothing was imported" in flash(response)[0]
+    assert not User.objects.filter(employee_number="E1").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name,mail\nA,a@example.gov.uk\n", "missing column(s)"),
+        (csv_of(person("E1", full_name="Zo\u00eb")).encode("cp1252"), "CSV UTF-8"),
+        (csv_of().encode(), "no people"),
+    ],
+)
+def test_an_unreadable_file_is_refused_on_the_upload_page(hr_client, content, message):
+    response = hr_client.post(
+        UPLOAD_URL, {"file": SimpleUploadedFile("people.csv", content, content_type="text/csv")}
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert PeopleImport.objects.count() == 0
