@@ -1,7 +1,7 @@
 """Training content (Wagtail pages), audiences, module versions and learners' lesson progress."""
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.conf import settings
@@ -453,6 +453,53 @@ class AssignmentForm(WagtailAdminModelForm):
         return assignment
 
 
+class Status(models.TextChoices):
+    """Where a person stands on an assignment: the one vocabulary for pages, reports, emails."""
+
+    NOT_STARTED = "not-started", "Not started"
+    IN_PROGRESS = "in-progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    DUE_SOON = "due-soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+    EXPIRED = "expired", "Expired"
+    EXEMPT = "exempt", "Exempt"
+
+
+DUE_SOON_DAYS = 14
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def with_status(self, now: datetime):
+        """Annotate `status` (a Status value): the only place status is worked out.
+
+        Order matters: exempt; then a completion that satisfies the assignment (expired, in its
+        recertification window, or completed); then, with none, overdue, due soon, in progress.
+        """
+        today = timezone.localdate(now)
+        due_soon_from = today + timedelta(days=DUE_SOON_DAYS)
+        return self.annotate(
+            status=models.Case(
+                models.When(~Q(exempt_reason=""), then=models.Value(Status.EXEMPT)),
+                models.When(
+                    completed_at__isnull=False,
+                    valid_until__isnull=True,
+                    then=models.Value(Status.COMPLETED),
+                ),
+                models.When(valid_until__lte=now, then=models.Value(Status.EXPIRED)),
+                models.When(recertify_from__lte=now, then=models.Value(Status.DUE_SOON)),
+                models.When(completed_at__isnull=False, then=models.Value(Status.COMPLETED)),
+                models.When(due_on__lt=today, then=models.Value(Status.OVERDUE)),
+                models.When(due_on__lte=due_soon_from, then=models.Value(Status.DUE_SOON)),
+                models.When(started_at__isnull=False, then=models.Value(Status.IN_PROGRESS)),
+                default=models.Value(Status.NOT_STARTED),
+                output_field=models.CharField(),
+            )
+        )
+
+
 class Assignment(models.Model):
     """A person's duty to complete a module. Closed assignments are kept as history."""
 
@@ -483,7 +530,16 @@ class Assignment(models.Model):
     exempted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.CharField(max_length=20, choices=Closed.choices, blank=True)
+    # Kept up to date from the records by training.services (lesson_open, completions), so that
+    # status is one SQL expression (AssignmentQuerySet.with_status) for pages, reports, reminders.
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The latest completion that satisfies this assignment."
+    )
+    valid_until = models.DateTimeField(null=True, blank=True)
+    recertify_from = models.DateTimeField(null=True, blank=True)
 
+    objects = AssignmentQuerySet.as_manager()
     base_form_class = AssignmentForm
     panels = [FieldPanel("due_on"), FieldPanel("exempt_reason")]
 

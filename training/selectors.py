@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -17,6 +17,7 @@ from training.models import (
     ModuleCompletion,
     ModuleIndexPage,
     ModulePage,
+    Status,
 )
 
 
@@ -179,143 +180,85 @@ def module_completion_latest(*, user: User, module: ModulePage) -> ModuleComplet
     )
 
 
-class Status:
-    """The one vocabulary for where a person stands on an assignment."""
-
-    NOT_STARTED = "not-started"
-    IN_PROGRESS = "in-progress"
-    COMPLETED = "completed"
-    DUE_SOON = "due-soon"
-    OVERDUE = "overdue"
-    EXPIRED = "expired"
-    EXEMPT = "exempt"
-
-    LABELS = {
-        NOT_STARTED: "Not started",
-        IN_PROGRESS: "In progress",
-        COMPLETED: "Completed",
-        DUE_SOON: "Due soon",
-        OVERDUE: "Overdue",
-        EXPIRED: "Expired",
-        EXEMPT: "Exempt",
-    }
-    TAGS = {
-        NOT_STARTED: "govuk-tag--grey",
-        IN_PROGRESS: "govuk-tag--blue",
-        COMPLETED: "govuk-tag--green",
-        DUE_SOON: "govuk-tag--yellow",
-        OVERDUE: "govuk-tag--red",
-        EXPIRED: "govuk-tag--red",
-        EXEMPT: "govuk-tag--purple",
-    }
+STATUS_TAGS = {
+    Status.NOT_STARTED: "govuk-tag--grey",
+    Status.IN_PROGRESS: "govuk-tag--blue",
+    Status.COMPLETED: "govuk-tag--green",
+    Status.DUE_SOON: "govuk-tag--yellow",
+    Status.OVERDUE: "govuk-tag--red",
+    Status.EXPIRED: "govuk-tag--red",
+    Status.EXEMPT: "govuk-tag--purple",
+}
 
 
 @dataclass
 class AssignmentState:
     assignment: Assignment
-    status: str
-    due_on: date | None
-    valid_until: datetime | None
-    completion: ModuleCompletion | None
     lessons_done: int = 0
     lessons_total: int = 0
 
     @property
+    def status(self) -> str:
+        return self.assignment.status
+
+    @property
     def label(self) -> str:
-        return Status.LABELS[self.status]
+        return Status(self.status).label
 
     @property
     def tag(self) -> str:
-        return Status.TAGS[self.status]
+        return STATUS_TAGS[self.status]
+
+    @property
+    def due_on(self) -> date | None:
+        """When action is due: the renewal date in a recertification window, else the due date."""
+        if self.status in {Status.COMPLETED, Status.EXEMPT}:
+            return None
+        if self.assignment.valid_until is not None:
+            return timezone.localdate(self.assignment.valid_until)
+        return self.assignment.due_on
+
+    @property
+    def valid_until(self) -> datetime | None:
+        return self.assignment.valid_until
 
     @property
     def needs_action(self) -> bool:
         return self.status not in {Status.COMPLETED, Status.EXEMPT}
 
 
-def assignment_status(
-    *,
-    assignment: Assignment,
-    completions: list[ModuleCompletion],
-    started: bool,
-    now: datetime,
-    due_soon_days: int = 14,
-) -> AssignmentState:
-    """Where the person stands on the assignment, from the records alone. The only place this is
-    worked out: every page, report and reminder calls it.
-
-    `completions` are the person's completions of the module, any order.
-    """
-    today = timezone.localdate(now)
-    counting = [c for c in completions if c.module_version >= assignment.required_version]
-    latest = max(counting, key=lambda c: c.completed_at, default=None)
-    if assignment.exempt_reason:
-        return AssignmentState(assignment, Status.EXEMPT, None, None, latest)
-    if latest is not None:
-        expires = latest.expires_at
-        if expires is None:
-            return AssignmentState(assignment, Status.COMPLETED, None, None, latest)
-        if now >= expires:
-            return AssignmentState(
-                assignment, Status.EXPIRED, timezone.localdate(expires), expires, latest
-            )
-        reopens = expires - timedelta(days=assignment.reopen_days)
-        if now >= reopens:
-            return AssignmentState(
-                assignment, Status.DUE_SOON, timezone.localdate(expires), expires, latest
-            )
-        return AssignmentState(assignment, Status.COMPLETED, None, expires, latest)
-    due = assignment.due_on
-    if today > due:
-        status = Status.OVERDUE
-    elif (due - today).days <= due_soon_days:
-        status = Status.DUE_SOON
-    elif started:
-        status = Status.IN_PROGRESS
-    else:
-        status = Status.NOT_STARTED
-    return AssignmentState(assignment, status, due, None, None)
-
-
 def assignment_states_for_users(
     *, user_ids: list[int], now: datetime | None = None
 ) -> dict[int, list[AssignmentState]]:
-    """Every open assignment of these people with its status and lesson progress: five queries,
+    """Every open assignment of these people with its status and lesson progress: four queries,
     however many people or assignments."""
     now = now or timezone.now()
     assignments = list(
-        Assignment.objects.filter(user_id__in=user_ids, closed_at__isnull=True)
+        Assignment.objects.open()
+        .filter(user_id__in=user_ids)
+        .with_status(now)
         .select_related("module")
         .order_by("due_on", "module__title")
     )
     module_ids = {a.module_id for a in assignments}
-    completions: dict[tuple[int, int], list[ModuleCompletion]] = {}
-    for completion in ModuleCompletion.objects.filter(
-        user_id__in=user_ids, module_id__in=module_ids
-    ):
-        completions.setdefault((completion.user_id, completion.module_id), []).append(completion)
     done = {
-        (row["user_id"], row["module_id"]): row
+        (row["user_id"], row["module_id"]): row["done"]
         for row in LessonProgress.objects.filter(
             user_id__in=user_ids, module_id__in=module_ids, lesson__live=True
         )
         .values("user_id", "module_id")
-        .annotate(started=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
+        .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
     totals = lesson_totals(module_ids=module_ids)
     states: dict[int, list[AssignmentState]] = {user_id: [] for user_id in user_ids}
     for assignment in assignments:
-        key = (assignment.user_id, assignment.module_id)
-        progress = done.get(key, {})
-        state = assignment_status(
-            assignment=assignment,
-            completions=completions.get(key, []),
-            started=bool(progress.get("started")),
-            now=now,
+        states[assignment.user_id].append(
+            AssignmentState(
+                assignment=assignment,
+                lessons_done=done.get((assignment.user_id, assignment.module_id), 0),
+                lessons_total=totals.get(assignment.module_id, 0),
+            )
         )
-        state.lessons_done = progress.get("done", 0)
-        state.lessons_total = totals.get(assignment.module_id, 0)
-        states[assignment.user_id].append(state)
     return states
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 from wagtail.models import Revision
 
@@ -47,6 +47,10 @@ def lesson_open(*, user: User, lesson: LessonPage, now: datetime | None = None) 
     existing = LessonProgress.objects.filter(user=user, lesson=lesson).first()
     if existing is not None:
         return existing
+    now = now or timezone.now()
+    Assignment.objects.open().filter(user=user, module=module, started_at__isnull=True).update(
+        started_at=now
+    )
     try:
         with transaction.atomic():
             return LessonProgress.objects.create(
@@ -54,7 +58,7 @@ def lesson_open(*, user: User, lesson: LessonPage, now: datetime | None = None) 
                 lesson=lesson,
                 module=module,
                 module_version=module.version,
-                started_at=now or timezone.now(),
+                started_at=now,
             )
     except IntegrityError:
         # Another request created the row first (a double click, two tabs).
@@ -211,7 +215,29 @@ def completion_record_create(
     )
     record.record_hash = record.compute_hash()
     record.save()
+    for assignment in Assignment.objects.open().filter(
+        user=user, module=module, required_version__lte=module_version
+    ):
+        if assignment.completed_at is None or assignment.completed_at < record.completed_at:
+            assignment_completion_apply(assignment=assignment, completion=record)
+            assignment.save(update_fields=["completed_at", "valid_until", "recertify_from"])
     return record
+
+
+def assignment_completion_apply(
+    *, assignment: Assignment, completion: ModuleCompletion | None
+) -> None:
+    """Copy what status needs from the completion onto the assignment (not saved)."""
+    if completion is None:
+        assignment.completed_at = assignment.valid_until = assignment.recertify_from = None
+        return
+    assignment.completed_at = completion.completed_at
+    assignment.valid_until = completion.expires_at
+    assignment.recertify_from = (
+        completion.expires_at - timedelta(days=assignment.reopen_days)
+        if completion.expires_at
+        else None
+    )
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -306,9 +332,38 @@ def assignments_sync(
         for (user_id, module_id), rule in wanted.items()
         if (user_id, module_id) not in existing
     ]
+    assignments_fill_from_records(assignments=new)
     Assignment.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     result.created = len(new)
     return result
+
+
+def assignments_fill_from_records(*, assignments: list[Assignment]) -> None:
+    """Set started and completion fields on new (unsaved) assignments from existing records, for
+    people who began or finished the module before it was assigned: two queries."""
+    if not assignments:
+        return
+    user_ids = {a.user_id for a in assignments}
+    module_ids = {a.module_id for a in assignments}
+    started = {
+        (row["user_id"], row["module_id"]): row["first"]
+        for row in LessonProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
+        .values("user_id", "module_id")
+        .annotate(first=Min("started_at"))
+    }
+    completions: dict[tuple[int, int], list[ModuleCompletion]] = {}
+    for completion in ModuleCompletion.objects.filter(
+        user_id__in=user_ids, module_id__in=module_ids
+    ).only("user_id", "module_id", "module_version", "completed_at", "expires_at"):
+        completions.setdefault((completion.user_id, completion.module_id), []).append(completion)
+    for assignment in assignments:
+        key = (assignment.user_id, assignment.module_id)
+        assignment.started_at = started.get(key)
+        counting = [
+            c for c in completions.get(key, []) if c.module_version >= assignment.required_version
+        ]
+        latest = max(counting, key=lambda c: c.completed_at, default=None)
+        assignment_completion_apply(assignment=assignment, completion=latest)
 
 
 @transaction.atomic
@@ -358,6 +413,7 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
             due_on=today + timedelta(days=retake_days),
             valid_months=assignment.valid_months,
             reopen_days=assignment.reopen_days,
+            started_at=assignment.started_at,
         )
         reopened += 1
     return reopened

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tests.factories import lessons_of, module_with_lessons
-from training.models import Assignment, AssignmentRule, Audience, ModuleCompletion
-from training.selectors import Status, assignment_states_for_users
+from training.models import Assignment, AssignmentRule, Audience, ModuleCompletion, Status
+from training.selectors import assignment_states_for_users
 from training.services import (
     assignment_exempt,
     assignments_sync,
