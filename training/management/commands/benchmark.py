@@ -24,6 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, learners: int, **options):
         setup_test_environment()
+        # Its own throwaway database, never the test suite's or the real one.
+        connection.settings_dict["TEST"]["NAME"] = "aware_benchmark"
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
             self.run(learners)
