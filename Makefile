@@ -28,7 +28,7 @@ $(CSS): $(NODE_INSTALLED) static_src/aware.scss
 # Serves http://127.0.0.1:8000 with a Celery worker (and beat) running beside it.
 # Without REDIS_URL the worker reads the embedded filesystem broker under var/celery/.
 demo: install
-	mkdir -p var/celery/queue var/celery/processed
+	mkdir -p var/celery/queue var/celery/processed var/celery/control
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_initial_data
 	@echo "Aware is starting on http://127.0.0.1:8000 (Ctrl+C stops the web server and the worker)."
