@@ -14,6 +14,7 @@ from taggit.models import TaggedItemBase
 from wagtail import blocks, hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -558,3 +559,62 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"assignment {self.pk}"
+
+
+# HR REPORTS
+
+
+@register_setting(icon="table")
+class ReportSettings(BaseSiteSetting):
+    """Where the monthly HR pack goes."""
+
+    hr_mailbox = models.EmailField(
+        "HR mailbox", blank=True, help_text="Gets the monthly HR pack (XLSX). Empty: not sent."
+    )
+
+    panels = [FieldPanel("hr_mailbox")]
+
+    class Meta:
+        verbose_name = "Reports"
+
+
+class ReportExport(models.Model):
+    """A large report export built by Celery: its owner, progress and a file that expires.
+
+    Also carries the report permissions: HR sees every report, Member Services councillors only.
+    """
+
+    LIFETIME = timedelta(hours=24)
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being built"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_exports"
+    )
+    report = models.CharField(max_length=40)
+    export_format = models.CharField(max_length=4)
+    params = models.JSONField(default=dict, help_text="The filters, as the report's query string.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=100, blank=True, help_text="Under MEDIA_ROOT/exports.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_hr_reports", "Can see every HR report"),
+            ("view_councillor_reports", "Can see reports on councillors"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} export {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0

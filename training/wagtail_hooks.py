@@ -55,3 +55,11 @@ class AssignmentViewSet(SnippetViewSet):
 
 register_snippet(AssignmentRuleViewSet)
 register_snippet(AssignmentViewSet)
+
+
+# HR REPORTS: views in training/report_views.py, in Wagtail's "Reports" submenu.
+from training import report_views  # noqa: E402 - kept beside the hooks it serves
+
+for _item in report_views.REPORT_MENU:
+    hooks.register("register_reports_menu_item", report_views.report_menu_hook(*_item))
+hooks.register("register_admin_urls", report_views.report_urls)

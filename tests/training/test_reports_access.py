@@ -1,0 +1,295 @@
+"""HR reports in the admin: who sees what (pages and exports), downloads, queued exports."""
+
+import csv
+import io
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from tests.training.test_reports import council_fixture  # noqa: F401 - the small council
+from training.models import ReportExport
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/cms/aware-reports/compliance/",
+    "/cms/aware-reports/councillors/",
+    "/cms/aware-reports/overdue/",
+    "/cms/aware-reports/people/?q=Person",
+]
+EXPORTS = [
+    "/cms/aware-reports/compliance/?export=csv&table=overview",
+    "/cms/aware-reports/compliance/?export=xlsx&table=people",
+    "/cms/aware-reports/councillors/?export=csv&table=people",
+    "/cms/aware-reports/overdue/?export=csv",
+    "/cms/aware-reports/overdue/?export=xlsx",
+]
+
+
+@pytest.fixture
+def signed_in(client, roles, user_factory):
+    """Sign in as someone in the given groups (with MFA set up, as the admin demands)."""
+
+    def sign_in(*groups, email="someone@example.gov.uk", **fields):
+        user = user_factory(email=email, groups=groups, full_name="Report Reader", **fields)
+        TOTP.activate(user, generate_totp_secret())
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+def assert_refused(response, url=""):
+    """Wagtail turns a refusal into a redirect to the dashboard (or sign-in) with a message."""
+    assert response.status_code in (302, 403), url
+    assert not response.get("Location", "").startswith("/cms/aware-reports"), url
+    assert not response.has_header("Content-Disposition"), url
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_hr_sees_every_report_and_export(client, council, signed_in):
+    signed_in("HR")
+
+    for url in PAGES:
+        assert client.get(url).status_code == 200, url
+    for url in EXPORTS:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "attachment" in response["Content-Disposition"], url
+    person = council["people"]["h1"]
+    page = client.get(f"/cms/aware-reports/people/{person.pk}/").content.decode()
+    assert "Person h1" in page
+    assert "Fraud basics" in page
+
+
+def test_the_overview_page_shows_charts_with_tables_and_figures(client, council, signed_in):
+    signed_in("HR")
+
+    html = client.get("/cms/aware-reports/compliance/").content.decode()
+
+    assert html.count('<svg role="img"') == 2
+    assert "<polyline" in html
+    assert "Compliance rate by module" in html
+    assert "33.3%" in html  # Fraud basics: 3 of 9
+    assert "Neighbourhoods &gt; Housing" in html
+    assert "Housing staff" in html
+    assert "/cms/quizzes/statistics/?module=" in html
+    assert "cdn" not in html.lower()
+
+
+def test_member_services_sees_councillors_only(client, council, signed_in):
+    signed_in("Member Services", email="members.person@example.gov.uk")
+
+    assert_refused(client.get("/cms/aware-reports/compliance/"))
+    assert_refused(client.get("/cms/aware-reports/compliance/?export=csv"))
+    councillors = client.get("/cms/aware-reports/councillors/")
+    assert councillors.status_code == 200
+    assert "Councillor" in councillors.content.decode()
+    overdue = client.get("/cms/aware-reports/overdue/").content.decode()
+    assert "Person c2" in overdue
+    assert "Person l1" not in overdue
+    rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
+    assert sorted(r[0] for r in rows[1:]) == ["Person c1", "Person c2"]
+    people = csv_rows(client.get("/cms/aware-reports/councillors/?export=csv&table=people"))
+    assert {r[3] for r in people[1:]} == {"Councillor"}
+    officer = council["people"]["h1"]
+    councillor = council["people"]["c1"]
+    assert client.get(f"/cms/aware-reports/people/{officer.pk}/").status_code == 404
+    assert client.get(f"/cms/aware-reports/people/{officer.pk}/?export=csv").status_code == 404
+    assert client.get(f"/cms/aware-reports/people/{councillor.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("groups", [("Content editors",), ("Content approvers",)])
+def test_editors_see_no_report(client, council, signed_in, groups):
+    signed_in(*groups, email="editor.person@example.gov.uk")
+
+    for url in [*PAGES, *EXPORTS, f"/cms/aware-reports/people/{council['people']['h1'].pk}/"]:
+        assert_refused(client.get(url), url)
+
+
+def test_learners_and_line_managers_see_no_report(client, council):
+    for person in (council["people"]["h1"], council["people"]["manager"]):
+        client.force_login(person)
+        for url in [*PAGES, *EXPORTS]:
+            response = client.get(url)
+            assert_refused(response, url)
+            assert b"Person" not in response.content
+        assert client.get("/my-team/").status_code == (
+            200 if person == council["people"]["manager"] else 403
+        )
+
+
+def test_report_menu_items_follow_permissions(client, council, signed_in):
+    signed_in("Member Services", email="members.person@example.gov.uk")
+    html = client.get("/cms/").content.decode()
+    assert "/cms/aware-reports/councillors/" in html
+    assert "/cms/aware-reports/compliance/" not in html
+
+
+def test_overdue_list_page_shows_the_columns(client, council, signed_in):
+    signed_in("HR")
+
+    html = client.get("/cms/aware-reports/overdue/").content.decode()
+
+    for text in ["Person l1", "Neighbourhoods &gt; Licensing", "Bo Boss", "Fraud basics", "—"]:
+        assert text in html, text
+    assert "Person gone" not in html
+
+
+def test_overdue_csv_matches_the_list(client, council, signed_in):
+    signed_in("HR")
+
+    rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
+
+    assert rows[0][:3] == ["Name", "Email", "Employee number"]
+    assert rows[0][-2:] == ["Days overdue", "Last reminder sent"]
+    by_name = {(r[0], r[5]): r for r in rows[1:]}
+    assert set(by_name) == {
+        ("Person c1", "Cuckooing"),
+        ("Person c2", "Fraud basics"),
+        ("Person h1", "Cuckooing"),
+        ("Person l1", "Fraud basics"),
+    }
+    assert by_name[("Person l1", "Fraud basics")][7] == "3"
+    assert by_name[("Person l1", "Fraud basics")][8] == "—"
+
+
+def test_last_reminder_comes_from_the_hook_when_a_reminders_feature_registers_one(
+    client, council, signed_in
+):
+    from wagtail import hooks
+
+    from training.models import Assignment
+
+    target = Assignment.objects.get(user=council["people"]["l1"], module__slug="fraud")
+    sent = timezone.now().replace(year=2026, month=11, day=2)
+
+    def reminders(assignment_ids):
+        return {target.pk: sent} if target.pk in assignment_ids else {}
+
+    signed_in("HR")
+    with hooks.register_temporarily("training_report_last_reminder_sent", reminders):
+        rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
+    assert {r[0]: r[8] for r in rows[1:]}["Person l1"] == "02 Nov 2026"
+
+
+def test_share_outside_hr_export_has_no_small_numbers(client, council, signed_in):
+    signed_in("HR")
+
+    response = client.get("/cms/aware-reports/compliance/?export=xlsx&table=overview&share=1")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    values = [cell for row in sheet.iter_rows(min_row=2, values_only=True) for cell in row[3:10]]
+
+    assert "<5" in values
+    assert not [v for v in values if isinstance(v, int) and 0 < v < 5]
+
+
+def test_a_large_export_is_queued_and_only_its_owner_may_download_it(
+    client, council, signed_in, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr("training.report_views.ASYNC_EXPORT_ROWS", 3)
+    queued = []
+    monkeypatch.setattr(
+        "training.tasks.report_export_build_task.apply_async",
+        lambda args=(), kwargs=None: queued.append(kwargs),
+    )
+    owner = signed_in("HR")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/cms/aware-reports/overdue/?export=csv&module=")
+    export = ReportExport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/cms/aware-reports/exports/{export.pk}/"
+    assert queued == [{"export_id": export.pk}]
+    assert "Queued" in client.get(response["Location"]).content.decode()
+    assert client.get(f"/cms/aware-reports/exports/{export.pk}/download/").status_code == 410
+
+    from training.tasks import report_export_build_task
+
+    report_export_build_task(export_id=export.pk)  # what the worker runs
+    export.refresh_from_db()
+    assert export.state == "ready"
+    assert export.rows_total == 4 == export.rows_done
+    assert export.owner == owner
+    files = list((tmp_path / "exports").iterdir())
+    assert [f.name for f in files] == [export.file_name]
+    assert len(export.file_name) > 30
+    download = client.get(f"/cms/aware-reports/exports/{export.pk}/download/")
+    assert download.status_code == 200
+    assert b"Person l1" in b"".join(download.streaming_content)
+
+    client.logout()
+    signed_in("HR", email="other.hr@example.gov.uk")
+    assert_refused(client.get(f"/cms/aware-reports/exports/{export.pk}/download/"))
+    assert_refused(client.get(f"/cms/aware-reports/exports/{export.pk}/"))
+
+
+def test_an_expired_export_link_says_so(client, council, signed_in, settings, tmp_path):
+    from training.report_services import report_export_build, report_export_request
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    owner = signed_in("HR")
+    export = report_export_request(
+        owner=owner, report="people", export_format="xlsx", params={"_councillors_only": False}
+    )
+    report_export_build(export_id=export.pk)
+    ReportExport.objects.filter(pk=export.pk).update(expires_at=timezone.now())
+
+    response = client.get(f"/cms/aware-reports/exports/{export.pk}/download/")
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert "expired" in client.get(f"/cms/aware-reports/exports/{export.pk}/").content.decode()
+
+
+def test_a_queued_member_services_export_stays_councillors_only(
+    client, council, signed_in, settings, tmp_path
+):
+    from training.report_services import report_export_build, report_export_request
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    owner = signed_in("Member Services", email="members.person@example.gov.uk")
+    export = report_export_request(
+        owner=owner,
+        report="people",
+        export_format="csv",
+        params={"_councillors_only": True, "person_type": "officer"},
+    )
+    report_export_build(export_id=export.pk)
+
+    text = (tmp_path / "exports" / ReportExport.objects.get().file_name).read_text("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert rows
+    assert {r[3] for r in rows} == {"Councillor"}
+
+
+def test_the_hr_pack_is_emailed_to_the_hr_mailbox(council, mailoutbox, site):
+    from training.models import ReportSettings
+    from training.tasks import hr_pack_send_task
+
+    assert hr_pack_send_task() is False  # no mailbox set: nothing sent
+    assert mailoutbox == []
+    ReportSettings.objects.update_or_create(site=site, defaults={"hr_mailbox": "hr@example.gov.uk"})
+
+    assert hr_pack_send_task() is True
+
+    (message,) = mailoutbox
+    assert message.to == ["hr@example.gov.uk"]
+    _name, content, _type = message.attachments[0]
+    workbook = load_workbook(io.BytesIO(content))
+    assert workbook.sheetnames == ["Compliance overview", "Councillors", "Weekly trend", "Overdue"]
+    assert workbook["Overdue"].max_row == 5  # heading and four people
+
+
+def test_the_monthly_hr_pack_is_scheduled():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-hr-pack-monthly"]
+    assert entry["task"] == "training.tasks.hr_pack_send_task"
+    assert entry["schedule"].day_of_month == {1}

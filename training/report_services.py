@@ -1,0 +1,231 @@
+"""Writes for HR reports: export files (streamed, or built by Celery) and the monthly HR pack."""
+
+import csv
+import io
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
+from wagtail.models import Site
+
+from accounts.models import User
+from cms.services import task_enqueue_on_commit
+from training.models import ReportExport, ReportSettings
+from training.reports import (
+    ExportTable,
+    ReportFilters,
+    overdue_table,
+    overview_table,
+    people_table,
+    report_filters_from_params,
+    trend_table,
+)
+
+logger = logging.getLogger(__name__)
+
+ASYNC_EXPORT_ROWS = 5000  # larger exports are built by Celery, not in the request
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROGRESS_EVERY = 1000
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value):
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def csv_lines(table: ExportTable) -> Iterator[str]:
+    """The table as CSV, one line at a time (for a StreamingHttpResponse or a file)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(table.headings)  # a BOM so Excel reads UTF-8
+    for row in table.rows():
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def xlsx_write(
+    tables: list[ExportTable], output, *, progress: Callable[[int], None] | None = None
+) -> None:
+    """A workbook with one sheet per table, written row by row (openpyxl's write-only mode)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    done = 0
+    for table in tables:
+        sheet = workbook.create_sheet(title=table.title[:31])
+        sheet.append(table.headings)
+        for row in table.rows():
+            sheet.append([_cell(v) for v in row])
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
+    workbook.save(output)
+
+
+def report_table(
+    *, report: str, filters: ReportFilters, now: datetime, share_outside_hr: bool = False
+) -> ExportTable:
+    """The export table for a report by name: "overview", "people", "overdue" or "trend"."""
+    if report == "overview":
+        return overview_table(filters=filters, now=now, share_outside_hr=share_outside_hr)
+    if report == "people":
+        return people_table(filters=filters, now=now)
+    if report == "overdue":
+        return overdue_table(filters=filters, now=now)
+    if report == "trend":
+        return trend_table(filters=filters, now=now)
+    raise ValueError(f"No report called {report!r}")
+
+
+def exports_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report_export_request(
+    *, owner: User, report: str, export_format: str, params: dict, now: datetime | None = None
+) -> ReportExport:
+    """Record a large export and queue `report_export_build_task` after commit."""
+    from training.tasks import report_export_build_task
+
+    now = now or timezone.now()
+    export = ReportExport.objects.create(
+        owner=owner,
+        report=report,
+        export_format=export_format,
+        params=params,
+        created_at=now,
+        expires_at=now + ReportExport.LIFETIME,
+    )
+    task_enqueue_on_commit(report_export_build_task, export_id=export.pk)
+    return export
+
+
+def report_export_build(*, export_id: int, now: datetime | None = None) -> ReportExport:
+    """Write the export's file under MEDIA_ROOT/exports with a random name, saving progress as it
+    goes. Harmless to run twice: a finished export is left alone."""
+    now = now or timezone.now()
+    export = ReportExport.objects.select_related("owner").get(pk=export_id)
+    if export.state == ReportExport.State.READY:
+        return export
+    params = dict(export.params)
+    filters = report_filters_from_params(
+        params=params, councillors_only=params.pop("_councillors_only", False)
+    )
+    table = report_table(
+        report=export.report,
+        filters=filters,
+        now=now,
+        share_outside_hr=bool(params.get("share")),
+    )
+    export.state = ReportExport.State.RUNNING
+    export.rows_total = table.count()
+    export.file_name = f"{secrets.token_urlsafe(24)}.{export.export_format}"
+    export.save(update_fields=["state", "rows_total", "file_name"])
+
+    def progress(done: int) -> None:
+        ReportExport.objects.filter(pk=export.pk).update(rows_done=done)
+
+    path = exports_dir() / export.file_name
+    try:
+        if export.export_format == "csv":
+            with path.open("w", encoding="utf-8", newline="") as output:
+                for done, line in enumerate(csv_lines(table)):
+                    output.write(line)
+                    if done and done % PROGRESS_EVERY == 0:
+                        progress(done)
+        else:
+            with path.open("wb") as output:
+                xlsx_write([table], output, progress=progress)
+    except Exception:
+        logger.exception("Report export %s failed", export.pk)
+        export.state = ReportExport.State.FAILED
+        export.save(update_fields=["state"])
+        raise
+    export.state = ReportExport.State.READY
+    export.rows_done = export.rows_total
+    export.save(update_fields=["state", "rows_done"])
+    return export
+
+
+class ExportUnavailable(Exception):
+    """The export cannot be downloaded; the message says why, for the person asking."""
+
+
+def report_export_file(*, export: ReportExport, user: User, now: datetime) -> Path:
+    """The export's file, for its owner only, while it has not expired."""
+    if export.owner_id != user.pk:
+        raise PermissionError
+    if now >= export.expires_at:
+        raise ExportUnavailable(
+            "This download link has expired (links last 24 hours). Export the report again."
+        )
+    if export.state != ReportExport.State.READY:
+        raise ExportUnavailable("This export is not ready yet.")
+    return exports_dir() / export.file_name
+
+
+def report_exports_purge(*, now: datetime | None = None) -> int:
+    """Delete expired export files and their rows."""
+    now = now or timezone.now()
+    expired = list(ReportExport.objects.filter(expires_at__lte=now))
+    for export in expired:
+        if export.file_name:
+            (exports_dir() / export.file_name).unlink(missing_ok=True)
+    ReportExport.objects.filter(pk__in=[e.pk for e in expired]).delete()
+    return len(expired)
+
+
+def hr_pack_build(*, now: datetime) -> bytes:
+    """The monthly HR pack: overview (small numbers kept, it stays in HR), councillors, trend and
+    the overdue list, as one XLSX workbook."""
+    everyone = ReportFilters()
+    councillors = ReportFilters(councillors_only=True)
+    tables = [
+        overview_table(filters=everyone, now=now),
+        overview_table(filters=councillors, now=now),
+        trend_table(filters=everyone, now=now),
+        overdue_table(filters=everyone, now=now),
+    ]
+    tables[1].title = "Councillors"
+    output = io.BytesIO()
+    xlsx_write(tables, output)
+    return output.getvalue()
+
+
+def hr_pack_send(*, now: datetime | None = None) -> bool:
+    """Email the HR pack to the HR mailbox in the report settings; False when none is set.
+
+    Sends one email with the XLSX attached."""
+    now = now or timezone.now()
+    site = Site.objects.filter(is_default_site=True).first()
+    mailbox = ReportSettings.for_site(site).hr_mailbox if site else ""
+    if not mailbox:
+        logger.info("HR pack not sent: no HR mailbox in the report settings")
+        return False
+    month = timezone.localdate(now).strftime("%B %Y")
+    message = EmailMessage(
+        subject=f"Aware training: HR pack for {month}",
+        body=(
+            f"The training compliance pack for {month} is attached: compliance by module, "
+            "department, audience and person type; councillors; the weekly trend over the last "
+            "year; and everyone overdue.\n\nThe figures include small numbers: keep it within HR."
+        ),
+        to=[mailbox],
+    )
+    message.attach(
+        f"aware-hr-pack-{timezone.localdate(now):%Y-%m}.xlsx", hr_pack_build(now=now), XLSX_TYPE
+    )
+    message.send()
+    return True

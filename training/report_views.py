@@ -1,0 +1,411 @@
+"""HR reports in the Wagtail admin: thin views over training.reports and training.report_services.
+
+HR (training.view_hr_reports) sees every report; Member Services
+(training.view_councillor_reports) sees councillors only; everyone else gets 403.
+"""
+
+import io
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.reports import ReportView
+
+from accounts.models import PersonType, User
+from training.models import ReportExport, Status
+from training.report_services import (
+    ASYNC_EXPORT_ROWS,
+    XLSX_TYPE,
+    ExportUnavailable,
+    csv_lines,
+    report_export_file,
+    report_export_request,
+    report_table,
+    xlsx_write,
+)
+from training.reports import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    ExportTable,
+    ReportFilterForm,
+    compliance_overview,
+    compliance_trend,
+    department_names,
+    last_reminders_sent,
+    overdue_assignments,
+    overdue_line,
+    people_matching,
+    person_record,
+    person_table,
+)
+
+HR_PERMISSION = "training.view_hr_reports"
+COUNCILLOR_PERMISSION = "training.view_councillor_reports"
+
+
+def report_scope(user) -> str | None:
+    """ "all" for HR, "councillors" for Member Services, None for anyone else."""
+    if user.has_perm(HR_PERMISSION):
+        return "all"
+    if user.has_perm(COUNCILLOR_PERMISSION):
+        return "councillors"
+    return None
+
+
+def table_response(
+    request, *, table: ExportTable, export_format: str, filename: str, params: dict, report: str
+):
+    """Download a table: streamed CSV or an XLSX file, or, when large, a queued export."""
+    if table.count() > ASYNC_EXPORT_ROWS:
+        export = report_export_request(
+            owner=request.user, report=report, export_format=export_format, params=params
+        )
+        return redirect("aware_reports_export", pk=export.pk)
+    if export_format == "csv":
+        response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    output = io.BytesIO()
+    xlsx_write([table], output)
+    output.seek(0)
+    return FileResponse(
+        output, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE
+    )
+
+
+class ReportAccessMixin:
+    """Refuses anyone without report access; `councillors_only` is forced for Member Services."""
+
+    hr_only = False
+    councillors_page = False
+
+    def dispatch(self, request, *args, **kwargs):
+        scope = report_scope(request.user)
+        if scope is None or (self.hr_only and scope != "all"):
+            raise PermissionDenied("Reports are for HR (and, for councillors, Member Services).")
+        self.councillors_only = self.councillors_page or scope == "councillors"
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def filter_form(self) -> ReportFilterForm:
+        return ReportFilterForm(self.request.GET or None, councillors_only=self.councillors_only)
+
+    @cached_property
+    def report_filters(self):
+        return self.filter_form.to_filters()
+
+    def export_params(self) -> dict:
+        params = {k: v for k, v in self.request.GET.items() if k not in ("export", "page")}
+        params["_councillors_only"] = self.councillors_only
+        return params
+
+
+class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Per module, department, audience and person type, with the rate chart and weekly trend."""
+
+    template_name = "training/reports/overview.html"
+    page_title = "Compliance overview"
+    header_icon = "table"
+    hr_only = True
+
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("export")
+        if export_format in ("csv", "xlsx"):
+            report = request.GET.get("table", "overview")
+            if report not in ("overview", "people", "trend"):
+                report = "overview"
+            now = timezone.now()
+            table = report_table(
+                report=report,
+                filters=self.report_filters,
+                now=now,
+                share_outside_hr=bool(request.GET.get("share")),
+            )
+            return table_response(
+                request,
+                table=table,
+                export_format=export_format,
+                filename=f"{self.export_name}-{report}-{timezone.localdate(now):%Y-%m-%d}",
+                params=self.export_params() | {"table": report},
+                report=report,
+            )
+        return super().get(request, *args, **kwargs)
+
+    @property
+    def export_name(self) -> str:
+        return "councillors" if self.councillors_page else "compliance"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        overview = compliance_overview(filters=self.report_filters, now=now)
+        trend = compliance_trend(filters=self.report_filters, now=now)
+        query = self.request.GET.copy()
+        query.pop("export", None)
+        return super().get_context_data(
+            form=self.filter_form,
+            overview=overview,
+            categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+            bars=bar_chart(overview.modules),
+            trend=trend,
+            line=line_chart(trend),
+            query=query.urlencode(),
+            quiz_insights_url=reverse("quizzes_statistics"),
+            **kwargs,
+        )
+
+
+class CouncillorsOverviewView(ComplianceOverviewView):
+    page_title = "Councillors"
+    hr_only = False
+    councillors_page = True
+
+
+class OverdueListView(ReportAccessMixin, ReportView):
+    """Everyone overdue, longest first, with their manager and when they were last reminded."""
+
+    page_title = "Overdue"
+    header_icon = "warning"
+    template_name = "training/reports/overdue.html"
+    results_template_name = "training/reports/overdue_results.html"
+    index_url_name = "aware_reports_overdue"
+    paginate_by = 50
+    any_permission_required = None
+
+    def get_queryset(self):
+        return overdue_assignments(filters=self.report_filters, now=timezone.now())
+
+    def decorate_paginated_queryset(self, object_list):
+        rows = list(object_list)
+        names = department_names()
+        reminders = last_reminders_sent(assignment_ids=[a.pk for a in rows])
+        today = timezone.localdate()
+        return [(a, overdue_line(a, names=names, reminders=reminders, today=today)) for a in rows]
+
+    def get(self, request, *args, **kwargs):
+        if self.is_export:
+            export_format = request.GET["export"]
+            now = timezone.now()
+            return table_response(
+                request,
+                table=report_table(report="overdue", filters=self.report_filters, now=now),
+                export_format=export_format,
+                filename=f"overdue-{timezone.localdate(now):%Y-%m-%d}",
+                params=self.export_params(),
+                report="overdue",
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = self.filter_form
+        return context
+
+
+class PersonSearchView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "training/reports/person_search.html"
+    page_title = "Person record"
+    header_icon = "user"
+
+    def get_context_data(self, **kwargs):
+        text = self.request.GET.get("q", "").strip()
+        people = people_matching(text=text, councillors_only=self.councillors_only) if text else []
+        return super().get_context_data(q=text, people=people, **kwargs)
+
+
+class PersonRecordView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Everything about one person's training, for HR queries and subject access requests."""
+
+    template_name = "training/reports/person.html"
+    page_title = "Person record"
+    header_icon = "user"
+
+    def get_person(self) -> User:
+        people = User.objects.select_related("department", "line_manager")
+        if self.councillors_only:
+            people = people.filter(person_type=PersonType.COUNCILLOR)
+        return get_object_or_404(people, pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("export")
+        if export_format in ("csv", "xlsx"):
+            person = self.get_person()
+            return table_response(
+                request,
+                table=person_table(person=person, now=timezone.now()),
+                export_format=export_format,
+                filename=f"training-record-{person.pk}",
+                params={},
+                report="person",
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        record = person_record(person=self.get_person(), now=timezone.now())
+        return super().get_context_data(record=record, statuses=dict(Status.choices), **kwargs)
+
+
+def export_status(request, pk: int):
+    """A queued export's progress; its download link once ready. Only its owner sees it."""
+    export = get_object_or_404(ReportExport, pk=pk)
+    if export.owner_id != request.user.pk or report_scope(request.user) is None:
+        raise PermissionDenied
+    expired = timezone.now() >= export.expires_at
+    return render(
+        request,
+        "training/reports/export.html",
+        {"export": export, "expired": expired, "page_title": "Export"},
+    )
+
+
+def export_download(request, pk: int):
+    """The export's file: owner only, and only until the link expires (then a clear message)."""
+    export = get_object_or_404(ReportExport, pk=pk)
+    try:
+        path = report_export_file(export=export, user=request.user, now=timezone.now())
+    except PermissionError:
+        raise PermissionDenied from None
+    except ExportUnavailable as problem:
+        return HttpResponse(str(problem), status=410, content_type="text/plain; charset=utf-8")
+    content_type = XLSX_TYPE if export.export_format == "xlsx" else "text/csv; charset=utf-8"
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{export.report}-{timezone.localdate(export.created_at):%Y-%m-%d}."
+        f"{export.export_format}",
+        content_type=content_type,
+    )
+
+
+# CHARTS: server-rendered SVG with plain numbers; each sits beside a data table with the same
+# figures, which is what screen readers use.
+
+CHART_WIDTH = 640
+BAR_HEIGHT = 28
+
+
+def bar_chart(rows) -> dict:
+    """Bar geometry for each module's compliance rate."""
+    label_width = 220
+    span = CHART_WIDTH - label_width - 60
+    bars = []
+    for i, row in enumerate(rows):
+        rate = row.rate or 0
+        bars.append(
+            {
+                "label": row.module_title,
+                "rate": None if row.rate is None else round(row.rate),
+                "y": i * BAR_HEIGHT,
+                "text_y": i * BAR_HEIGHT + BAR_HEIGHT * 0.65,
+                "x": label_width,
+                "width": round(span * rate / 100, 1),
+                "value_x": label_width + round(span * rate / 100, 1) + 6,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": max(len(bars), 1) * BAR_HEIGHT,
+        "label_x": label_width - 8,
+    }
+
+
+def line_chart(points) -> dict:
+    """Polyline points for the weekly rate, with axis ticks at 0, 50 and 100 %."""
+    height, left, top, bottom = 200, 40, 10, 30
+    plot_height = height - top - bottom
+    step = (CHART_WIDTH - left - 10) / max(len(points) - 1, 1)
+    coords = [
+        f"{left + i * step:.1f},{top + plot_height * (1 - (p.rate or 0) / 100):.1f}"
+        for i, p in enumerate(points)
+    ]
+    ticks = [{"label": f"{v}%", "y": top + plot_height * (1 - v / 100)} for v in (0, 50, 100)]
+    first, last = (points[0], points[-1]) if points else (None, None)
+    return {
+        "points": " ".join(coords),
+        "width": CHART_WIDTH,
+        "height": height,
+        "left": left,
+        "ticks": ticks,
+        "axis_y": height - bottom + 16,
+        "first": first,
+        "last": last,
+        "right": CHART_WIDTH - 10,
+    }
+
+
+# ADMIN WIRING (registered in wagtail_hooks.py)
+
+
+class ReportMenuItem(MenuItem):
+    """A report menu item shown to people holding any of the given permissions."""
+
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return any(request.user.has_perm(p) for p in self.permissions)
+
+
+_HR = (HR_PERMISSION,)
+_HR_OR_MEMBERS = (HR_PERMISSION, COUNCILLOR_PERMISSION)
+REPORT_MENU = [
+    ("Compliance overview", "aware_reports_overview", "table", _HR, 100),
+    ("Councillors", "aware_reports_councillors", "group", _HR_OR_MEMBERS, 101),
+    ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
+    ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
+    ("Quiz insights", "quizzes_statistics", "help", ("quizzes.view_question",), 104),
+]
+
+
+def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):
+    def hook():
+        return ReportMenuItem(
+            label,
+            reverse(url_name),
+            name=f"aware-{url_name}",
+            icon_name=icon,
+            order=order,
+            permissions=permissions,
+        )
+
+    return hook
+
+
+def report_urls():
+    return [
+        path(
+            "aware-reports/compliance/",
+            ComplianceOverviewView.as_view(),
+            name="aware_reports_overview",
+        ),
+        path(
+            "aware-reports/councillors/",
+            CouncillorsOverviewView.as_view(),
+            name="aware_reports_councillors",
+        ),
+        path("aware-reports/overdue/", OverdueListView.as_view(), name="aware_reports_overdue"),
+        path(
+            "aware-reports/overdue/results/",
+            OverdueListView.as_view(results_only=True),
+            name="aware_reports_overdue_results",
+        ),
+        path("aware-reports/people/", PersonSearchView.as_view(), name="aware_reports_people"),
+        path(
+            "aware-reports/people/<int:pk>/",
+            PersonRecordView.as_view(),
+            name="aware_reports_person",
+        ),
+        path("aware-reports/exports/<int:pk>/", export_status, name="aware_reports_export"),
+        path(
+            "aware-reports/exports/<int:pk>/download/",
+            export_download,
+            name="aware_reports_export_download",
+        ),
+    ]

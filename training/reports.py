@@ -1,0 +1,685 @@
+"""Reads for HR reports: compliance by module and group, weekly trend, overdue list, person record.
+
+Every figure comes from `Assignment.objects.open().with_status(now)` (the one place status is
+worked out), aggregated in the database with GROUP BY, so a report costs a fixed number of queries
+however many people there are.
+
+Definitions (the README repeats them for HR):
+- assigned: open assignments of active people (leavers are excluded); one per person and module,
+  so a person in two audiences counts once per module;
+- compliant: completed and still valid, including people in their recertification window
+  ("due soon" with a valid completion); expired completions are not compliant;
+- in progress / not started: not complete, not yet overdue, with or without a lesson opened;
+- compliance rate: compliant / (assigned - exempt); exempt people are out of the denominator;
+- department rows include every service below them (treebeard path prefix), by the person's
+  department today, so someone who moves is counted where they are now.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.utils import timezone
+from wagtail import hooks
+
+from accounts.models import Department, PersonType, User
+from training.models import (
+    Assignment,
+    Audience,
+    LessonProgress,
+    ModuleCompletion,
+    ModulePage,
+    QuizPass,
+    Status,
+)
+
+CATEGORIES = ("compliant", "in_progress", "not_started", "overdue", "expired", "exempt")
+CATEGORY_LABELS = {
+    "assigned": "Assigned",
+    "compliant": "Completed and valid",
+    "in_progress": "In progress",
+    "not_started": "Not started",
+    "overdue": "Overdue",
+    "expired": "Expired",
+    "exempt": "Exempt",
+}
+SMALL_NUMBER = 5  # cells under this are suppressed in exports shared outside HR
+TREND_WEEKS = 52
+NO_DEPARTMENT = "No department (councillors and others)"
+
+
+def category_of(*, status: str, completed: bool, started: bool) -> str:
+    """Which overview column an assignment falls in, from its status and two flags."""
+    if status == Status.DUE_SOON:
+        # "Due soon" is either a recertification window (still valid: compliant) or a first
+        # assignment nearing its due date (not yet done).
+        if completed:
+            return "compliant"
+        return "in_progress" if started else "not_started"
+    return {
+        Status.EXEMPT: "exempt",
+        Status.COMPLETED: "compliant",
+        Status.EXPIRED: "expired",
+        Status.OVERDUE: "overdue",
+        Status.IN_PROGRESS: "in_progress",
+        Status.NOT_STARTED: "not_started",
+    }[status]
+
+
+class ReportFilterForm(forms.Form):
+    """The filters every report takes, from the query string."""
+
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.all(), required=False, empty_label="All departments"
+    )
+    audience = forms.ModelChoiceField(
+        queryset=Audience.objects.prefetch_related("departments"),
+        required=False,
+        empty_label="All audiences",
+    )
+    module = forms.ModelChoiceField(
+        queryset=ModulePage.objects.order_by("path"), required=False, empty_label="All modules"
+    )
+    person_type = forms.ChoiceField(
+        choices=[("", "All people"), *PersonType.choices], required=False
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    due_from = forms.DateField(
+        label="Due from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_to = forms.DateField(
+        label="Due to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, councillors_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.councillors_only = councillors_only
+        if councillors_only:
+            del self.fields["person_type"]
+            del self.fields["department"]
+
+    def to_filters(self) -> "ReportFilters":
+        data = self.cleaned_data if self.is_valid() else {}
+        return ReportFilters(
+            department=data.get("department"),
+            audience=data.get("audience"),
+            module=data.get("module"),
+            person_type=data.get("person_type", ""),
+            status=data.get("status", ""),
+            due_from=data.get("due_from"),
+            due_to=data.get("due_to"),
+            councillors_only=self.councillors_only,
+        )
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    department: Department | None = None
+    audience: Audience | None = None
+    module: ModulePage | None = None
+    person_type: str = ""
+    status: str = ""
+    due_from: date | None = None
+    due_to: date | None = None
+    councillors_only: bool = False
+
+
+def report_filters_from_params(*, params: dict, councillors_only: bool) -> ReportFilters:
+    """Filters from a query string kept as a dict (as a queued export stores them)."""
+    return ReportFilterForm(params, councillors_only=councillors_only).to_filters()
+
+
+def _people_filter(filters: ReportFilters) -> Q:
+    """The filters that are about the person, as a filter on assignments."""
+    q = Q(user__is_active=True)
+    if filters.councillors_only:
+        q &= Q(user__person_type=PersonType.COUNCILLOR)
+    elif filters.person_type:
+        q &= Q(user__person_type=filters.person_type)
+    if filters.department is not None:
+        q &= Q(user__department__path__startswith=filters.department.path)
+    if filters.audience is not None:
+        # A subquery, so a person matching the rule and named as an extra member counts once.
+        q &= Q(user__in=User.objects.filter(filters.audience.member_filter()).values("pk"))
+    if filters.module is not None:
+        q &= Q(module=filters.module)
+    return q
+
+
+def report_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
+    """Open assignments of active people matching the filters, each with its `status`."""
+    queryset = Assignment.objects.open().with_status(now).filter(_people_filter(filters))
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.due_from:
+        queryset = queryset.filter(due_on__gte=filters.due_from)
+    if filters.due_to:
+        queryset = queryset.filter(due_on__lte=filters.due_to)
+    return queryset
+
+
+@dataclass
+class ComplianceRow:
+    """One line of the overview: a module, optionally for one group (department, audience…)."""
+
+    module_id: int
+    module_title: str
+    group: str = "All"
+    depth: int = 0
+    counts: dict = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+
+    @property
+    def assigned(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def denominator(self) -> int:
+        return self.assigned - self.counts["exempt"]
+
+    @property
+    def rate(self) -> float | None:
+        """Compliant share of those who must comply, 0-100; None when nobody must."""
+        return 100 * self.counts["compliant"] / self.denominator if self.denominator else None
+
+    def add(self, category: str, n: int) -> None:
+        self.counts[category] += n
+
+    def __getattr__(self, name):
+        if name in CATEGORIES:
+            return self.counts[name]
+        raise AttributeError(name)
+
+
+@dataclass
+class ComplianceOverview:
+    modules: list[ComplianceRow]
+    departments: list[ComplianceRow]
+    audiences: list[ComplianceRow]
+    person_types: list[ComplianceRow]
+
+    def sections(self) -> list[tuple[str, list[ComplianceRow]]]:
+        return [
+            ("Department", self.departments),
+            ("Audience", self.audiences),
+            ("Person type", self.person_types),
+        ]
+
+
+def _flagged(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        done=ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField()),
+        began=ExpressionWrapper(Q(started_at__isnull=False), output_field=BooleanField()),
+    )
+
+
+def department_names() -> dict[str, tuple[str, int]]:
+    """Every department's path -> (full name, depth): one query."""
+    names: dict[str, tuple[str, int]] = {}
+    for path, name, depth in Department.objects.order_by("path").values_list(
+        "path", "name", "depth"
+    ):
+        parent = names.get(path[: -Department.steplen])
+        names[path] = (f"{parent[0]} > {name}" if parent else name, depth)
+    return names
+
+
+def compliance_overview(*, filters: ReportFilters, now: datetime) -> ComplianceOverview:
+    """Per module: totals, and broken down by department (with subtrees), audience and person type.
+
+    Five queries whatever the size of the council (departments, two grouped aggregates,
+    audiences with their departments, one aggregate over audience membership)."""
+    base = _flagged(report_assignments(filters=filters, now=now)).order_by()
+    keys = ("module_id", "module__title", "status", "done", "began")
+
+    modules: dict[int, ComplianceRow] = {}
+    person_types: dict[tuple[int, str], ComplianceRow] = {}
+    type_labels = dict(PersonType.choices)
+    for row in base.values(*keys, "user__person_type").annotate(n=Count("pk")):
+        category = category_of(status=row["status"], completed=row["done"], started=row["began"])
+        module_key = row["module_id"]
+        if module_key not in modules:
+            modules[module_key] = ComplianceRow(module_key, row["module__title"])
+        modules[module_key].add(category, row["n"])
+        key = (module_key, row["user__person_type"])
+        if key not in person_types:
+            person_types[key] = ComplianceRow(
+                module_key, row["module__title"], type_labels.get(key[1], key[1])
+            )
+        person_types[key].add(category, row["n"])
+
+    names = department_names()
+    departments: dict[tuple[int, str], ComplianceRow] = {}
+    for row in base.values(*keys, "user__department__path").annotate(n=Count("pk")):
+        category = category_of(status=row["status"], completed=row["done"], started=row["began"])
+        path = row["user__department__path"]
+        # Each person counts in their own department and every department above it.
+        prefixes = (
+            [path[:end] for end in range(Department.steplen, len(path) + 1, Department.steplen)]
+            if path
+            else [""]
+        )
+        for prefix in prefixes:
+            key = (row["module_id"], prefix)
+            if key not in departments:
+                label, depth = names.get(prefix, (NO_DEPARTMENT, 1))
+                departments[key] = ComplianceRow(
+                    row["module_id"], row["module__title"], label, depth - 1
+                )
+            departments[key].add(category, row["n"])
+
+    audiences = list(Audience.objects.prefetch_related("departments"))
+    audience_rows: dict[tuple[int, int], ComplianceRow] = {}
+    if audiences:
+        counts = {
+            f"a{a.pk}": Count(
+                "pk", filter=Q(user__in=User.objects.filter(a.member_filter()).values("pk"))
+            )
+            for a in audiences
+        }
+        for row in base.values(*keys).annotate(**counts):
+            category = category_of(
+                status=row["status"], completed=row["done"], started=row["began"]
+            )
+            for audience in audiences:
+                n = row[f"a{audience.pk}"]
+                if not n:
+                    continue
+                key = (row["module_id"], audience.pk)
+                if key not in audience_rows:
+                    audience_rows[key] = ComplianceRow(
+                        row["module_id"], row["module__title"], audience.name
+                    )
+                audience_rows[key].add(category, n)
+
+    def ordered(rows: dict) -> list[ComplianceRow]:
+        return [rows[k] for k in sorted(rows, key=lambda k: (rows[k].module_title, k))]
+
+    return ComplianceOverview(
+        modules=sorted(modules.values(), key=lambda r: r.module_title),
+        departments=ordered(departments),
+        audiences=ordered(audience_rows),
+        person_types=ordered(person_types),
+    )
+
+
+@dataclass
+class TrendPoint:
+    week_ending: date
+    assigned: int
+    compliant: int
+
+    @property
+    def rate(self) -> float | None:
+        return 100 * self.compliant / self.assigned if self.assigned else None
+
+
+def compliance_trend(
+    *, filters: ReportFilters, now: datetime, weeks: int = TREND_WEEKS
+) -> list[TrendPoint]:
+    """The compliance rate at the end of each of the last `weeks` weeks: one query.
+
+    Rebuilt from each assignment's dates (assigned, closed, exempted, its latest satisfying
+    completion and how long that lasts), so an earlier cycle replaced by a newer completion
+    shows as not compliant before the newer one. People are filtered by who they are today.
+    """
+    ends = [now - timedelta(weeks=w) for w in range(weeks, -1, -1)]
+    queryset = Assignment.objects.filter(_people_filter(filters)).order_by()
+    aggregates = {}
+    for i, end in enumerate(ends):
+        counted = (
+            Q(assigned_at__lte=end)
+            & (Q(closed_at__isnull=True) | Q(closed_at__gt=end))
+            & (Q(exempt_reason="") | Q(exempted_at__gt=end))
+        )
+        aggregates[f"a{i}"] = Count("pk", filter=counted)
+        aggregates[f"c{i}"] = Count(
+            "pk",
+            filter=counted
+            & Q(completed_at__lte=end)
+            & (Q(valid_until__isnull=True) | Q(valid_until__gt=end)),
+        )
+    totals = queryset.aggregate(**aggregates)
+    return [
+        TrendPoint(timezone.localdate(end), totals[f"a{i}"], totals[f"c{i}"])
+        for i, end in enumerate(ends)
+    ]
+
+
+def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
+    """Overdue assignments, longest overdue first, with person, department, manager, module."""
+    return (
+        report_assignments(filters=filters, now=now)
+        # Implied by "overdue"; stated so the database can use the due-date index.
+        .filter(status=Status.OVERDUE, due_on__lt=timezone.localdate(now), completed_at=None)
+        .select_related("user", "user__department", "user__line_manager", "module")
+        .only(
+            "pk",
+            "due_on",
+            "assigned_at",
+            "started_at",
+            "user__full_name",
+            "user__email",
+            "user__employee_number",
+            "user__person_type",
+            "user__department__path",
+            "user__line_manager__full_name",
+            "module__title",
+        )
+        .order_by("due_on", "user__full_name", "pk")
+    )
+
+
+def last_reminders_sent(*, assignment_ids: list[int]) -> dict[int, datetime]:
+    """When each assignment's last reminder went, for the overdue list.
+
+    Reminders live elsewhere: a reminders feature answers through the
+    `training_report_last_reminder_sent` hook, a function taking `assignment_ids` and returning
+    {assignment id: datetime}. With no hook registered every cell reads "—".
+    """
+    sent: dict[int, datetime] = {}
+    for hook in hooks.get_hooks("training_report_last_reminder_sent"):
+        for assignment_id, when in hook(assignment_ids=assignment_ids).items():
+            if assignment_id not in sent or when > sent[assignment_id]:
+                sent[assignment_id] = when
+    return sent
+
+
+@dataclass
+class PersonRecord:
+    person: User
+    department: str
+    assignments: list[Assignment]
+    closed_assignments: list[Assignment]
+    completions: list[ModuleCompletion]
+    quiz_passes: list[QuizPass]
+    lessons: list[LessonProgress]
+
+
+def person_record(*, person: User, now: datetime) -> PersonRecord:
+    """Everything held on one person's training (HR queries, subject access): six queries."""
+    open_assignments = list(
+        Assignment.objects.open()
+        .with_status(now)
+        .filter(user=person)
+        .select_related("module", "exempted_by")
+        .order_by("due_on")
+    )
+    closed = list(
+        Assignment.objects.filter(user=person, closed_at__isnull=False)
+        .select_related("module")
+        .order_by("-closed_at")
+    )
+    completions = list(
+        ModuleCompletion.objects.filter(user=person)
+        .select_related("module")
+        .order_by("-completed_at")
+    )
+    passes = list(
+        QuizPass.objects.filter(user=person).select_related("module").order_by("-passed_at")
+    )
+    lessons = list(
+        LessonProgress.objects.filter(user=person)
+        .select_related("lesson", "module")
+        .order_by("module__path", "lesson__path")
+    )
+    department = ""
+    if person.department_id:
+        department = department_names().get(person.department.path, ("", 0))[0]
+    return PersonRecord(person, department, open_assignments, closed, completions, passes, lessons)
+
+
+def people_matching(*, text: str, councillors_only: bool, limit: int = 25) -> list[User]:
+    """People whose name, email or employee number contains the text: one query."""
+    people = User.objects.filter(
+        Q(full_name__icontains=text) | Q(email__icontains=text) | Q(employee_number=text)
+    )
+    if councillors_only:
+        people = people.filter(person_type=PersonType.COUNCILLOR)
+    return list(people.select_related("department").order_by("full_name")[:limit])
+
+
+# EXPORT TABLES: a heading row and a stream of rows, shared by downloads, queued exports and
+# the HR pack. Row generators read with .iterator() so memory stays flat.
+
+
+@dataclass
+class ExportTable:
+    title: str
+    headings: list[str]
+    rows: Callable[[], Iterator[list]]
+    count: Callable[[], int]
+
+
+def _suppress(value: int, share_outside_hr: bool):
+    return "<5" if share_outside_hr and 0 < value < SMALL_NUMBER else value
+
+
+def _rate_cell(row: ComplianceRow, share_outside_hr: bool):
+    if row.rate is None or (share_outside_hr and row.denominator < SMALL_NUMBER):
+        return ""
+    return round(row.rate, 1)
+
+
+def overview_table(
+    *, filters: ReportFilters, now: datetime, share_outside_hr: bool = False
+) -> ExportTable:
+    """The overview's figures, one row per module and group; small cells suppressed on request."""
+    headings = [
+        "Module",
+        "Breakdown",
+        "Group",
+        *(CATEGORY_LABELS[c] for c in ("assigned", *CATEGORIES)),
+        "Compliance rate (%)",
+    ]
+    cache: list = []
+
+    def lines() -> list[list]:
+        if not cache:
+            overview = compliance_overview(filters=filters, now=now)
+            sections = [("All", overview.modules), *overview.sections()]
+            for breakdown, rows in sections:
+                for row in rows:
+                    cache.append(
+                        [
+                            row.module_title,
+                            breakdown,
+                            row.group,
+                            *(
+                                _suppress(n, share_outside_hr)
+                                for n in (row.assigned, *(row.counts[c] for c in CATEGORIES))
+                            ),
+                            _rate_cell(row, share_outside_hr),
+                        ]
+                    )
+        return cache
+
+    return ExportTable("Compliance overview", headings, lambda: iter(lines()), lambda: len(lines()))
+
+
+def _day(moment: datetime | None) -> date | str:
+    return timezone.localdate(moment) if moment else ""
+
+
+def _status_label(status: str) -> str:
+    return Status(status).label
+
+
+def people_table(*, filters: ReportFilters, now: datetime) -> ExportTable:
+    """Every open assignment with its status, one row per person and module, not-started too."""
+    headings = [
+        "Name",
+        "Email",
+        "Employee number",
+        "Person type",
+        "Department",
+        "Manager",
+        "Module",
+        "Status",
+        "Assigned",
+        "Due",
+        "Started",
+        "Completed",
+        "Valid until",
+        "Exempt reason",
+    ]
+    queryset = (
+        report_assignments(filters=filters, now=now)
+        .select_related("user", "user__department", "user__line_manager", "module")
+        .order_by("user__full_name", "user_id", "module__title")
+    )
+
+    def rows() -> Iterator[list]:
+        names = department_names()
+        for a in queryset.iterator(chunk_size=2000):
+            user = a.user
+            yield [
+                user.full_name,
+                user.email,
+                user.employee_number or "",
+                user.get_person_type_display(),
+                names[user.department.path][0] if user.department_id else "",
+                user.line_manager.full_name if user.line_manager_id else "",
+                a.module.title,
+                _status_label(a.status),
+                timezone.localdate(a.assigned_at),
+                a.due_on,
+                _day(a.started_at),
+                _day(a.completed_at),
+                _day(a.valid_until),
+                a.exempt_reason,
+            ]
+
+    return ExportTable("Everyone's status", headings, rows, queryset.count)
+
+
+OVERDUE_HEADINGS = [
+    "Name",
+    "Email",
+    "Employee number",
+    "Department",
+    "Manager",
+    "Module",
+    "Due",
+    "Days overdue",
+    "Last reminder sent",
+]
+
+
+def overdue_line(assignment: Assignment, *, names: dict, reminders: dict, today: date) -> list:
+    """One overdue-list row, as the page and the exports show it."""
+    user = assignment.user
+    reminder = reminders.get(assignment.pk)
+    return [
+        user.full_name,
+        user.email,
+        user.employee_number or "",
+        names[user.department.path][0] if user.department_id else "",
+        user.line_manager.full_name if user.line_manager_id else "",
+        assignment.module.title,
+        assignment.due_on,
+        (today - assignment.due_on).days,
+        timezone.localtime(reminder).strftime("%d %b %Y") if reminder else "—",
+    ]
+
+
+def overdue_table(*, filters: ReportFilters, now: datetime, chunk: int = 2000) -> ExportTable:
+    """The whole overdue list, streamed in chunks (reminder dates asked for once per chunk)."""
+    queryset = overdue_assignments(filters=filters, now=now)
+    today = timezone.localdate(now)
+
+    def rows() -> Iterator[list]:
+        names = department_names()
+        batch: list[Assignment] = []
+        for assignment in queryset.iterator(chunk_size=chunk):
+            batch.append(assignment)
+            if len(batch) == chunk:
+                yield from _overdue_batch(batch, names=names, today=today)
+                batch = []
+        yield from _overdue_batch(batch, names=names, today=today)
+
+    return ExportTable("Overdue", OVERDUE_HEADINGS, rows, queryset.count)
+
+
+def _overdue_batch(batch: list[Assignment], *, names: dict, today: date) -> Iterator[list]:
+    if not batch:
+        return
+    reminders = last_reminders_sent(assignment_ids=[a.pk for a in batch])
+    for assignment in batch:
+        yield overdue_line(assignment, names=names, reminders=reminders, today=today)
+
+
+def trend_table(*, filters: ReportFilters, now: datetime) -> ExportTable:
+    points: list = []
+
+    def lines() -> list[list]:
+        if not points:
+            for p in compliance_trend(filters=filters, now=now):
+                rate = "" if p.rate is None else round(p.rate, 1)
+                points.append([p.week_ending, p.assigned, p.compliant, rate])
+        return points
+
+    return ExportTable(
+        "Weekly trend",
+        ["Week ending", "Must comply", "Compliant", "Compliance rate (%)"],
+        lambda: iter(lines()),
+        lambda: len(lines()),
+    )
+
+
+def person_table(*, person: User, now: datetime) -> ExportTable:
+    """One person's assignments (open and closed) and completion records, for an export."""
+    record = person_record(person=person, now=now)
+
+    def rows() -> Iterator[list]:
+        for a in record.assignments:
+            yield [
+                "Assignment",
+                a.module.title,
+                _status_label(a.status),
+                timezone.localdate(a.assigned_at),
+                a.due_on,
+                _day(a.completed_at),
+                _day(a.valid_until),
+                a.exempt_reason,
+            ]
+        for a in record.closed_assignments:
+            yield [
+                "Closed assignment",
+                a.module.title,
+                a.get_closed_reason_display(),
+                timezone.localdate(a.assigned_at),
+                a.due_on,
+                _day(a.completed_at),
+                timezone.localdate(a.closed_at),
+                "",
+            ]
+        for c in record.completions:
+            yield [
+                "Completion record",
+                f"{c.module.title} v{c.module_version}",
+                f"{c.score}% ({c.source}) code {c.verification_code}",
+                "",
+                "",
+                timezone.localdate(c.completed_at),
+                _day(c.expires_at),
+                "",
+            ]
+
+    count = len(record.assignments) + len(record.closed_assignments) + len(record.completions)
+    return ExportTable(
+        f"Training record of {person.full_name}",
+        [
+            "Kind",
+            "Module",
+            "Status",
+            "Assigned",
+            "Due",
+            "Completed",
+            "Valid until / closed",
+            "Note",
+        ],
+        rows,
+        lambda: count,
+    )
