@@ -183,9 +183,11 @@ class OverdueListView(ReportAccessMixin, ReportView):
     def decorate_paginated_queryset(self, object_list):
         rows = list(object_list)
         names = department_names()
-        reminders = last_reminders_sent(assignment_ids=[a.pk for a in rows])
+        reminders = last_reminders_sent(assignment_ids=[row["pk"] for row in rows])
         today = timezone.localdate()
-        return [(a, overdue_line(a, names=names, reminders=reminders, today=today)) for a in rows]
+        return [
+            (row, overdue_line(row, names=names, reminders=reminders, today=today)) for row in rows
+        ]
 
     def get(self, request, *args, **kwargs):
         if self.is_export:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django import forms
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from wagtail import hooks
 
@@ -48,24 +49,6 @@ CATEGORY_LABELS = {
 SMALL_NUMBER = 5  # cells under this are suppressed in exports shared outside HR
 TREND_WEEKS = 52
 NO_DEPARTMENT = "No department (councillors and others)"
-
-
-def category_of(*, status: str, completed: bool, started: bool) -> str:
-    """Which overview column an assignment falls in, from its status and two flags."""
-    if status == Status.DUE_SOON:
-        # "Due soon" is either a recertification window (still valid: compliant) or a first
-        # assignment nearing its due date (not yet done).
-        if completed:
-            return "compliant"
-        return "in_progress" if started else "not_started"
-    return {
-        Status.EXEMPT: "exempt",
-        Status.COMPLETED: "compliant",
-        Status.EXPIRED: "expired",
-        Status.OVERDUE: "overdue",
-        Status.IN_PROGRESS: "in_progress",
-        Status.NOT_STARTED: "not_started",
-    }[status]
 
 
 class ReportFilterForm(forms.Form):
@@ -207,91 +190,156 @@ class ComplianceOverview:
         ]
 
 
-def _flagged(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(
-        done=ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField()),
-        began=ExpressionWrapper(Q(started_at__isnull=False), output_field=BooleanField()),
-    )
-
-
-def department_names() -> dict[str, tuple[str, int]]:
-    """Every department's path -> (full name, depth): one query."""
-    names: dict[str, tuple[str, int]] = {}
-    for path, name, depth in Department.objects.order_by("path").values_list(
-        "path", "name", "depth"
+def department_names() -> dict[str, tuple[str, int, int]]:
+    """Every department's path -> (full name, depth, id): one query."""
+    names: dict[str, tuple[str, int, int]] = {}
+    for pk, path, name, depth in Department.objects.order_by("path").values_list(
+        "pk", "path", "name", "depth"
     ):
         parent = names.get(path[: -Department.steplen])
-        names[path] = (f"{parent[0]} > {name}" if parent else name, depth)
+        names[path] = (f"{parent[0]} > {name}" if parent else name, depth, pk)
     return names
+
+
+def _membership(audience: Audience) -> Q:
+    """The audience's member filter as one expression per person row.
+
+    Named extra members become a subquery on the small through table rather than a join, so
+    no person is repeated when they are named in several audiences."""
+    extra = Audience.extra_members.through.objects.filter(audience=audience).values("user_id")
+
+    def rebuilt(node: Q) -> Q:
+        children = [
+            rebuilt(child)
+            if isinstance(child, Q)
+            else ("pk__in", extra)
+            if child[0] == "extra_audiences"
+            else child
+            for child in node.children
+        ]
+        return Q(*children, _connector=node.connector, _negated=node.negated)
+
+    return rebuilt(audience.member_filter())
+
+
+# Each assignment's column, from its status ("due soon" with a valid completion is a renewal
+# window: compliant; without one it is a first assignment not yet done), in CATEGORIES order.
+OVERVIEW_GROUPS_SQL = """
+    SELECT a.module_id, a.person_type, a.department_id{flags},
+      COUNT(*) FILTER (WHERE a.status = 'completed'
+        OR (a.status = 'due-soon' AND a.completed_at IS NOT NULL)),
+      COUNT(*) FILTER (WHERE a.status = 'in-progress'
+        OR (a.status = 'due-soon' AND a.completed_at IS NULL AND a.started_at IS NOT NULL)),
+      COUNT(*) FILTER (WHERE a.status = 'not-started'
+        OR (a.status = 'due-soon' AND a.completed_at IS NULL AND a.started_at IS NULL)),
+      COUNT(*) FILTER (WHERE a.status = 'overdue'),
+      COUNT(*) FILTER (WHERE a.status = 'expired'),
+      COUNT(*) FILTER (WHERE a.status = 'exempt')
+    FROM ({assignments} OFFSET 0) a {join}
+    GROUP BY 1, 2, 3{flag_positions}
+"""
+
+
+def _overview_groups(*, filters: ReportFilters, now: datetime, audiences: list) -> list[tuple]:
+    """Open assignments counted by module, person type, department, status, two flags and
+    membership of each audience: one query.
+
+    Built from two ORM querysets (the assignments with their `status` from
+    Assignment.with_status, and each person's audience membership) so that status is still
+    worked out in one place; joining them as derived tables lets the database test each
+    audience rule once per person and each status once per assignment, not again per group."""
+    assignments = (
+        report_assignments(filters=filters, now=now)
+        .order_by()
+        .values(
+            "module_id",
+            "user_id",
+            "status",
+            "completed_at",
+            "started_at",
+            person_type=F("user__person_type"),
+            department_id=F("user__department_id"),
+        )
+    )
+    a_sql, a_params = assignments.query.sql_with_params()
+    params = list(a_params)
+    flags = join = flag_positions = ""
+    if audiences:
+        people = (
+            User.objects.filter(is_active=True)
+            .order_by()
+            .values(
+                person_id=F("pk"),
+                **{
+                    f"in_{a.pk}": ExpressionWrapper(_membership(a), output_field=BooleanField())
+                    for a in audiences
+                },
+            )
+        )
+        p_sql, p_params = people.query.sql_with_params()
+        params += list(p_params)
+        flags = "".join(f", p.in_{a.pk}" for a in audiences)
+        join = f"JOIN ({p_sql} OFFSET 0) p ON p.person_id = a.user_id"
+        flag_positions = "".join(f", {4 + i}" for i in range(len(audiences)))
+    sql = OVERVIEW_GROUPS_SQL.format(
+        flags=flags, assignments=a_sql, join=join, flag_positions=flag_positions
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def compliance_overview(*, filters: ReportFilters, now: datetime) -> ComplianceOverview:
     """Per module: totals, and broken down by department (with subtrees), audience and person type.
 
-    Five queries whatever the size of the council (departments, two grouped aggregates,
-    audiences with their departments, one aggregate over audience membership)."""
-    base = _flagged(report_assignments(filters=filters, now=now)).order_by()
-    keys = ("module_id", "module__title", "status", "done", "began")
-
-    modules: dict[int, ComplianceRow] = {}
-    person_types: dict[tuple[int, str], ComplianceRow] = {}
-    type_labels = dict(PersonType.choices)
-    for row in base.values(*keys, "user__person_type").annotate(n=Count("pk")):
-        category = category_of(status=row["status"], completed=row["done"], started=row["began"])
-        module_key = row["module_id"]
-        if module_key not in modules:
-            modules[module_key] = ComplianceRow(module_key, row["module__title"])
-        modules[module_key].add(category, row["n"])
-        key = (module_key, row["user__person_type"])
-        if key not in person_types:
-            person_types[key] = ComplianceRow(
-                module_key, row["module__title"], type_labels.get(key[1], key[1])
-            )
-        person_types[key].add(category, row["n"])
-
+    Five queries whatever the size of the council: departments, audiences (two), one grouped
+    count of the assignments (see _overview_groups) and the module titles; the breakdowns are
+    summed from the groups."""
     names = department_names()
-    departments: dict[tuple[int, str], ComplianceRow] = {}
-    for row in base.values(*keys, "user__department__path").annotate(n=Count("pk")):
-        category = category_of(status=row["status"], completed=row["done"], started=row["began"])
-        path = row["user__department__path"]
-        # Each person counts in their own department and every department above it.
-        prefixes = (
-            [path[:end] for end in range(Department.steplen, len(path) + 1, Department.steplen)]
-            if path
-            else [""]
-        )
-        for prefix in prefixes:
-            key = (row["module_id"], prefix)
-            if key not in departments:
-                label, depth = names.get(prefix, (NO_DEPARTMENT, 1))
-                departments[key] = ComplianceRow(
-                    row["module_id"], row["module__title"], label, depth - 1
-                )
-            departments[key].add(category, row["n"])
-
+    paths = {pk: path for path, (_name, _depth, pk) in names.items()}
     audiences = list(Audience.objects.prefetch_related("departments"))
-    audience_rows: dict[tuple[int, int], ComplianceRow] = {}
-    if audiences:
-        counts = {
-            f"a{a.pk}": Count(
-                "pk", filter=Q(user__in=User.objects.filter(a.member_filter()).values("pk"))
-            )
-            for a in audiences
+    first_count = 3 + len(audiences)
+    groups = [
+        {
+            "module_id": row[0],
+            "person_type": row[1],
+            "department_id": row[2],
+            "audiences": [
+                a for a, member in zip(audiences, row[3:first_count], strict=True) if member
+            ],
+            "counts": dict(zip(CATEGORIES, row[first_count:], strict=True)),
         }
-        for row in base.values(*keys).annotate(**counts):
-            category = category_of(
-                status=row["status"], completed=row["done"], started=row["began"]
-            )
-            for audience in audiences:
-                n = row[f"a{audience.pk}"]
-                if not n:
-                    continue
-                key = (row["module_id"], audience.pk)
-                if key not in audience_rows:
-                    audience_rows[key] = ComplianceRow(
-                        row["module_id"], row["module__title"], audience.name
-                    )
-                audience_rows[key].add(category, n)
+        for row in _overview_groups(filters=filters, now=now, audiences=audiences)
+    ]
+    titles = dict(
+        ModulePage.objects.filter(pk__in={g["module_id"] for g in groups}).values_list(
+            "pk", "title"
+        )
+    )
+    type_labels = dict(PersonType.choices)
+    modules: dict[int, ComplianceRow] = {}
+    departments: dict[tuple[int, str], ComplianceRow] = {}
+    person_types: dict[tuple[int, str], ComplianceRow] = {}
+    audience_rows: dict[tuple[int, int], ComplianceRow] = {}
+
+    def add(rows: dict, key, group: str, depth: int, g: dict) -> None:
+        if key not in rows:
+            rows[key] = ComplianceRow(g["module_id"], titles[g["module_id"]], group, depth)
+        for category, n in g["counts"].items():
+            rows[key].add(category, n)
+
+    for g in groups:
+        module_id = g["module_id"]
+        add(modules, module_id, "All", 0, g)
+        kind = g["person_type"]
+        add(person_types, (module_id, kind), type_labels.get(kind, kind), 0, g)
+        path = paths.get(g["department_id"], "")
+        # Each person counts in their own department and every department above it.
+        for end in range(Department.steplen, len(path) + 1, Department.steplen) if path else [0]:
+            label, depth, _pk = names.get(path[:end], (NO_DEPARTMENT, 1, None))
+            add(departments, (module_id, path[:end]), label, depth - 1, g)
+        for audience in g["audiences"]:
+            add(audience_rows, (module_id, audience.pk), audience.name, 0, g)
 
     def ordered(rows: dict) -> list[ComplianceRow]:
         return [rows[k] for k in sorted(rows, key=lambda k: (rows[k].module_title, k))]
@@ -347,27 +395,28 @@ def compliance_trend(
     ]
 
 
+OVERDUE_VALUES = (
+    "pk",
+    "user_id",
+    "user__full_name",
+    "user__email",
+    "user__employee_number",
+    "user__department__path",
+    "user__line_manager__full_name",
+    "module__title",
+    "due_on",
+)
+
+
 def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
-    """Overdue assignments, longest overdue first, with person, department, manager, module."""
+    """Overdue assignments, longest overdue first, as dicts of OVERDUE_VALUES (plain values
+    keep a full export fast and its memory flat)."""
     return (
         report_assignments(filters=filters, now=now)
         # Implied by "overdue"; stated so the database can use the due-date index.
         .filter(status=Status.OVERDUE, due_on__lt=timezone.localdate(now), completed_at=None)
-        .select_related("user", "user__department", "user__line_manager", "module")
-        .only(
-            "pk",
-            "due_on",
-            "assigned_at",
-            "started_at",
-            "user__full_name",
-            "user__email",
-            "user__employee_number",
-            "user__person_type",
-            "user__department__path",
-            "user__line_manager__full_name",
-            "module__title",
-        )
         .order_by("due_on", "user__full_name", "pk")
+        .values(*OVERDUE_VALUES)
     )
 
 
@@ -426,7 +475,7 @@ def person_record(*, person: User, now: datetime) -> PersonRecord:
     )
     department = ""
     if person.department_id:
-        department = department_names().get(person.department.path, ("", 0))[0]
+        department = department_names().get(person.department.path, ("",))[0]
     return PersonRecord(person, department, open_assignments, closed, completions, passes, lessons)
 
 
@@ -567,19 +616,19 @@ OVERDUE_HEADINGS = [
 ]
 
 
-def overdue_line(assignment: Assignment, *, names: dict, reminders: dict, today: date) -> list:
-    """One overdue-list row, as the page and the exports show it."""
-    user = assignment.user
-    reminder = reminders.get(assignment.pk)
+def overdue_line(row: dict, *, names: dict, reminders: dict, today: date) -> list:
+    """One overdue-list row (a dict of OVERDUE_VALUES), as the page and the exports show it."""
+    path = row["user__department__path"]
+    reminder = reminders.get(row["pk"])
     return [
-        user.full_name,
-        user.email,
-        user.employee_number or "",
-        names[user.department.path][0] if user.department_id else "",
-        user.line_manager.full_name if user.line_manager_id else "",
-        assignment.module.title,
-        assignment.due_on,
-        (today - assignment.due_on).days,
+        row["user__full_name"],
+        row["user__email"],
+        row["user__employee_number"] or "",
+        names[path][0] if path else "",
+        row["user__line_manager__full_name"] or "",
+        row["module__title"],
+        row["due_on"],
+        (today - row["due_on"]).days,
         timezone.localtime(reminder).strftime("%d %b %Y") if reminder else "—",
     ]
 
@@ -591,9 +640,9 @@ def overdue_table(*, filters: ReportFilters, now: datetime, chunk: int = 2000) -
 
     def rows() -> Iterator[list]:
         names = department_names()
-        batch: list[Assignment] = []
-        for assignment in queryset.iterator(chunk_size=chunk):
-            batch.append(assignment)
+        batch: list[dict] = []
+        for row in queryset.iterator(chunk_size=chunk):
+            batch.append(row)
             if len(batch) == chunk:
                 yield from _overdue_batch(batch, names=names, today=today)
                 batch = []
@@ -602,12 +651,12 @@ def overdue_table(*, filters: ReportFilters, now: datetime, chunk: int = 2000) -
     return ExportTable("Overdue", OVERDUE_HEADINGS, rows, queryset.count)
 
 
-def _overdue_batch(batch: list[Assignment], *, names: dict, today: date) -> Iterator[list]:
+def _overdue_batch(batch: list[dict], *, names: dict, today: date) -> Iterator[list]:
     if not batch:
         return
-    reminders = last_reminders_sent(assignment_ids=[a.pk for a in batch])
-    for assignment in batch:
-        yield overdue_line(assignment, names=names, reminders=reminders, today=today)
+    reminders = last_reminders_sent(assignment_ids=[row["pk"] for row in batch])
+    for row in batch:
+        yield overdue_line(row, names=names, reminders=reminders, today=today)
 
 
 def trend_table(*, filters: ReportFilters, now: datetime) -> ExportTable:

@@ -276,7 +276,7 @@ def test_the_overview_takes_the_same_queries_however_big_the_council(
 def test_the_overdue_list_matches_the_definition(council):
     rows = list(overdue_assignments(filters=ReportFilters(), now=NOW))
 
-    names = sorted((a.user.full_name, a.module.title) for a in rows)
+    names = sorted((row["user__full_name"], row["module__title"]) for row in rows)
     # Not the leaver, not h3's expired completion, not l2 (due in three days).
     assert names == [
         ("Person c1", "Cuckooing"),
@@ -284,7 +284,7 @@ def test_the_overdue_list_matches_the_definition(council):
         ("Person h1", "Cuckooing"),
         ("Person l1", "Fraud basics"),
     ]
-    assert [a.due_on for a in rows] == sorted(a.due_on for a in rows)
+    assert [row["due_on"] for row in rows] == sorted(row["due_on"] for row in rows)
 
 
 def test_share_outside_hr_suppresses_cells_under_five(council):
