@@ -35,7 +35,7 @@ from training.reports import (
     ExportTable,
     ReportFilterForm,
     compliance_overview,
-    compliance_trend,
+    compliance_trend_cached,
     department_names,
     last_reminders_sent,
     overdue_assignments,
@@ -144,7 +144,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
     def get_context_data(self, **kwargs):
         now = timezone.now()
         overview = compliance_overview(filters=self.report_filters, now=now)
-        trend = compliance_trend(filters=self.report_filters, now=now)
+        trend = compliance_trend_cached(filters=self.report_filters, now=now)
         query = self.request.GET.copy()
         query.pop("export", None)
         return super().get_context_data(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
@@ -361,6 +362,20 @@ class TrendPoint:
     @property
     def rate(self) -> float | None:
         return 100 * self.compliant / self.assigned if self.assigned else None
+
+
+TREND_CACHE_SECONDS = 15 * 60
+
+
+def compliance_trend_cached(*, filters: ReportFilters, now: datetime) -> list[TrendPoint]:
+    """The weekly trend, kept for 15 minutes per set of filters: a year of weeks moves slowly
+    and the query reads every assignment once per week shown."""
+    key = "aware-report-trend:" + ":".join(
+        str(getattr(value, "pk", value)) for value in vars(filters).values()
+    )
+    return cache.get_or_set(
+        key, lambda: compliance_trend(filters=filters, now=now), TREND_CACHE_SECONDS
+    )
 
 
 def compliance_trend(

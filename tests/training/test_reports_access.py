@@ -293,3 +293,21 @@ def test_the_monthly_hr_pack_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["reports-hr-pack-monthly"]
     assert entry["task"] == "training.tasks.hr_pack_send_task"
     assert entry["schedule"].day_of_month == {1}
+
+
+def test_filters_from_the_query_string_narrow_the_page_and_its_export(client, council, signed_in):
+    signed_in("HR")
+    finance = council["departments"]["finance"]
+
+    page = client.get(f"/cms/aware-reports/compliance/?department={finance.pk}").content.decode()
+    html = page.split('aria-label="Filter the report"')[1].split("</form>", 1)[1]
+    rows = csv_rows(
+        client.get(
+            f"/cms/aware-reports/compliance/?department={finance.pk}&export=csv&table=people"
+        )
+    )
+
+    assert "Resources &gt; Finance" in html
+    assert "Neighbourhoods &gt; Housing" not in html
+    assert {r[4] for r in rows[1:]} == {"Resources > Finance"}
+    assert {r[0] for r in rows[1:]} == {"Person f1", "Person f2"}
