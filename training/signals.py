@@ -1,10 +1,11 @@
 """Connects other apps' signals to training's services (receivers stay thin)."""
 
+from django.db.models.signals import post_save
 from wagtail.signals import page_published
 
 from accounts.signals import people_imported
 from cms.services import task_enqueue_on_commit
-from training.models import ModulePage
+from training.models import ModulePage, ReminderSettings
 from training.services import module_version_publish
 
 
@@ -19,6 +20,14 @@ def sync_imported_people(sender, user_ids, **kwargs):
     task_enqueue_on_commit(assignments_sync_task, list(user_ids))
 
 
+def apply_reminder_schedule(sender, **kwargs):
+    """When HR changes the reminder time or days, move the beat schedule with them."""
+    from training.reminders import reminder_schedule_apply
+
+    reminder_schedule_apply()
+
+
 def connect() -> None:
     page_published.connect(record_module_version, sender=ModulePage)
     people_imported.connect(sync_imported_people)
+    post_save.connect(apply_reminder_schedule, sender=ReminderSettings)

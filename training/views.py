@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from cms.models import CouncilSettings
 from training.certificates import certificate_pdf
-from training.models import LessonPage, ModuleCompletion
+from training.models import LessonPage, ModuleCompletion, SentMessage
 from training.selectors import (
     assignment_states_for_users,
     certificate_status,
@@ -106,3 +106,24 @@ def certificate_verify(request, code: str | None = None):
         context["status"] = certificate_status(completion=completion)
     status = 404 if code and completion is None else 200
     return render(request, "training/certificate_verify.html", context, status=status)
+
+
+def reminder_preview(request):
+    """Admin: every reminder email rendered with sample data, so editors can check the wording."""
+    from allauth.account.adapter import get_adapter
+
+    from training.reminders import TEMPLATES, reminder_sample_context
+
+    kinds = list(TEMPLATES)
+    kind = request.GET.get("kind", kinds[0])
+    if kind not in TEMPLATES:
+        raise Http404
+    email = get_adapter().render_mail(
+        TEMPLATES[kind], "someone@example.gov.uk", reminder_sample_context(kind)
+    )
+    html = next(content for content, mime in email.alternatives if mime == "text/html")
+    return render(
+        request,
+        "training/reminder_preview.html",
+        {"kinds": SentMessage.Kind.choices, "kind": kind, "email": email, "html": html},
+    )

@@ -1,11 +1,14 @@
 """Wagtail admin wiring for training."""
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from training.models import Assignment, AssignmentRule, Audience
+from training.models import Assignment, AssignmentRule, Audience, SentMessage
 from training.selectors import page_is_open_to
 
 
@@ -55,6 +58,47 @@ class AssignmentViewSet(SnippetViewSet):
 
 register_snippet(AssignmentRuleViewSet)
 register_snippet(AssignmentViewSet)
+
+
+class SentMessageViewSet(SnippetViewSet):
+    """The reminder log: HR looks up what was sent to whom (read-only evidence)."""
+
+    model = SentMessage
+    icon = "mail"
+    menu_label = "Reminder log"
+    add_to_admin_menu = True
+    menu_order = 330
+    list_display = ["recipient_email", "kind", "period", "state", "sent_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["recipient_email"]
+    inspect_view_enabled = True
+
+
+register_snippet(SentMessageViewSet)
+
+
+@hooks.register("register_permissions")
+def reminder_permissions():
+    return Permission.objects.filter(
+        content_type__app_label="training", codename__in=["view_sentmessage"]
+    )
+
+
+@hooks.register("register_admin_urls")
+def reminder_preview_urls():
+    from training.views import reminder_preview
+
+    return [path("reminder-previews/", reminder_preview, name="training_reminder_previews")]
+
+
+@hooks.register("register_admin_menu_item")
+def reminder_preview_menu():
+    return MenuItem(
+        "Email previews",
+        reverse("training_reminder_previews"),
+        icon_name="view",
+        order=340,
+    )
 
 
 # HR REPORTS: views in training/report_views.py, in Wagtail's "Reports" submenu.

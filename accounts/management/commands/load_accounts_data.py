@@ -28,6 +28,7 @@ ROLES = {
             "training.add_assignmentrule",
             "training.change_assignmentrule",
             "training.view_modulecompletion",
+            "training.view_sentmessage",
             "training.view_hr_reports",
             "quizzes.view_question",
         ],

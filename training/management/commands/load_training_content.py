@@ -13,6 +13,7 @@ from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTa
 from cms.models import HomePage
 from training.blocks import LessonBlocks
 from training.models import AssignmentRule, Audience, LessonPage, ModuleIndexPage, ModulePage
+from training.reminders import reminder_schedule_apply
 from training.services import assignments_sync
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             if folder.is_dir() and self.ensure_module(index, folder)
         ]
         sync = assignments_sync()
+        reminder_schedule_apply()
         modules = ModulePage.objects.child_of(index).count()
         lessons = LessonPage.objects.descendant_of(index).count()
         self.stdout.write(
