@@ -50,12 +50,19 @@ def _clear_cache():
 @pytest.fixture
 def site(db):
     """The site tree load_initial_data builds: home page, standard pages, council settings."""
+    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page, Site
 
     ContentType.objects.clear_cache()
+    # A transactional test (live server, real worker) flushes the database afterwards, taking
+    # the rows Wagtail's migrations made with it; put them back.
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     call_command("load_cms_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    from wagtail.models import Site
-
     return Site.objects.get(is_default_site=True)
 
 
@@ -124,3 +131,27 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _project_celery_app_is_current():
+    """celery.contrib.pytest's worker makes its own app current; give ours back afterwards."""
+    from config.celery_app import app
+
+    app.set_current()
+    app.set_default()
+
+
+@pytest.fixture
+def dead_broker():
+    """Point the project's Celery app at a closed port (and drop pooled connections both ways)."""
+    from config.celery_app import app
+
+    original = app.conf.broker_url
+    app.pool.force_close_all()
+    app._pool = None
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    yield
+    app.pool.force_close_all()
+    app._pool = None
+    app.conf.broker_url = original

@@ -37,23 +37,12 @@ def axe_check():
 
 
 @pytest.fixture
-def live_site(live_server, transactional_db):
-    """The live server with the site tree built (live_server tests flush the database after)."""
-    from django.conf import settings
-    from django.contrib.contenttypes.models import ContentType
+def live_site(live_server, transactional_db, site):
+    """The live server with the whole site built (live_server tests flush the database after)."""
     from django.core.management import call_command
-    from wagtail.models import Collection, Locale, Page, Site
 
-    ContentType.objects.clear_cache()
-    # A live_server test flushes the database afterwards, taking the rows Wagtail's migrations
-    # made with it; put them back.
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
     call_command("load_initial_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    site = Site.objects.get(is_default_site=True)
+    site.refresh_from_db()
     site.hostname, site.port = "localhost", live_server.thread.port
     site.save()
     return live_server

@@ -1,16 +1,5 @@
 """GET /healthz reports whether the database and the broker answer."""
 
-import pytest
-
-from config.celery_app import app as celery_app
-
-
-@pytest.fixture
-def broker_on_closed_port():
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    yield
-    celery_app.conf.broker_url = original
 
 
 def test_healthz_is_ok_when_database_and_broker_answer(client, db):
@@ -24,7 +13,7 @@ def test_healthz_is_ok_when_database_and_broker_answer(client, db):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_healthz_is_503_with_a_reason_when_the_broker_is_down(client, db, broker_on_closed_port):
+def test_healthz_is_503_with_a_reason_when_the_broker_is_down(client, db, dead_broker):
     response = client.get("/healthz")
 
     assert response.status_code == 503

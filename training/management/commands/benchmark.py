@@ -94,6 +94,38 @@ class Command(BaseCommand):
             f"(HTTP {response.status_code}, {elapsed * 1000:.0f} ms)"
         )
         self.report_benchmarks()
+        self.reminder_benchmark()
+
+    def reminder_benchmark(self) -> None:
+        """The reminder sweep with about a fifth of open assignments overdue: wall time, queries
+        and messages produced (sending is queued to the dead-end broker, so not timed)."""
+        from django.utils import timezone
+
+        from training.models import Assignment, SentMessage
+        from training.reminders import reminders_sweep
+
+        today = timezone.localdate()
+        open_ids = list(
+            Assignment.objects.open().filter(completed_at__isnull=True).values_list("pk", flat=True)
+        )
+        overdue = open_ids[::3][: len(open_ids) // 5 + 1]
+        Assignment.objects.filter(pk__in=overdue).update(due_on=today - timedelta(days=20))
+        total = Assignment.objects.open().count()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            result = reminders_sweep()
+            elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"reminder sweep: {elapsed:.1f} s, {len(queries)} queries, "
+            f"{result.created} emails logged and queued ({len(overdue)} of {total} open "
+            f"assignments overdue)"
+        )
+        started = time.perf_counter()
+        again = reminders_sweep()
+        self.stdout.write(
+            f"reminder sweep again the same day: {time.perf_counter() - started:.1f} s, "
+            f"{again.created} new emails (total logged {SentMessage.objects.count()})"
+        )
 
     def report_benchmarks(self) -> None:
         """HR reports: the overview (unfiltered and for one directorate), the overdue list's first
