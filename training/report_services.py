@@ -96,10 +96,12 @@ def exports_dir() -> Path:
 def report_export_request(
     *, owner: User, report: str, export_format: str, params: dict, now: datetime | None = None
 ) -> ReportExport:
-    """Record a large export and queue `report_export_build_task` after commit."""
+    """Record a large export and queue `report_export_build_task` after commit. Deletes
+    expired exports (rows and files) first, so old files never pile up."""
     from training.tasks import report_export_build_task
 
     now = now or timezone.now()
+    report_exports_purge(now=now)
     export = ReportExport.objects.create(
         owner=owner,
         report=report,

@@ -47,6 +47,7 @@ from training.reports import (
 
 HR_PERMISSION = "training.view_hr_reports"
 COUNCILLOR_PERMISSION = "training.view_councillor_reports"
+QUIZ_INSIGHTS_PERMISSION = "quizzes.view_question"  # the quizzes app's item statistics
 
 
 def report_scope(user) -> str | None:
@@ -155,7 +156,11 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
             trend=trend,
             line=line_chart(trend),
             query=query.urlencode(),
-            quiz_insights_url=reverse("quizzes_statistics"),
+            quiz_insights_url=(
+                reverse("quizzes_statistics")
+                if self.request.user.has_perm(QUIZ_INSIGHTS_PERMISSION)
+                else ""
+            ),
             **kwargs,
         )
 
@@ -362,7 +367,7 @@ REPORT_MENU = [
     ("Councillors", "aware_reports_councillors", "group", _HR_OR_MEMBERS, 101),
     ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
     ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
-    ("Quiz insights", "quizzes_statistics", "help", ("quizzes.view_question",), 104),
+    ("Quiz insights", "quizzes_statistics", "help", (QUIZ_INSIGHTS_PERMISSION,), 104),
 ]
 
 

@@ -79,7 +79,22 @@ def test_the_overview_page_shows_charts_with_tables_and_figures(client, council,
     assert "33.3%" in html  # Fraud basics: 3 of 9
     assert "Neighbourhoods &gt; Housing" in html
     assert "Housing staff" in html
-    assert "/cms/quizzes/statistics/?module=" in html
+    assert "/cms/quizzes/statistics/" not in html  # HR cannot open the quizzes' statistics
+
+
+def test_the_overview_links_quiz_insights_for_those_who_may_see_them(client, council, signed_in):
+    from django.contrib.auth.models import Permission
+
+    reader = signed_in("HR")
+    reader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="quizzes", codename="view_question")
+    )
+
+    html = client.get("/cms/aware-reports/compliance/").content.decode()
+
+    module = council["modules"]["fraud"]
+    assert f"/cms/quizzes/statistics/?module={module.pk}" in html
+    assert client.get(f"/cms/quizzes/statistics/?module={module.pk}").status_code == 200
     assert "cdn" not in html.lower()
 
 
@@ -239,13 +254,18 @@ def test_an_expired_export_link_says_so(client, council, signed_in, settings, tm
     export = report_export_request(
         owner=owner, report="people", export_format="xlsx", params={"_councillors_only": False}
     )
-    report_export_build(export_id=export.pk)
+    export = report_export_build(export_id=export.pk)
+    assert (tmp_path / "exports" / export.file_name).is_file()
     ReportExport.objects.filter(pk=export.pk).update(expires_at=timezone.now())
 
     response = client.get(f"/cms/aware-reports/exports/{export.pk}/download/")
     assert response.status_code == 410
     assert "expired" in response.content.decode()
     assert "expired" in client.get(f"/cms/aware-reports/exports/{export.pk}/").content.decode()
+
+    report_export_request(owner=owner, report="trend", export_format="csv", params={})
+    assert not ReportExport.objects.filter(pk=export.pk).exists()
+    assert not (tmp_path / "exports" / export.file_name).exists()
 
 
 def test_a_queued_member_services_export_stays_councillors_only(

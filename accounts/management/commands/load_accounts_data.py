@@ -30,7 +30,6 @@ ROLES = {
             "training.view_modulecompletion",
             "training.view_sentmessage",
             "training.view_hr_reports",
-            "quizzes.view_question",
         ],
         [],
         [],
