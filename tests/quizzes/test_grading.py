@@ -1,26 +1,30 @@
-"""The pure rules: marking and drawing, checked as properties over many generated cases."""
+"""The pure rules: marking (Hypothesis property tests) and drawing, over many generated cases."""
 
 import random
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from quizzes.grading import Candidate, is_pass, item_is_correct, questions_draw, score_percent
 
-# Each property is checked on many generated cases (seeded, so a failure can be replayed).
+# The draw's rules are checked on many seeded cases below.
 SEEDS = range(300)
 
 
-def random_quiz(rng: random.Random) -> list[dict]:
-    """Questions with 2-6 choices; single (one correct) or multiple (one or more correct)."""
-    questions = []
-    for qid in range(rng.randint(1, 40)):
-        ids = [qid * 10 + i for i in range(rng.randint(2, 6))]
-        multiple = rng.random() < 0.4
-        correct = set(rng.sample(ids, rng.randint(1, len(ids)) if multiple else 1))
+@st.composite
+def quizzes(draw) -> tuple[list[dict], list[set[int]]]:
+    """1-40 questions of 2-6 choices, single (one correct) or multiple (one or more correct),
+    with any selection of answers."""
+    questions, answers = [], []
+    for qid in range(draw(st.integers(1, 40))):
+        ids = [qid * 10 + i for i in range(draw(st.integers(2, 6)))]
+        if draw(st.booleans()):
+            correct = draw(st.sets(st.sampled_from(ids), min_size=1))
+        else:
+            correct = {draw(st.sampled_from(ids))}
         questions.append({"choices": ids, "correct": correct})
-    return questions
-
-
-def random_answers(rng: random.Random, questions: list[dict]) -> list[set[int]]:
-    return [set(rng.sample(q["choices"], rng.randint(0, len(q["choices"])))) for q in questions]
+        answers.append(draw(st.sets(st.sampled_from(ids))))
+    return questions, answers
 
 
 def mark(questions: list[dict], answers: list[set[int]]) -> int:
@@ -31,44 +35,44 @@ def mark(questions: list[dict], answers: list[set[int]]) -> int:
     return score_percent(correct=right, total=len(questions))
 
 
-def test_a_score_stays_between_0_and_100_and_all_correct_gives_100():
-    for seed in SEEDS:
-        rng = random.Random(seed)
-        questions = random_quiz(rng)
-        answers = random_answers(rng, questions)
+@given(quizzes())
+def test_a_score_stays_between_0_and_100_and_all_correct_gives_100(quiz):
+    questions, answers = quiz
 
-        assert 0 <= mark(questions, answers) <= 100
-        assert mark(questions, [q["correct"] for q in questions]) == 100
+    assert 0 <= mark(questions, answers) <= 100
+    assert mark(questions, [q["correct"] for q in questions]) == 100
 
 
-def test_the_order_of_questions_and_choices_never_changes_the_score():
-    for seed in SEEDS:
-        rng = random.Random(seed)
-        questions = random_quiz(rng)
-        answers = random_answers(rng, questions)
-        score = mark(questions, answers)
+@given(quizzes(), st.randoms(use_true_random=False))
+def test_the_order_of_questions_and_choices_never_changes_the_score(quiz, rng):
+    questions, answers = quiz
+    score = mark(questions, answers)
 
-        pairs = list(zip(questions, answers, strict=True))
-        rng.shuffle(pairs)
-        shuffled = [
-            ({"choices": rng.sample(q["choices"], len(q["choices"])), "correct": q["correct"]}, a)
-            for q, a in pairs
-        ]
+    pairs = list(zip(questions, answers, strict=True))
+    rng.shuffle(pairs)
+    shuffled = [
+        ({"choices": rng.sample(q["choices"], len(q["choices"])), "correct": q["correct"]}, a)
+        for q, a in pairs
+    ]
 
-        assert mark([q for q, _ in shuffled], [a for _, a in shuffled]) == score
+    assert mark([q for q, _ in shuffled], [a for _, a in shuffled]) == score
 
 
-def test_multiple_response_needs_exactly_the_right_set():
-    for seed in SEEDS:
-        rng = random.Random(seed)
-        choices = list(range(rng.randint(3, 8)))
-        correct = set(rng.sample(choices, rng.randint(1, len(choices) - 1)))
-        wrong = set(choices) - correct
+@given(
+    st.integers(3, 8).flatmap(
+        lambda n: st.tuples(
+            st.just(set(range(n))), st.sets(st.integers(0, n - 1), min_size=1, max_size=n - 1)
+        )
+    )
+)
+def test_multiple_response_needs_exactly_the_right_set(case):
+    choices, correct = case
+    wrong = choices - correct
 
-        assert item_is_correct(selected=correct, correct=correct)
-        assert not item_is_correct(selected=correct - {next(iter(correct))}, correct=correct)
-        assert not item_is_correct(selected=correct | {next(iter(wrong))}, correct=correct)
-        assert not item_is_correct(selected=set(choices), correct=correct)
+    assert item_is_correct(selected=correct, correct=correct)
+    assert not item_is_correct(selected=correct - {min(correct)}, correct=correct)
+    assert not item_is_correct(selected=correct | {min(wrong)}, correct=correct)
+    assert not item_is_correct(selected=choices, correct=correct)
 
 
 def test_a_pass_needs_the_mark_exactly_and_a_score_never_rounds_up():
