@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from accounts.importers import COLUMNS as PEOPLE_COLUMNS
 from accounts.models import ServiceArea, User
 from training.models import Assignment, LessonPage, LessonProgress, ModuleCompletion, ModulePage
 
@@ -44,21 +45,7 @@ def people_csv(*, learners: int, seed: int = 1) -> str:
     services = [(d, s) for d, names in DIRECTORATES.items() for s in names]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "employee_number",
-            "email",
-            "full_name",
-            "person_type",
-            "department",
-            "service_area",
-            "job_title",
-            "manager_email",
-            "start_date",
-            "on_leave_until",
-            "active",
-        ]
-    )
+    writer.writerow(PEOPLE_COLUMNS)
     manager_email = ""
     for n in range(learners):
         email = f"person{n}@scale.example.gov.uk"
