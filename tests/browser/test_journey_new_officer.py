@@ -1,0 +1,163 @@
+"""A new officer imported by HR sets a password, learns, fails, retakes, passes and is certified."""
+
+import csv
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from accounts.importers import COLUMNS
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+MODULE_SLUG = "organised-crime-and-your-council"
+LESSONS_KEPT = 2
+EMAIL = "sam.okafor@example.gov.uk"
+PASSWORD = "a-brand-new-password-7"
+
+
+@pytest.fixture
+def celery_eager():
+    """Queued tasks (the invitation, the assignment sync) run at once, as a worker would."""
+    from config.celery_app import app
+
+    app.conf.task_always_eager, was_eager = True, app.conf.task_always_eager
+    yield
+    app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture
+def short_module(live_site):
+    """The first mandatory module cut to two lessons, with a quiz that can be retaken at once."""
+    from training.models import ModulePage
+
+    module = ModulePage.objects.get(slug=MODULE_SLUG)
+    for lesson in module.get_children().live().specific()[LESSONS_KEPT:]:
+        lesson.unpublish()
+    quiz = module.quiz
+    quiz.cooldown_minutes = 0
+    quiz.attempts_allowed = None
+    quiz.questions_to_draw = 3
+    quiz.save()
+    return module
+
+
+def hr_import(tmp_path) -> None:
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerow(
+            {
+                "employee_number": "E9001",
+                "email": EMAIL,
+                "full_name": "Sam Okafor",
+                "person_type": "officer",
+                "department": "Neighbourhoods > Housing",
+                "service_area": "housing",
+                "job_title": "Tenancy Officer",
+                "manager_email": "",
+                "start_date": "2026-11-02",
+                "on_leave_until": "",
+                "active": "yes",
+            }
+        )
+    call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
+
+
+def answer(page, *, right: bool) -> None:
+    """Tick the right (or only wrong) choices, looked up from the attempt's snapshot."""
+    from quizzes.models import Attempt
+
+    attempt_id = int(re.search(r"/attempts/(\d+)/", page.url).group(1))
+    items = Attempt.objects.get(pk=attempt_id).items.order_by("position")
+    fieldsets = page.locator("form[data-testid=attempt-form] fieldset")
+    expect(fieldsets).to_have_count(items.count())
+    for fieldset, item in zip(fieldsets.all(), items, strict=True):
+        choices = item.snapshot["choices"]
+        wanted = [c for c in choices if c["correct"] == right]
+        if not right:
+            wanted = wanted[:1]  # one wrong choice is wrong for every kind of question
+        for choice in wanted:
+            fieldset.get_by_label(choice["text"], exact=True).check()
+
+
+def test_imported_officer_is_invited_fails_retakes_passes_and_is_certified(
+    live_site, short_module, celery_eager, mailoutbox, tmp_path, page, axe_check
+):
+    base = live_site.url
+    hr_import(tmp_path)
+
+    invitation = next(m for m in mailoutbox if EMAIL in m.to)
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", invitation.body).group(0)
+    page.goto(base + urlparse(link).path)
+    axe_check(page, "set-password")
+    page.locator("input[name=password1]").fill(PASSWORD)
+    page.locator("input[name=password2]").fill(PASSWORD)
+    page.get_by_role("button", name="Change Password").click()
+    expect(page.get_by_text("Your password is now changed.")).to_be_visible()
+    axe_check(page, "set-password-done")
+
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    expect(page.get_by_test_id("welcome")).to_contain_text("Sam Okafor")
+
+    page.get_by_role("link", name="My training").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+    to_do = page.get_by_test_id("assignments").first
+    expect(to_do).to_contain_text(short_module.title)
+    axe_check(page, "my-training-to-do")
+
+    to_do.get_by_role("link", name=short_module.title).click()
+    expect(page.get_by_test_id("module-progress")).to_contain_text(f"0 of {LESSONS_KEPT}")
+    axe_check(page, "new-officer-module")
+    page.get_by_test_id("start-or-continue").click()
+    for n in range(LESSONS_KEPT):
+        axe_check(page, f"new-officer-lesson-{n + 1}")
+        page.get_by_test_id("complete-lesson").click()
+    expect(page.get_by_test_id("module-progress")).to_contain_text(
+        f"{LESSONS_KEPT} of {LESSONS_KEPT}"
+    )
+
+    page.get_by_role("link", name="Start the assessment").click()
+    axe_check(page, "quiz-start")
+    page.get_by_role("button", name="Start the assessment").click()
+    axe_check(page, "quiz-attempt")
+    answer(page, right=False)
+    page.get_by_test_id("submit-answers").click()
+    expect(page.get_by_test_id("result-panel")).to_have_text("You did not pass this time")
+    expect(page.get_by_test_id("result-score")).to_contain_text("You scored 0%")
+    axe_check(page, "quiz-result-failed")
+
+    page.get_by_role("link", name="Try the assessment again").click()
+    expect(page.get_by_test_id("quiz-state")).to_contain_text("which is not a pass")
+    page.get_by_role("button", name="Retake the assessment").click()
+    answer(page, right=True)
+    page.get_by_test_id("submit-answers").click()
+    expect(page.get_by_test_id("result-panel")).to_contain_text("You passed")
+    expect(page.get_by_test_id("result-score")).to_contain_text("You scored 100%")
+    axe_check(page, "quiz-result-passed")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "quiz-result-desktop.png"), full_page=True)
+
+    page.get_by_role("link", name="My training").first.click()
+    certificate = page.get_by_test_id("certificate-link")
+    expect(certificate).to_have_count(1)
+    axe_check(page, "my-training-certified")
+    page.screenshot(path=str(SCREENSHOTS / "my-training-desktop.png"), full_page=True)
+    with page.expect_download() as download_info:
+        certificate.click()
+    pdf = Path(download_info.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+    code = re.search(r"Code (\w+)", page.get_by_text(re.compile(r"^Code ")).inner_text()).group(1)
+    page.goto(f"{base}/verify/{code}/")
+    expect(page.get_by_test_id("certificate-status")).to_contain_text("Valid")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Sam Okafor")
+    axe_check(page, "certificate-verify")
