@@ -1,6 +1,7 @@
 """HR reports in the admin: who sees what (pages and exports), downloads, queued exports."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.training.test_reports import council_fixture  # noqa: F401 - the small council
-from training.models import ReportExport
+from training.models import Assignment, ReportExport
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +332,40 @@ def test_filters_from_the_query_string_narrow_the_page_and_its_export(client, co
     assert "Neighbourhoods &gt; Housing" not in html
     assert {r[4] for r in rows[1:]} == {"Resources > Finance"}
     assert {r[0] for r in rows[1:]} == {"Person f1", "Person f2"}
+
+
+def test_report_pages_take_the_same_queries_however_many_people(
+    client, council, signed_in, user_factory
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from training.services import assignments_sync
+
+    signed_in("HR")
+    urls = ["/cms/aware-reports/compliance/", "/cms/aware-reports/overdue/"]
+
+    def counts() -> list[int]:
+        found = []
+        for url in urls:
+            client.get(url)  # warm per-process caches (content types, menus, the trend)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    before = counts()
+    for n in range(12):
+        user_factory(
+            email=f"late{n}@example.gov.uk",
+            full_name=f"Late {n}",
+            department=council["departments"]["licensing"],
+            line_manager=council["people"]["manager"],
+        )
+    assignments_sync()
+    Assignment.objects.filter(user__email__startswith="late").update(
+        due_on=timezone.localdate() - dt.timedelta(days=5)
+    )
+
+    assert counts() == before
+    assert "Late 11" in client.get("/cms/aware-reports/overdue/").content.decode()
