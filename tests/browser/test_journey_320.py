@@ -1,0 +1,94 @@
+"""The learner's pages at 320 px wide: nothing scrolls sideways, nothing is cut off, axe passes."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+EMAIL = "small.screen@example.gov.uk"
+PASSWORD = "a-long-password-3"
+MODULE_SLUG = "county-lines-exploitation-and-cuckooing"
+WIDTH = 320
+
+# Visible elements that reach past either edge of the viewport, widest first.
+OVERFLOWING = """(width) => {
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.left < -0.5 || r.right > width + 0.5) {
+      const id = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+        (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "");
+      out.push([Math.round(r.width), Math.round(r.left), id]);
+    }
+  }
+  return out.sort((a, b) => b[0] - a[0]).slice(0, 5);
+}"""
+
+
+@pytest.fixture
+def learner(live_site):
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import User
+    from quizzes.models import Quiz
+
+    user = User.objects.create_user(email=EMAIL, password=PASSWORD, full_name="Jo Small")
+    EmailAddress.objects.create(user=user, email=EMAIL, verified=True, primary=True)
+    # The quiz pages are what is measured here, not the path to them: no lessons needed first.
+    Quiz.objects.filter(module__slug=MODULE_SLUG).update(lessons_first=False, questions_to_draw=4)
+    return user
+
+
+def check_fits(page, name: str, axe_check) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= WIDTH, f"{name} scrolls sideways: {scroll_width} px"
+    assert page.evaluate(OVERFLOWING, WIDTH) == [], f"{name} has elements wider than the screen"
+    axe_check(page, f"{name}-320")
+
+
+def test_learner_pages_fit_a_320_pixel_screen(live_site, learner, browser, axe_check):
+    base = live_site.url
+    context = browser.new_context(viewport={"width": WIDTH, "height": 720})
+    page = context.new_page()
+
+    page.goto(f"{base}/accounts/login/")
+    check_fits(page, "sign-in", axe_check)
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    check_fits(page, "home-signed-in", axe_check)
+
+    page.goto(f"{base}/my-training/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+    check_fits(page, "my-training", axe_check)
+
+    page.goto(f"{base}/training/")
+    expect(page.get_by_test_id("module-card").first).to_be_visible()
+    check_fits(page, "catalogue", axe_check)
+
+    page.goto(f"{base}/training/{MODULE_SLUG}/")
+    check_fits(page, "module", axe_check)
+    page.get_by_test_id("start-or-continue").click()
+    expect(page.get_by_test_id("complete-lesson")).to_be_visible()
+    check_fits(page, "lesson", axe_check)
+
+    page.goto(f"{base}/training/{MODULE_SLUG}/")
+    page.get_by_role("link", name="Start the assessment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Assessment")
+    check_fits(page, "quiz-start", axe_check)
+    page.get_by_role("button", name="Start the assessment").click()
+    fieldsets = page.locator("form[data-testid=attempt-form] fieldset")
+    expect(fieldsets).to_have_count(4)
+    check_fits(page, "quiz-attempt", axe_check)
+    for fieldset in fieldsets.all():
+        fieldset.locator("input").first.check()
+    page.get_by_test_id("submit-answers").click()
+    expect(page.get_by_test_id("result-score")).to_be_visible()
+    check_fits(page, "quiz-result", axe_check)
+
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Report a concern").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a concern")
+    check_fits(page, "report-a-concern", axe_check)
+    context.close()
