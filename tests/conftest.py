@@ -147,11 +147,15 @@ def dead_broker():
     """Point the project's Celery app at a closed port (and drop pooled connections both ways)."""
     from config.celery_app import app
 
+    def drop_pooled_connections():
+        # Forget the app's pools (not close them: kombu keeps pools per broker URL, and a closed
+        # one would be handed back to later tests for the real broker).
+        app._pool = None
+        app.amqp._producer_pool = None
+
     original = app.conf.broker_url
-    app.pool.force_close_all()
-    app._pool = None
+    drop_pooled_connections()
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     yield
-    app.pool.force_close_all()
-    app._pool = None
+    drop_pooled_connections()
     app.conf.broker_url = original
