@@ -399,3 +399,20 @@ def reminder_sample_context(kind: str) -> dict:
         "my_team_url": base + reverse("training:my_team"),
         "reports_url": base + "/cms/",
     }
+
+
+def reminders_last_sent(*, assignment_ids: list[int]) -> dict[int, datetime]:
+    """When a reminder last went to the learner about each assignment: two queries."""
+    wanted = set(assignment_ids)
+    users = set(Assignment.objects.filter(pk__in=wanted).values_list("user_id", flat=True))
+    last: dict[int, datetime] = {}
+    for sent_at, items in SentMessage.objects.filter(
+        kind=Kind.LEARNER, state=SentMessage.State.SENT, recipient_id__in=users
+    ).values_list("sent_at", "items"):
+        for item in items:
+            assignment_id = item.get("assignment")
+            if assignment_id in wanted and (
+                assignment_id not in last or last[assignment_id] < sent_at
+            ):
+                last[assignment_id] = sent_at
+    return last

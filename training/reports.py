@@ -24,7 +24,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
-from wagtail import hooks
 
 from accounts.models import Department, PersonType, User
 from training.models import (
@@ -436,18 +435,10 @@ def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
 
 
 def last_reminders_sent(*, assignment_ids: list[int]) -> dict[int, datetime]:
-    """When each assignment's last reminder went, for the overdue list.
+    """When each assignment's last reminder went to the learner, for the overdue list."""
+    from training.reminders import reminders_last_sent
 
-    Reminders live elsewhere: a reminders feature answers through the
-    `training_report_last_reminder_sent` hook, a function taking `assignment_ids` and returning
-    {assignment id: datetime}. With no hook registered every cell reads "—".
-    """
-    sent: dict[int, datetime] = {}
-    for hook in hooks.get_hooks("training_report_last_reminder_sent"):
-        for assignment_id, when in hook(assignment_ids=assignment_ids).items():
-            if assignment_id not in sent or when > sent[assignment_id]:
-                sent[assignment_id] = when
-    return sent
+    return reminders_last_sent(assignment_ids=assignment_ids)
 
 
 @dataclass

@@ -176,22 +176,24 @@ def test_overdue_csv_matches_the_list(client, council, signed_in):
     assert by_name[("Person l1", "Fraud basics")][8] == "—"
 
 
-def test_last_reminder_comes_from_the_hook_when_a_reminders_feature_registers_one(
-    client, council, signed_in
-):
-    from wagtail import hooks
-
-    from training.models import Assignment
+def test_last_reminder_sent_comes_from_the_reminder_log(client, council, signed_in):
+    from training.models import Assignment, SentMessage
 
     target = Assignment.objects.get(user=council["people"]["l1"], module__slug="fraud")
     sent = timezone.now().replace(year=2026, month=11, day=2)
-
-    def reminders(assignment_ids):
-        return {target.pk: sent} if target.pk in assignment_ids else {}
+    SentMessage.objects.create(
+        recipient=target.user,
+        recipient_email=target.user.email,
+        kind="learner",
+        period="2026-11-02",
+        items=[{"assignment": target.pk, "reason": "overdue", "days": 3}],
+        state="sent",
+        created_at=sent,
+        sent_at=sent,
+    )
 
     signed_in("HR")
-    with hooks.register_temporarily("training_report_last_reminder_sent", reminders):
-        rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
+    rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
     assert {r[0]: r[8] for r in rows[1:]}["Person l1"] == "02 Nov 2026"
 
 
