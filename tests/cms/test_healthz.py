@@ -1,7 +1,6 @@
 """GET /healthz reports whether the database and the broker answer."""
 
 
-
 def test_healthz_is_ok_when_database_and_broker_answer(client, db):
     response = client.get("/healthz")
 
