@@ -5,40 +5,13 @@ two-factor page and the learner's lesson), never on the admin pages under /cms/.
 """
 
 import pytest
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from playwright.sync_api import expect
 
+from tests.browser.mfa import DEMO_PASSWORD, sign_in_with_mfa, totp_activate
+
 pytestmark = pytest.mark.browser
-DEMO_PASSWORD = "aware-demo-2026"
 MODULE_SLUG = "county-lines-exploitation-and-cuckooing"
 TITLE = "Spotting a cuckooed flat"
-
-
-def with_totp(email: str) -> str:
-    from accounts.models import User
-
-    secret = generate_totp_secret()
-    TOTP.activate(User.objects.get(email=email), secret)
-    return secret
-
-
-def sign_in_with_mfa(page, base: str, email: str, secret: str, axe_check, name: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/accounts/2fa/authenticate/")
-    axe_check(page, f"{name}-two-factor")
-    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-    page.get_by_label("Code").fill(code)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_editor_writes_a_lesson_the_approver_publishes_it_and_the_learner_reads_it(
@@ -48,8 +21,8 @@ def test_editor_writes_a_lesson_the_approver_publishes_it_and_the_learner_reads_
 
     base = live_site.url
     module = ModulePage.objects.get(slug=MODULE_SLUG)
-    editor_secret = with_totp("editor@example.gov.uk")
-    approver_secret = with_totp("approver@example.gov.uk")
+    editor_secret = totp_activate("editor@example.gov.uk")
+    approver_secret = totp_activate("approver@example.gov.uk")
 
     editor = browser.new_context().new_page()
     sign_in_with_mfa(editor, base, "editor@example.gov.uk", editor_secret, axe_check, "editor")
