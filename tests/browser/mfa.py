@@ -1,4 +1,4 @@
-"""Two-factor sign-in for the browser journeys of staff whose groups require it."""
+"""Signing in for the browser journeys: demo learners, and staff whose groups need two factors."""
 
 from allauth.mfa.totp.internal.auth import (
     TOTP,
@@ -18,6 +18,15 @@ def totp_activate(email: str) -> str:
     secret = generate_totp_secret()
     TOTP.activate(User.objects.get(email=email), secret)
     return secret
+
+
+def sign_in(page, base: str, email: str) -> None:
+    """Sign a demo person without two-factor sign-in in through /accounts/login/."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
 
 
 def sign_in_with_mfa(page, base: str, email: str, secret: str, axe_check, name: str) -> None:

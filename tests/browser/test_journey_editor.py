@@ -7,7 +7,7 @@ two-factor page and the learner's lesson), never on the admin pages under /cms/.
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.mfa import DEMO_PASSWORD, sign_in_with_mfa, totp_activate
+from tests.browser.mfa import sign_in, sign_in_with_mfa, totp_activate
 
 pytestmark = pytest.mark.browser
 MODULE_SLUG = "county-lines-exploitation-and-cuckooing"
@@ -64,11 +64,7 @@ def test_editor_writes_a_lesson_the_approver_publishes_it_and_the_learner_reads_
     assert lesson.live
 
     learner = browser.new_context().new_page()
-    learner.goto(f"{base}/accounts/login/")
-    learner.get_by_label("Email").fill("officer@example.gov.uk")
-    learner.get_by_label("Password").fill(DEMO_PASSWORD)
-    learner.get_by_role("button", name="Sign in").click()
-    learner.wait_for_url(f"{base}/")
+    sign_in(learner, base, "officer@example.gov.uk")
     learner.goto(f"{base}/training/{MODULE_SLUG}/")
     learner.get_by_role("link", name=TITLE).click()
     expect(learner.get_by_role("heading", level=1)).to_have_text(TITLE)

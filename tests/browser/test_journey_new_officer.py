@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.importers import COLUMNS
+from tests.browser.journeys import module_shorten, quiz_answer
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -32,17 +33,7 @@ def celery_eager():
 @pytest.fixture
 def short_module(live_site):
     """The first mandatory module cut to two lessons, with a quiz that can be retaken at once."""
-    from training.models import ModulePage
-
-    module = ModulePage.objects.get(slug=MODULE_SLUG)
-    for lesson in module.get_children().live().specific()[LESSONS_KEPT:]:
-        lesson.unpublish()
-    quiz = module.quiz
-    quiz.cooldown_minutes = 0
-    quiz.attempts_allowed = None
-    quiz.questions_to_draw = 3
-    quiz.save()
-    return module
+    return module_shorten(slug=MODULE_SLUG, keep=LESSONS_KEPT)
 
 
 def hr_import(tmp_path) -> None:
@@ -66,23 +57,6 @@ def hr_import(tmp_path) -> None:
             }
         )
     call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
-
-
-def answer(page, *, right: bool) -> None:
-    """Tick the right (or only wrong) choices, looked up from the attempt's snapshot."""
-    from quizzes.models import Attempt
-
-    attempt_id = int(re.search(r"/attempts/(\d+)/", page.url).group(1))
-    items = Attempt.objects.get(pk=attempt_id).items.order_by("position")
-    fieldsets = page.locator("form[data-testid=attempt-form] fieldset")
-    expect(fieldsets).to_have_count(items.count())
-    for fieldset, item in zip(fieldsets.all(), items, strict=True):
-        choices = item.snapshot["choices"]
-        wanted = [c for c in choices if c["correct"] == right]
-        if not right:
-            wanted = wanted[:1]  # one wrong choice is wrong for every kind of question
-        for choice in wanted:
-            fieldset.get_by_label(choice["text"], exact=True).check()
 
 
 def test_imported_officer_is_invited_fails_retakes_passes_and_is_certified(
@@ -129,7 +103,7 @@ def test_imported_officer_is_invited_fails_retakes_passes_and_is_certified(
     axe_check(page, "quiz-start")
     page.get_by_role("button", name="Start the assessment").click()
     axe_check(page, "quiz-attempt")
-    answer(page, right=False)
+    quiz_answer(page, right=False)
     page.get_by_test_id("submit-answers").click()
     expect(page.get_by_test_id("result-panel")).to_have_text("You did not pass this time")
     expect(page.get_by_test_id("result-score")).to_contain_text("You scored 0%")
@@ -138,7 +112,7 @@ def test_imported_officer_is_invited_fails_retakes_passes_and_is_certified(
     page.get_by_role("link", name="Try the assessment again").click()
     expect(page.get_by_test_id("quiz-state")).to_contain_text("which is not a pass")
     page.get_by_role("button", name="Retake the assessment").click()
-    answer(page, right=True)
+    quiz_answer(page, right=True)
     page.get_by_test_id("submit-answers").click()
     expect(page.get_by_test_id("result-panel")).to_contain_text("You passed")
     expect(page.get_by_test_id("result-score")).to_contain_text("You scored 100%")
