@@ -58,9 +58,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
     modules = list(
         ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
     )
-    lesson_paths = LessonPage.objects.live().descendant_of(index).values_list("path", flat=True)
-    module_path_length = ModulePage.steplen * (index.depth + 1)
-    totals = Counter(path[:module_path_length] for path in lesson_paths)
+    totals = lesson_totals(module_ids=[module.pk for module in modules])
     progress = {
         row["module_id"]: row
         for row in LessonProgress.objects.filter(user=user, lesson__live=True)
@@ -72,7 +70,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         CatalogueEntry(
             module=module,
             for_you=any(a.pk in mine for a in module.audiences.all()),
-            lessons_total=totals.get(module.path, 0),
+            lessons_total=totals.get(module.pk, 0),
             lessons_done=progress.get(module.pk, {}).get("done", 0),
             lessons_started=progress.get(module.pk, {}).get("started", 0),
         )
