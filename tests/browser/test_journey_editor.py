@@ -46,6 +46,11 @@ def test_editor_writes_a_lesson_the_approver_publishes_it_and_the_learner_reads_
     body.locator("input[name$='-value-source']").fill("Example Council audit")
     body.locator("input[name$='-value-year']").fill("2025")
 
+    body.get_by_role("button", name="Insert a block").last.click()
+    editor.get_by_role("option", name="Quote").click()
+    body.locator("textarea[name$='-value-text']").fill("If it feels wrong, it probably is.")
+    body.locator("input[name$='-value-attribution']").fill("A housing officer")
+
     editor.get_by_role("button", name="More actions").click()
     editor.get_by_role("button", name="Submit to").click()
     expect(editor.locator(".messages")).to_contain_text("submitted")
@@ -70,4 +75,5 @@ def test_editor_writes_a_lesson_the_approver_publishes_it_and_the_learner_reads_
     expect(learner.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(learner.get_by_text("a tenant who seems afraid")).to_be_visible()
     expect(learner.get_by_text("1 in 5")).to_be_visible()
+    expect(learner.get_by_text("If it feels wrong, it probably is.")).to_be_visible()
     axe_check(learner, "editor-new-lesson")
