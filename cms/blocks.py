@@ -115,6 +115,7 @@ class HowToReportBlock(blocks.StructBlock):
     routes = blocks.ListBlock(
         blocks.CharBlock(max_length=60),
         required=False,
+        default=[],  # not one empty item, which the editor would have to delete before saving
         help_text="Route slugs from Settings → Reporting routes. Leave empty to show every route.",
     )
 

@@ -6,7 +6,7 @@ from django.test import Client
 from wagtail.models import Page
 from wagtail.test.utils import WagtailPageTestCase
 
-from cms.blocks import ImageBlock, QuoteBlock, StatisticBlock, VideoBlock
+from cms.blocks import HowToReportBlock, ImageBlock, QuoteBlock, StatisticBlock, VideoBlock
 from cms.models import HomePage, StandardPage
 from tests.factories import lessons_of, module_with_lessons
 from training.blocks import ScenarioBlock
@@ -144,3 +144,11 @@ def test_editors_submit_and_approvers_publish(roles, user_factory):
     assert module.permissions_for_user(editor).can_edit()
     assert not module.permissions_for_user(editor).can_publish()
     assert module.permissions_for_user(approver).can_publish()
+
+
+def test_a_how_to_report_block_saves_as_added_showing_every_route():
+    block = HowToReportBlock()
+
+    value = block.clean(block.get_default())
+
+    assert list(value["routes"]) == []
