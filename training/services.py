@@ -384,39 +384,38 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
     """After a "learners must retake" publish: everyone with an open assignment now needs the new
     version. Those who completed an earlier one keep that record (and certificate) until it expires
     and get a new assignment, due after the rule's retake period; the old one is closed as history.
-    Returns how many new assignments were opened."""
+    Returns how many new assignments were opened. A few queries, however many people."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    completed_users = set(
-        ModuleCompletion.objects.filter(module=module, module_version__lt=version).values_list(
-            "user_id", flat=True
-        )
-    )
-    reopened = 0
-    for assignment in Assignment.objects.filter(
-        module=module, closed_at__isnull=True, required_version__lt=version
-    ).select_related("rule"):
-        if assignment.user_id not in completed_users:
-            assignment.required_version = version
-            assignment.save(update_fields=["required_version"])
-            continue
+    behind = Assignment.objects.open().filter(module=module, required_version__lt=version)
+    completed_users = ModuleCompletion.objects.filter(
+        module=module, module_version__lt=version
+    ).values("user_id")
+    behind.exclude(user_id__in=completed_users).update(required_version=version)
+    superseded = list(behind.filter(user_id__in=completed_users).select_related("rule"))
+    for assignment in superseded:
         assignment.closed_at, assignment.closed_reason = now, Assignment.Closed.SUPERSEDED
-        assignment.save(update_fields=["closed_at", "closed_reason"])
-        retake_days = assignment.rule.retake_due_days if assignment.rule else 30
-        Assignment.objects.create(
-            user_id=assignment.user_id,
-            module=module,
-            rule=assignment.rule,
-            mandatory=assignment.mandatory,
-            required_version=version,
-            assigned_at=now,
-            due_on=today + timedelta(days=retake_days),
-            valid_months=assignment.valid_months,
-            reopen_days=assignment.reopen_days,
-            started_at=assignment.started_at,
-        )
-        reopened += 1
-    return reopened
+    # Close first: one open assignment per person and module is a database constraint.
+    Assignment.objects.bulk_update(superseded, ["closed_at", "closed_reason"], batch_size=1000)
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                user_id=old.user_id,
+                module=module,
+                rule=old.rule,
+                mandatory=old.mandatory,
+                required_version=version,
+                assigned_at=now,
+                due_on=today + timedelta(days=old.rule.retake_due_days if old.rule else 30),
+                valid_months=old.valid_months,
+                reopen_days=old.reopen_days,
+                started_at=old.started_at,
+            )
+            for old in superseded
+        ],
+        batch_size=1000,
+    )
+    return len(superseded)
 
 
 @transaction.atomic
