@@ -133,6 +133,9 @@ class Question(ClusterableModel):
     class Meta:
         ordering = ["module", "pk"]
         indexes = [models.Index(fields=["module", "retired"], name="quizzes_question_bank")]
+        permissions = [
+            ("statistics_question", "Can see item statistics (without the question bank)")
+        ]
 
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"

@@ -157,13 +157,9 @@ class ItemStatisticsView(ReportView):
     index_results_url_name = "quizzes_statistics_results"
     filterset_class = StatisticsFilterSet
     permission_policy = ModelPermissionPolicy(Question)
-    any_permission_required = ["view", "change"]
-    columns = [
-        TitleColumn(
-            "text",
-            label="Question",
-            get_url=lambda q: reverse("wagtailsnippets_quizzes_question:edit", args=[q.pk]),
-        ),
+    # "statistics" lets HR read the figures (quiz insights) without opening the question bank.
+    any_permission_required = ["view", "change", "statistics"]
+    figure_columns = [
         Column("module", label="Module"),
         Column("served_count", label="Served"),
         Column("marked_count", label="Answered"),
@@ -171,6 +167,20 @@ class ItemStatisticsView(ReportView):
         Column("flag", label="Flag"),
         Column("distractors", label="Wrong answers chosen"),
     ]
+
+    @property
+    def columns(self):
+        """The question links to its edit form only for people who may edit questions."""
+        if self.permission_policy.user_has_permission(self.request.user, "change"):
+            question = TitleColumn(
+                "text",
+                label="Question",
+                get_url=lambda q: reverse("wagtailsnippets_quizzes_question:edit", args=[q.pk]),
+            )
+        else:
+            question = Column("text", label="Question")
+        return [question, *self.figure_columns]
+
     list_export = [
         "pk",
         "module",

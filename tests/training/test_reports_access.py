@@ -80,23 +80,37 @@ def test_the_overview_page_shows_charts_with_tables_and_figures(client, council,
     assert "33.3%" in html  # Fraud basics: 3 of 9
     assert "Neighbourhoods &gt; Housing" in html
     assert "Housing staff" in html
-    assert "/cms/quizzes/statistics/" not in html  # HR cannot open the quizzes' statistics
 
 
-def test_the_overview_links_quiz_insights_for_those_who_may_see_them(client, council, signed_in):
-    from django.contrib.auth.models import Permission
-
-    reader = signed_in("HR")
-    reader.user_permissions.add(
-        Permission.objects.get(content_type__app_label="quizzes", codename="view_question")
-    )
-
-    html = client.get("/cms/aware-reports/compliance/").content.decode()
+def test_hr_reads_quiz_insights_without_opening_the_question_bank(client, council, signed_in):
+    from quizzes.models import Question
 
     module = council["modules"]["fraud"]
+    question = Question.objects.create(module=module, text="Which of these is a warning sign?")
+    signed_in("HR")
+
+    html = client.get("/cms/aware-reports/compliance/").content.decode()
     assert f"/cms/quizzes/statistics/?module={module.pk}" in html
-    assert client.get(f"/cms/quizzes/statistics/?module={module.pk}").status_code == 200
+    statistics = client.get(f"/cms/quizzes/statistics/?module={module.pk}")
+    assert statistics.status_code == 200
+    page = statistics.content.decode()
+    assert "Which of these is a warning sign?" in page
+    assert f"/cms/snippets/quizzes/question/edit/{question.pk}/" not in page  # no edit link
     assert "cdn" not in html.lower()
+    for url in (
+        "/cms/snippets/quizzes/question/",
+        f"/cms/snippets/quizzes/question/edit/{question.pk}/",
+        "/cms/quizzes/bank/",
+        "/cms/quizzes/bank/export/",
+    ):
+        assert client.get(url).status_code in (302, 403), url
+
+
+def test_quiz_insights_are_refused_to_member_services(client, council, signed_in):
+    signed_in("Member Services", email="members.person@example.gov.uk")
+
+    assert "/cms/quizzes/statistics/" not in client.get("/cms/").content.decode()
+    assert client.get("/cms/quizzes/statistics/").status_code in (302, 403)
 
 
 def test_member_services_sees_councillors_only(client, council, signed_in):

@@ -30,6 +30,7 @@ ROLES = {
             "training.view_modulecompletion",
             "training.view_sentmessage",
             "training.view_hr_reports",
+            "quizzes.statistics_question",
         ],
         [],
         [],
