@@ -93,6 +93,7 @@ class DoDontBlock(blocks.StructBlock):
 
     class Meta:
         icon = "list-ul"
+        label = "Do and don't"
         template = "blocks/do_dont_block.html"
         description = "What to do and what not to do, side by side"
         preview_value = {

@@ -9,7 +9,7 @@ from wagtail.test.utils import WagtailPageTestCase
 from cms.blocks import HowToReportBlock, ImageBlock, QuoteBlock, StatisticBlock, VideoBlock
 from cms.models import HomePage, StandardPage
 from tests.factories import lessons_of, module_with_lessons
-from training.blocks import ScenarioBlock
+from training.blocks import LessonBlocks, ScenarioBlock
 from training.models import LessonPage, LessonProgress, ModuleIndexPage, ModulePage
 
 
@@ -152,3 +152,8 @@ def test_a_how_to_report_block_saves_as_added_showing_every_route():
     value = block.clean(block.get_default())
 
     assert list(value["routes"]) == []
+
+
+def test_editors_find_the_do_and_dont_block_by_a_readable_name():
+    # Without a label Wagtail's block menu showed the name made from "do_dont": "Do dont".
+    assert LessonBlocks().child_blocks["do_dont"].label == "Do and don't"
