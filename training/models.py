@@ -473,6 +473,17 @@ class AssignmentQuerySet(models.QuerySet):
     def open(self):
         return self.filter(closed_at__isnull=True)
 
+    def overdue(self, now: datetime):
+        """Open assignments whose status (with_status) is "overdue", as plain conditions the
+        database can estimate and serve from the training_assignment_unfinished index."""
+        return self.open().filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+            Q(recertify_from__isnull=True) | Q(recertify_from__gt=now),
+            exempt_reason="",
+            completed_at__isnull=True,
+            due_on__lt=timezone.localdate(now),
+        )
+
     def with_status(self, now: datetime):
         """Annotate `status` (a Status value): the only place status is worked out.
 
@@ -555,6 +566,13 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["module", "due_on"], name="training_assignment_due"),
             models.Index(fields=["user", "closed_at"], name="training_assignment_user"),
+            # The overdue list's order (longest overdue first, one person's modules together),
+            # over unfinished open assignments only: its first page reads 50 entries.
+            models.Index(
+                fields=["due_on", "user", "id"],
+                condition=Q(closed_at__isnull=True, completed_at__isnull=True, exempt_reason=""),
+                name="training_assignment_unfinished",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -718,3 +736,57 @@ class ReportExport(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class CountedGroup(models.Model):
+    """Figures for one module and one group of people (same department, person type and
+    audiences), counted ahead so HR reports read a few hundred rows, not every assignment.
+
+    Written only by training.report_services.report_counts_refresh."""
+
+    module = models.ForeignKey(ModulePage, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    person_type = models.CharField(max_length=20)
+    # The audiences the group's people belong to, as ",3,5," so one audience is a "contains".
+    audience_key = models.CharField(max_length=500)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"module {self.module_id}, {self.person_type}, department {self.department_id}"
+
+    @staticmethod
+    def key_for(audience_ids) -> str:
+        return "," + "".join(f"{pk}," for pk in sorted(audience_ids))
+
+    @property
+    def audience_ids(self) -> list[int]:
+        return [int(pk) for pk in self.audience_key.strip(",").split(",") if pk]
+
+
+class ComplianceCount(CountedGroup):
+    """The compliance overview as counted at `counted_at` (every few minutes, by Celery beat)."""
+
+    compliant = models.PositiveIntegerField()
+    in_progress = models.PositiveIntegerField()
+    not_started = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+    expired = models.PositiveIntegerField()
+    exempt = models.PositiveIntegerField()
+    counted_at = models.DateTimeField()
+
+
+class ComplianceWeek(CountedGroup):
+    """The trend: who had to comply and who did at the end of a week (Sunday, local time).
+
+    Counted once per week and kept, so the trend is a read of 52 weeks of small rows."""
+
+    week_ending = models.DateField()
+    must_comply = models.PositiveIntegerField()
+    compliant = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["week_ending"], name="training_week_ending")]

@@ -1,4 +1,5 @@
-"""Writes for HR reports: export files (streamed, or built by Celery) and the monthly HR pack."""
+"""Writes for HR reports: the counts the pages read, export files (streamed, or built by
+Celery) and the monthly HR pack."""
 
 import csv
 import io
@@ -9,21 +10,34 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
+from django.db import connection, transaction
 from django.utils import timezone
 from wagtail.models import Site
 
 from accounts.models import User
 from cms.services import task_enqueue_on_commit
-from training.models import ReportExport, ReportSettings
+from training.models import (
+    Audience,
+    ComplianceCount,
+    ComplianceWeek,
+    CountedGroup,
+    ReportExport,
+    ReportSettings,
+)
 from training.reports import (
+    CATEGORIES,
     ExportTable,
     ReportFilters,
     overdue_table,
+    overview_groups,
     overview_table,
     people_table,
     report_filters_from_params,
+    trend_groups,
     trend_table,
+    week_endings,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,6 +45,79 @@ logger = logging.getLogger(__name__)
 ASYNC_EXPORT_ROWS = 5000  # larger exports are built by Celery, not in the request
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROGRESS_EVERY = 1000
+COUNTS_LOCK = 7_242_003  # PostgreSQL advisory lock id: one count at a time
+
+
+def report_counts_refresh(*, now: datetime | None = None) -> bool:
+    """Count the overview again, and any of the last year's weeks not yet counted, for the
+    report pages to read (training.reports.counted_overview and counted_trend).
+
+    One grouped query over the open assignments, plus one over all of them for missing weeks
+    (the first time, a year of weeks; then one a week). The old counts are replaced in the same
+    transaction, so a page sees the old figures or the new, never a mix. Returns False when
+    another count is already running."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNTS_LOCK])
+                if not cursor.fetchone()[0]:
+                    return False
+        audiences = list(Audience.objects.prefetch_related("departments"))
+        first_figure = 3 + len(audiences)
+
+        def group(row: tuple) -> dict:
+            flags = row[3:first_figure]
+            return {
+                "module_id": row[0],
+                "person_type": row[1],
+                "department_id": row[2],
+                "audience_key": CountedGroup.key_for(
+                    a.pk for a, member in zip(audiences, flags, strict=True) if member
+                ),
+            }
+
+        rows = overview_groups(filters=ReportFilters(), now=now, audiences=audiences)
+        ComplianceCount.objects.all().delete()
+        ComplianceCount.objects.bulk_create(
+            ComplianceCount(
+                **group(row),
+                **dict(zip(CATEGORIES, row[first_figure:], strict=True)),
+                counted_at=now,
+            )
+            for row in rows
+        )
+        ends = week_endings(now=now)
+        counted = set(
+            ComplianceWeek.objects.filter(week_ending__in=ends).values_list(
+                "week_ending", flat=True
+            )
+        )
+        missing = [day for day in ends if day not in counted]
+        if missing:
+            weeks = []
+            for row in trend_groups(week_ending_dates=missing, audiences=audiences):
+                figures = row[first_figure:]
+                for i, day in enumerate(missing):
+                    weeks.append(
+                        ComplianceWeek(
+                            **group(row),
+                            week_ending=day,
+                            must_comply=figures[2 * i],
+                            compliant=figures[2 * i + 1],
+                        )
+                    )
+            ComplianceWeek.objects.bulk_create(weeks, batch_size=5000)
+    logger.info("Report counts: %s groups, %s weeks added", len(rows), len(missing))
+    return True
+
+
+def report_counts_refresh_soon() -> None:
+    """Queue a count after this transaction, unless one was queued in the last minute."""
+    from training.tasks import report_counts_refresh_task
+
+    if cache.add("aware-report-counts-queued", True, timeout=60):
+        task_enqueue_on_commit(report_counts_refresh_task)
 
 
 class _Echo:

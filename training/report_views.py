@@ -6,6 +6,7 @@ HR (training.view_hr_reports) sees every report; Member Services
 
 import io
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
@@ -24,6 +26,8 @@ from training.report_services import (
     XLSX_TYPE,
     ExportUnavailable,
     csv_lines,
+    report_counts_refresh,
+    report_counts_refresh_soon,
     report_export_file,
     report_export_request,
     report_table,
@@ -36,6 +40,9 @@ from training.reports import (
     ReportFilterForm,
     compliance_overview,
     compliance_trend_cached,
+    counted_overview,
+    counted_trend,
+    counts_fresh,
     department_names,
     last_reminders_sent,
     overdue_assignments,
@@ -147,10 +154,27 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
     def export_name(self) -> str:
         return "councillors" if self.councillors_page else "compliance"
 
+    def post(self, request, *args, **kwargs):
+        """ "Count again now": the counts the page reads, then back to the same filters."""
+        if report_counts_refresh():
+            messages.success(request, "The figures have been counted again.")
+        else:
+            messages.info(request, "The figures were already being counted; they are up to date.")
+        query = request.GET.urlencode()
+        return redirect(f"{request.path}?{query}" if query else request.path)
+
     def get_context_data(self, **kwargs):
         now = timezone.now()
-        overview = compliance_overview(filters=self.report_filters, now=now)
-        trend = compliance_trend_cached(filters=self.report_filters, now=now)
+        filters = self.report_filters
+        counted_at = counts_fresh(now=now)
+        overview = counted_overview(filters=filters) if counted_at else None
+        trend = counted_trend(filters=filters, now=now) if counted_at else None
+        if counted_at is None:
+            report_counts_refresh_soon()
+        if overview is None:
+            overview, counted_at = compliance_overview(filters=filters, now=now), now
+        if trend is None:
+            trend = compliance_trend_cached(filters=filters, now=now)
         query = self.request.GET.copy()
         query.pop("export", None)
         return super().get_context_data(
@@ -160,6 +184,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
             bars=bar_chart(overview.modules),
             trend=trend,
             line=line_chart(trend),
+            counted_at=counted_at,
             query=query.urlencode(),
             quiz_insights_url=(
                 reverse("quizzes_statistics")
@@ -176,6 +201,20 @@ class CouncillorsOverviewView(ComplianceOverviewView):
     councillors_page = True
 
 
+class CappedPaginator(WagtailPaginator):
+    """Counts no further than CAP rows, so a long list's page costs the same as a short one's."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
+
+
 class OverdueListView(ReportAccessMixin, ReportView):
     """Everyone overdue, longest first, with their manager and when they were last reminded."""
 
@@ -185,6 +224,7 @@ class OverdueListView(ReportAccessMixin, ReportView):
     results_template_name = "training/reports/overdue_results.html"
     index_url_name = "aware_reports_overdue"
     paginate_by = 50
+    paginator_class = CappedPaginator
     any_permission_required = None
 
     def get_queryset(self):

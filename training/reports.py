@@ -16,19 +16,30 @@ Definitions (the README repeats them for HR):
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 
 from accounts.models import Department, PersonType, User
 from training.models import (
     Assignment,
     Audience,
+    ComplianceCount,
+    ComplianceWeek,
     LessonProgress,
     ModuleCompletion,
     ModulePage,
@@ -224,8 +235,7 @@ def _membership(audience: Audience) -> Q:
 
 # Each assignment's column, from its status ("due soon" with a valid completion is a renewal
 # window: compliant; without one it is a first assignment not yet done), in CATEGORIES order.
-OVERVIEW_GROUPS_SQL = """
-    SELECT a.module_id, a.person_type, a.department_id{flags},
+OVERVIEW_AGGREGATES = """
       COUNT(*) FILTER (WHERE a.status = 'completed'
         OR (a.status = 'due-soon' AND a.completed_at IS NOT NULL)),
       COUNT(*) FILTER (WHERE a.status = 'in-progress'
@@ -235,32 +245,22 @@ OVERVIEW_GROUPS_SQL = """
       COUNT(*) FILTER (WHERE a.status = 'overdue'),
       COUNT(*) FILTER (WHERE a.status = 'expired'),
       COUNT(*) FILTER (WHERE a.status = 'exempt')
+"""
+GROUPS_SQL = """
+    SELECT a.module_id, a.person_type, a.department_id{flags}, {aggregates}
     FROM ({assignments} OFFSET 0) a {join}
     GROUP BY 1, 2, 3{flag_positions}
 """
 
 
-def _overview_groups(*, filters: ReportFilters, now: datetime, audiences: list) -> list[tuple]:
-    """Open assignments counted by module, person type, department, status, two flags and
-    membership of each audience: one query.
+def _grouped(*, assignments: QuerySet, aggregates: str, audiences: list) -> list[tuple]:
+    """Assignments counted by module, person type, department and membership of each audience:
+    one query. Each row is (module_id, person_type, department_id, one flag per audience, then
+    the aggregates).
 
-    Built from two ORM querysets (the assignments with their `status` from
-    Assignment.with_status, and each person's audience membership) so that status is still
-    worked out in one place; joining them as derived tables lets the database test each
-    audience rule once per person and each status once per assignment, not again per group."""
-    assignments = (
-        report_assignments(filters=filters, now=now)
-        .order_by()
-        .values(
-            "module_id",
-            "user_id",
-            "status",
-            "completed_at",
-            "started_at",
-            person_type=F("user__person_type"),
-            department_id=F("user__department_id"),
-        )
-    )
+    `assignments` gives values with module_id, user_id, person_type and department_id and the
+    columns the aggregates read. Joining it with each person's audience flags as derived tables
+    lets the database test each audience rule once per person, not again per group."""
     a_sql, a_params = assignments.query.sql_with_params()
     params = list(a_params)
     flags = join = flag_positions = ""
@@ -281,22 +281,44 @@ def _overview_groups(*, filters: ReportFilters, now: datetime, audiences: list) 
         flags = "".join(f", p.in_{a.pk}" for a in audiences)
         join = f"JOIN ({p_sql} OFFSET 0) p ON p.person_id = a.user_id"
         flag_positions = "".join(f", {4 + i}" for i in range(len(audiences)))
-    sql = OVERVIEW_GROUPS_SQL.format(
-        flags=flags, assignments=a_sql, join=join, flag_positions=flag_positions
+    sql = GROUPS_SQL.format(
+        flags=flags,
+        aggregates=aggregates,
+        assignments=a_sql,
+        join=join,
+        flag_positions=flag_positions,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
+def overview_groups(*, filters: ReportFilters, now: datetime, audiences: list) -> list[tuple]:
+    """Open assignments counted by group (see _grouped), one column per CATEGORIES entry.
+
+    Status comes from Assignment.with_status, so it is still worked out in one place."""
+    assignments = (
+        report_assignments(filters=filters, now=now)
+        .order_by()
+        .values(
+            "module_id",
+            "user_id",
+            "status",
+            "completed_at",
+            "started_at",
+            person_type=F("user__person_type"),
+            department_id=F("user__department_id"),
+        )
+    )
+    return _grouped(assignments=assignments, aggregates=OVERVIEW_AGGREGATES, audiences=audiences)
+
+
 def compliance_overview(*, filters: ReportFilters, now: datetime) -> ComplianceOverview:
     """Per module: totals, and broken down by department (with subtrees), audience and person type.
 
     Five queries whatever the size of the council: departments, audiences (two), one grouped
-    count of the assignments (see _overview_groups) and the module titles; the breakdowns are
-    summed from the groups."""
-    names = department_names()
-    paths = {pk: path for path, (_name, _depth, pk) in names.items()}
+    count of the assignments (see overview_groups) and the module titles; the breakdowns are
+    summed from the groups. HR's pages read the same figures counted ahead (counted_overview)."""
     audiences = list(Audience.objects.prefetch_related("departments"))
     first_count = 3 + len(audiences)
     groups = [
@@ -309,8 +331,15 @@ def compliance_overview(*, filters: ReportFilters, now: datetime) -> ComplianceO
             ],
             "counts": dict(zip(CATEGORIES, row[first_count:], strict=True)),
         }
-        for row in _overview_groups(filters=filters, now=now, audiences=audiences)
+        for row in overview_groups(filters=filters, now=now, audiences=audiences)
     ]
+    return _overview_from_groups(groups)
+
+
+def _overview_from_groups(groups: list[dict]) -> ComplianceOverview:
+    """The overview's rows, summed from counts by module, person type, department and audiences."""
+    names = department_names()
+    paths = {pk: path for path, (_name, _depth, pk) in names.items()}
     titles = dict(
         ModulePage.objects.filter(pk__in={g["module_id"] for g in groups}).values_list(
             "pk", "title"
@@ -377,35 +406,159 @@ def compliance_trend_cached(*, filters: ReportFilters, now: datetime) -> list[Tr
     )
 
 
+def _trend_conditions(end: datetime) -> tuple[Q, Q]:
+    """Whether an assignment had to be complied with at `end`, and whether it was: rebuilt from
+    its dates (assigned, closed, exempted, its latest satisfying completion and how long that
+    lasts), so an earlier cycle replaced by a newer completion shows as not compliant before
+    the newer one."""
+    counted = (
+        Q(assigned_at__lte=end)
+        & (Q(closed_at__isnull=True) | Q(closed_at__gt=end))
+        & (Q(exempt_reason="") | Q(exempted_at__gt=end))
+    )
+    compliant = (
+        counted & Q(completed_at__lte=end) & (Q(valid_until__isnull=True) | Q(valid_until__gt=end))
+    )
+    return counted, compliant
+
+
 def compliance_trend(
     *, filters: ReportFilters, now: datetime, weeks: int = TREND_WEEKS
 ) -> list[TrendPoint]:
-    """The compliance rate at the end of each of the last `weeks` weeks: one query.
+    """The compliance rate now and at the same time each of the last `weeks` weeks: one query.
 
-    Rebuilt from each assignment's dates (assigned, closed, exempted, its latest satisfying
-    completion and how long that lasts), so an earlier cycle replaced by a newer completion
-    shows as not compliant before the newer one. People are filtered by who they are today.
-    """
+    People are filtered by who they are today. HR's pages read the weeks counted ahead
+    (counted_trend); this is their fallback until the first count."""
     ends = [now - timedelta(weeks=w) for w in range(weeks, -1, -1)]
     queryset = Assignment.objects.filter(_people_filter(filters)).order_by()
     aggregates = {}
     for i, end in enumerate(ends):
-        counted = (
-            Q(assigned_at__lte=end)
-            & (Q(closed_at__isnull=True) | Q(closed_at__gt=end))
-            & (Q(exempt_reason="") | Q(exempted_at__gt=end))
-        )
+        counted, compliant = _trend_conditions(end)
         aggregates[f"a{i}"] = Count("pk", filter=counted)
-        aggregates[f"c{i}"] = Count(
-            "pk",
-            filter=counted
-            & Q(completed_at__lte=end)
-            & (Q(valid_until__isnull=True) | Q(valid_until__gt=end)),
-        )
+        aggregates[f"c{i}"] = Count("pk", filter=compliant)
     totals = queryset.aggregate(**aggregates)
     return [
         TrendPoint(timezone.localdate(end), totals[f"a{i}"], totals[f"c{i}"])
         for i, end in enumerate(ends)
+    ]
+
+
+def week_endings(*, now: datetime, weeks: int = TREND_WEEKS) -> list[date]:
+    """The last `weeks` Sundays that have ended (local time), oldest first."""
+    today = timezone.localdate(now)
+    last = today - timedelta(days=today.weekday() + 1)
+    return [last - timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
+
+
+def week_end_moment(week_ending: date) -> datetime:
+    """The moment a week ends: midnight (local) at the start of the Monday after it."""
+    return timezone.make_aware(datetime.combine(week_ending + timedelta(days=1), time.min))
+
+
+def trend_groups(*, week_ending_dates: list[date], audiences: list) -> list[tuple]:
+    """For each group (see _grouped): must comply and compliant at the end of each given week,
+    in pairs in the order given: one query, every group (zeros included) for every week."""
+    columns = {}
+    aggregates = []
+    for i, day in enumerate(week_ending_dates):
+        counted, compliant = _trend_conditions(week_end_moment(day))
+        columns[f"m{i}"] = ExpressionWrapper(counted, output_field=BooleanField())
+        columns[f"c{i}"] = ExpressionWrapper(compliant, output_field=BooleanField())
+        aggregates += [f"COUNT(*) FILTER (WHERE a.m{i})", f"COUNT(*) FILTER (WHERE a.c{i})"]
+    assignments = (
+        Assignment.objects.filter(_people_filter(ReportFilters()))
+        .order_by()
+        .values(
+            "module_id",
+            "user_id",
+            person_type=F("user__person_type"),
+            department_id=F("user__department_id"),
+            **columns,
+        )
+    )
+    return _grouped(assignments=assignments, aggregates=", ".join(aggregates), audiences=audiences)
+
+
+# COUNTED AHEAD: the pages read ComplianceCount and ComplianceWeek, which
+# training.report_services.report_counts_refresh writes (Celery beat, every few minutes).
+
+COUNTS_MAX_AGE = timedelta(minutes=30)  # older than this (a stopped worker?): count live
+
+
+def _counted_rows(queryset: QuerySet, filters: ReportFilters) -> QuerySet:
+    """Counted rows for the people and module filters (the same as _people_filter's)."""
+    if filters.module is not None:
+        queryset = queryset.filter(module=filters.module)
+    if filters.councillors_only:
+        queryset = queryset.filter(person_type=PersonType.COUNCILLOR)
+    elif filters.person_type:
+        queryset = queryset.filter(person_type=filters.person_type)
+    if filters.department is not None:
+        queryset = queryset.filter(department__path__startswith=filters.department.path)
+    if filters.audience is not None:
+        queryset = queryset.filter(audience_key__contains=f",{filters.audience.pk},")
+    return queryset
+
+
+def counts_fresh(*, now: datetime) -> datetime | None:
+    """When the counts were made, if that was today and within COUNTS_MAX_AGE: one query."""
+    counted_at = ComplianceCount.objects.values_list("counted_at", flat=True).first()
+    if (
+        counted_at is None
+        or timezone.localdate(counted_at) != timezone.localdate(now)
+        or now - counted_at > COUNTS_MAX_AGE
+    ):
+        return None
+    return counted_at
+
+
+def counted_overview(*, filters: ReportFilters) -> ComplianceOverview | None:
+    """The overview from the counts (check counts_fresh first): four queries. None when the
+    filters need each assignment (status and due dates are not kept in the counts): the page
+    then counts live (compliance_overview)."""
+    if filters.status or filters.due_from or filters.due_to:
+        return None
+    audiences = {a.pk: a for a in Audience.objects.all()}
+    groups = [
+        {
+            "module_id": row.module_id,
+            "person_type": row.person_type,
+            "department_id": row.department_id,
+            "audiences": [audiences[pk] for pk in row.audience_ids if pk in audiences],
+            "counts": {c: getattr(row, c) for c in CATEGORIES},
+        }
+        for row in _counted_rows(ComplianceCount.objects.order_by(), filters)
+    ]
+    return _overview_from_groups(groups)
+
+
+def counted_trend(*, filters: ReportFilters, now: datetime) -> list[TrendPoint] | None:
+    """The last year's weeks, then today's point, from the counts (check counts_fresh first):
+    three queries. None while any of the weeks has not been counted yet. Like
+    compliance_trend, it takes the people and module filters only."""
+    ends = week_endings(now=now)
+    weeks = ComplianceWeek.objects.filter(week_ending__in=ends)
+    if weeks.values("week_ending").distinct().count() < len(ends):
+        return None
+    totals = {
+        row["week_ending"]: row
+        for row in _counted_rows(weeks, filters)
+        .order_by()
+        .values("week_ending")
+        .annotate(must=Sum("must_comply"), done=Sum("compliant"))
+    }
+    today = _counted_rows(ComplianceCount.objects.order_by(), filters).aggregate(
+        must=Sum(sum((F(c) for c in CATEGORIES if c != "exempt"), start=Value(0))),
+        done=Sum("compliant"),
+    )
+    return [
+        *(
+            TrendPoint(day, totals[day]["must"], totals[day]["done"])
+            if day in totals
+            else TrendPoint(day, 0, 0)
+            for day in ends
+        ),
+        TrendPoint(timezone.localdate(now), today["must"] or 0, today["done"] or 0),
     ]
 
 
@@ -423,13 +576,14 @@ OVERDUE_VALUES = (
 
 
 def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
-    """Overdue assignments, longest overdue first, as dicts of OVERDUE_VALUES (plain values
-    keep a full export fast and its memory flat)."""
+    """Overdue assignments, longest overdue first and one person's modules together, as dicts
+    of OVERDUE_VALUES (plain values keep a full export fast and its memory flat)."""
+    if filters.status and filters.status != Status.OVERDUE:
+        return Assignment.objects.none().values(*OVERDUE_VALUES)
     return (
-        report_assignments(filters=filters, now=now)
-        # Implied by "overdue"; stated so the database can use the due-date index.
-        .filter(status=Status.OVERDUE, due_on__lt=timezone.localdate(now), completed_at=None)
-        .order_by("due_on", "user__full_name", "pk")
+        report_assignments(filters=replace(filters, status=""), now=now)
+        .overdue(now)
+        .order_by("due_on", "user_id", "pk")
         .values(*OVERDUE_VALUES)
     )
 

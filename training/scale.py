@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from accounts.importers import COLUMNS as PEOPLE_COLUMNS
 from accounts.models import ServiceArea, User
-from training.models import Assignment, LessonPage, LessonProgress, ModuleCompletion, ModulePage
+from training.models import (
+    Assignment,
+    AssignmentRule,
+    LessonPage,
+    LessonProgress,
+    ModuleCompletion,
+    ModulePage,
+)
 
 DIRECTORATES = {
     "Neighbourhoods": ["Housing", "Environmental Health", "Licensing", "Trading Standards"],
@@ -37,6 +44,29 @@ AREAS = {
 }
 TEAM_SIZE = 12
 COUNCILLOR_SHARE = 50  # one councillor per 50 people
+# The issue's scale: about a dozen modules, so 100,000 learners hold over a million assignments.
+SCALE_MODULES = 13
+
+
+def scale_modules(*, total: int = SCALE_MODULES) -> int:
+    """Copies of the first module (lessons and assignment rules too) until the catalogue has
+    `total` modules. Returns how many were added."""
+    original = ModulePage.objects.order_by("path").first()
+    rules = list(AssignmentRule.objects.filter(module=original))
+    added = 0
+    for n in range(ModulePage.objects.count() + 1, total + 1):
+        copy = original.copy(
+            recursive=True,
+            keep_live=True,
+            update_attrs={"title": f"{original.title} (scale copy {n})", "slug": f"scale-{n}"},
+            log_action=None,
+        )
+        for rule in rules:
+            rule.pk = None
+            rule.module = copy
+            rule.save()
+        added += 1
+    return added
 
 
 def people_csv(*, learners: int, seed: int = 1) -> str:

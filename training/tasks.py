@@ -54,3 +54,12 @@ def hr_pack_send_task() -> bool:
     from training.report_services import hr_pack_send
 
     return hr_pack_send()
+
+
+@shared_task
+def report_counts_refresh_task() -> bool:
+    """Every 10 minutes (beat), and soon after a page finds the counts missing or old: count
+    the figures the report pages read."""
+    from training.report_services import report_counts_refresh
+
+    return report_counts_refresh()

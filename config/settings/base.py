@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.assignments_sync_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    "reports-count-every-10-minutes": {
+        "task": "training.tasks.report_counts_refresh_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "reports-hr-pack-monthly": {
         "task": "training.tasks.hr_pack_send_task",
         "schedule": crontab(day_of_month=1, hour=6, minute=30),

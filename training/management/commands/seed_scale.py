@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.services import people_import
 from training.models import ModulePage
-from training.scale import activity_seed, people_csv
+from training.scale import SCALE_MODULES, activity_seed, people_csv, scale_modules
 from training.services import assignments_sync
 
 
@@ -15,14 +15,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--learners", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--modules",
+            type=int,
+            default=SCALE_MODULES,
+            help="Copy the first module until the catalogue has this many.",
+        )
 
-    def handle(self, *args, learners: int, seed: int, **options):
+    def handle(self, *args, learners: int, seed: int, modules: int, **options):
         if not ModulePage.objects.exists():
             call_command("load_initial_data", stdout=self.stdout)
+        scale_modules(total=modules)
         result = people_import(text=people_csv(learners=learners, seed=seed))
         sync = assignments_sync()
         progress, records = activity_seed(seed=seed)
         self.stdout.write(
-            f"Seeded {result.created} people, {sync.created} assignments, {progress} lesson "
-            f"progress rows and {records} completion records."
+            f"Seeded {ModulePage.objects.count()} modules, {result.created} people, "
+            f"{sync.created} assignments, {progress} lesson progress rows and {records} "
+            "completion records."
         )

@@ -1,0 +1,243 @@
+"""HR report figures counted ahead: the same as counting live, refreshed safely, read by the pages.
+
+The pages read ComplianceCount and ComplianceWeek (written by report_counts_refresh) so a council
+of 100,000 people gets its overview from a few hundred rows; these tests hold the counts to the
+live definitions in training.reports, which test_reports holds to plain SQL.
+"""
+
+import datetime as dt
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
+
+from accounts.models import PersonType
+from tests.training.test_reports import NOW, TODAY, council_fixture  # noqa: F401
+from training.models import Assignment, ComplianceCount, ComplianceWeek, Status
+from training.report_services import report_counts_refresh
+from training.reports import (
+    CATEGORIES,
+    ComplianceOverview,
+    ReportFilters,
+    compliance_overview,
+    compliance_trend,
+    counted_overview,
+    counted_trend,
+    counts_fresh,
+    overdue_assignments,
+    week_end_moment,
+    week_endings,
+)
+
+pytestmark = pytest.mark.django_db
+DAY = dt.timedelta(days=1)
+
+
+def figures(overview: ComplianceOverview) -> list[tuple]:
+    """Every row of the overview as plain values, in page order."""
+    sections = [("All", overview.modules), *overview.sections()]
+    return [
+        (section, row.module_title, row.group, row.depth, *(row.counts[c] for c in CATEGORIES))
+        for section, rows in sections
+        for row in rows
+    ]
+
+
+@pytest.fixture
+def history(council):
+    """The council's assignments spread over the last year, so past weeks differ."""
+    people = council["people"]
+    Assignment.objects.update(assigned_at=NOW - 300 * DAY)
+    Assignment.objects.filter(user__in=[people["h1"], people["l1"]]).update(
+        assigned_at=NOW - 100 * DAY
+    )
+    Assignment.objects.filter(completed_at__isnull=False).update(completed_at=NOW - 60 * DAY)
+    return council
+
+
+def filter_sets(council) -> list[ReportFilters]:
+    departments, audiences = council["departments"], council["audiences"]
+    neighbourhoods = departments["housing"].get_parent()
+    return [
+        ReportFilters(),
+        ReportFilters(department=departments["housing"]),
+        ReportFilters(department=neighbourhoods),
+        ReportFilters(audience=audiences["housing"]),
+        ReportFilters(audience=audiences["everyone"]),
+        ReportFilters(module=council["modules"]["cuckooing"]),
+        ReportFilters(person_type=PersonType.OTHER),
+        ReportFilters(councillors_only=True),
+        ReportFilters(department=neighbourhoods, module=council["modules"]["fraud"]),
+    ]
+
+
+def test_the_counted_overview_is_the_live_overview_for_every_filter(history):
+    assert report_counts_refresh(now=NOW)
+
+    assert counts_fresh(now=NOW) == NOW
+    for filters in filter_sets(history):
+        live = compliance_overview(filters=filters, now=NOW)
+        assert figures(counted_overview(filters=filters)) == figures(live), filters
+
+
+def test_status_and_due_date_filters_are_counted_live(history):
+    report_counts_refresh(now=NOW)
+
+    assert counted_overview(filters=ReportFilters(status=Status.OVERDUE)) is None
+    assert counted_overview(filters=ReportFilters(due_from=TODAY)) is None
+    assert counted_overview(filters=ReportFilters(due_to=TODAY)) is None
+
+
+def test_each_counted_week_is_the_live_trend_at_that_weeks_end(history):
+    report_counts_refresh(now=NOW)
+
+    ends = week_endings(now=NOW)
+    assert len(ends) == 52
+    assert all(day.weekday() == 6 for day in ends)
+    assert ends[-1] < TODAY
+    for filters in filter_sets(history):
+        trend = counted_trend(filters=filters, now=NOW)
+        assert [p.week_ending for p in trend] == [*ends, TODAY]
+        for point in [trend[0], trend[-40], trend[-20], trend[-5]]:
+            moment = week_end_moment(point.week_ending)
+            [live] = compliance_trend(filters=filters, now=moment, weeks=0)
+            assert (point.assigned, point.compliant) == (live.assigned, live.compliant), filters
+        [today] = compliance_trend(filters=filters, now=NOW, weeks=0)
+        assert (trend[-1].assigned, trend[-1].compliant) == (today.assigned, today.compliant)
+    rates = [p.rate for p in counted_trend(filters=ReportFilters(), now=NOW)]
+    assert rates[0] is None  # nobody had been assigned anything a year ago
+    assert len({r for r in rates if r is not None}) > 1  # the weeks differ
+
+
+def test_counting_again_replaces_the_overview_and_keeps_the_weeks(history):
+    report_counts_refresh(now=NOW)
+    groups = ComplianceCount.objects.count()
+    weeks = list(ComplianceWeek.objects.values_list("pk", "must_comply", "compliant"))
+
+    later = NOW + dt.timedelta(minutes=10)
+    person = history["people"]["l2"]
+    Assignment.objects.filter(user=person, closed_at=None).update(
+        completed_at=later, valid_until=later + 365 * DAY
+    )
+    report_counts_refresh(now=later)
+
+    assert ComplianceCount.objects.count() == groups
+    assert set(ComplianceCount.objects.values_list("counted_at", flat=True)) == {later}
+    assert list(ComplianceWeek.objects.values_list("pk", "must_comply", "compliant")) == weeks
+    assert figures(counted_overview(filters=ReportFilters())) == figures(
+        compliance_overview(filters=ReportFilters(), now=later)
+    )
+
+
+def test_a_new_week_is_counted_once_it_has_ended(history):
+    report_counts_refresh(now=NOW)
+    before = set(ComplianceWeek.objects.values_list("week_ending", flat=True))
+
+    next_week = NOW + 7 * DAY
+    report_counts_refresh(now=next_week)
+
+    after = set(ComplianceWeek.objects.values_list("week_ending", flat=True))
+    assert after - before == {week_endings(now=next_week)[-1]}
+
+
+def test_counts_from_yesterday_or_long_ago_are_not_used(history):
+    noon = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(12, 0)))
+    report_counts_refresh(now=noon - dt.timedelta(minutes=10))
+
+    assert counts_fresh(now=noon) == noon - dt.timedelta(minutes=10)
+    assert counts_fresh(now=noon + dt.timedelta(minutes=40)) is None  # the worker has stopped?
+    report_counts_refresh(now=noon.replace(hour=23, minute=55))
+    assert counts_fresh(now=noon.replace(hour=23, minute=59)) is not None
+    assert counts_fresh(now=noon + dt.timedelta(hours=12, minutes=5)) is None  # after midnight
+
+
+@pytest.fixture
+def hr_client(client, roles, user_factory):
+    user = user_factory(email="hr.reader@example.gov.uk", groups=["HR"])
+    TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    return client
+
+
+def test_the_overview_page_reads_the_counts_and_says_when_they_were_made(history, hr_client):
+    now = timezone.now()
+    report_counts_refresh(now=now)
+    # Change a count by hand: the page shows it, so it read the counts, not the assignments.
+    row = ComplianceCount.objects.filter(module=history["modules"]["fraud"]).first()
+    row.compliant += 1000
+    row.save()
+
+    html = hr_client.get("/cms/aware-reports/compliance/").content.decode()
+
+    assert f"Figures as counted at {timezone.localtime(now):%H:%M}" in html
+    fraud = next(
+        r
+        for r in counted_overview(filters=ReportFilters()).modules
+        if r.group == "All" and r.module_title == "Fraud basics"
+    )
+    assert fraud.counts["compliant"] > 1000
+    assert f"<td>{fraud.assigned}</td>\n      <td>{fraud.counts['compliant']}</td>" in html
+
+
+def test_a_status_filter_is_counted_live_on_the_page(history, hr_client):
+    report_counts_refresh(now=timezone.now())
+    ComplianceCount.objects.update(overdue=999)
+
+    html = hr_client.get("/cms/aware-reports/compliance/?status=overdue").content.decode()
+
+    assert "999" not in html
+
+
+def test_count_again_now_recounts_and_keeps_the_filters(history, hr_client):
+    report_counts_refresh(now=timezone.now() - dt.timedelta(minutes=5))
+    ComplianceCount.objects.update(overdue=999)
+    url = f"/cms/aware-reports/compliance/?module={history['modules']['fraud'].pk}"
+
+    response = hr_client.post(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert not ComplianceCount.objects.filter(overdue=999).exists()
+    assert "counted again" in hr_client.get(url).content.decode()
+
+
+def test_count_again_now_is_refused_to_learners(history, client, user_factory):
+    client.force_login(user_factory(email="learner@example.gov.uk"))
+
+    response = client.post("/cms/aware-reports/compliance/")
+
+    assert response.status_code in (302, 403)
+    assert not ComplianceCount.objects.exists()
+
+
+def test_the_overdue_conditions_are_the_overdue_status(history):
+    for now in [NOW, NOW - 20 * DAY, NOW + 40 * DAY, NOW + 400 * DAY]:
+        by_status = set(
+            Assignment.objects.open()
+            .with_status(now)
+            .filter(status=Status.OVERDUE)
+            .values_list("pk", flat=True)
+        )
+        assert set(Assignment.objects.overdue(now).values_list("pk", flat=True)) == by_status
+        assert by_status or now < NOW
+
+
+def test_the_overdue_list_is_longest_overdue_first_with_a_persons_modules_together(history):
+    rows = list(overdue_assignments(filters=ReportFilters(), now=NOW + 60 * DAY))
+
+    keys = [(row["due_on"], row["user_id"], row["pk"]) for row in rows]
+    assert keys == sorted(keys)
+    assert len(rows) > 4
+    assert overdue_assignments(filters=ReportFilters(status=Status.COMPLETED), now=NOW).count() == 0
+
+
+def test_a_long_overdue_list_counts_no_further_than_its_cap(history, hr_client, monkeypatch):
+    from training.report_views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 2)
+    monkeypatch.setattr("training.report_views.OverdueListView.paginate_by", 1)
+
+    html = hr_client.get("/cms/aware-reports/overdue/").content.decode()
+
+    assert "More than 2 overdue" in html
+    assert "Next" in html
