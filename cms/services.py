@@ -18,8 +18,9 @@ def heartbeat_record(*, name: str) -> Heartbeat:
     return heartbeat
 
 
-def task_enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Queue a Celery task once the current transaction commits.
+def task_enqueue_on_commit(task, *args, countdown: int | None = None, **kwargs) -> None:
+    """Queue a Celery task once the current transaction commits (to run `countdown` seconds
+    later, if given).
 
     A dead broker must never cost the user their request: the failure is logged (task name
     only, no arguments, which may hold personal data) and the state-based sweeps catch up.
@@ -27,7 +28,8 @@ def task_enqueue_on_commit(task, *args, **kwargs) -> None:
 
     def send():
         try:
-            task.apply_async(args=args, kwargs=kwargs)
+            options = {"countdown": countdown} if countdown else {}
+            task.apply_async(args=args, kwargs=kwargs, **options)
         except Exception:
             logger.exception("Could not queue task %s; the broker is unreachable", task.name)
 

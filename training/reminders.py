@@ -401,10 +401,11 @@ def reminder_sample_context(kind: str) -> dict:
     }
 
 
-def reminders_last_sent(*, assignment_ids: list[int]) -> dict[int, datetime]:
-    """When a reminder last went to the learner about each assignment: two queries."""
-    wanted = set(assignment_ids)
-    users = set(Assignment.objects.filter(pk__in=wanted).values_list("user_id", flat=True))
+def reminders_last_sent(*, assignment_users: dict[int, int]) -> dict[int, datetime]:
+    """When a reminder last went to the learner about each assignment, given as
+    {assignment id: the person's id}: one query."""
+    wanted = set(assignment_users)
+    users = set(assignment_users.values())
     last: dict[int, datetime] = {}
     for sent_at, items in SentMessage.objects.filter(
         kind=Kind.LEARNER, state=SentMessage.State.SENT, recipient_id__in=users

@@ -21,6 +21,7 @@ from wagtail.admin.views.reports import ReportView
 
 from accounts.models import PersonType, User
 from training.models import ReportExport, Status
+from training.reminders import reminders_last_sent
 from training.report_services import (
     ASYNC_EXPORT_ROWS,
     XLSX_TYPE,
@@ -44,7 +45,6 @@ from training.reports import (
     counted_trend,
     counts_fresh,
     department_names,
-    last_reminders_sent,
     overdue_assignments,
     overdue_line,
     people_matching,
@@ -233,10 +233,11 @@ class OverdueListView(ReportAccessMixin, ReportView):
     def decorate_paginated_queryset(self, object_list):
         rows = list(object_list)
         names = department_names()
-        reminders = last_reminders_sent(assignment_ids=[row["pk"] for row in rows])
+        reminders = reminders_last_sent(assignment_users={row[0]: row[1] for row in rows})
         today = timezone.localdate()
         return [
-            (row, overdue_line(row, names=names, reminders=reminders, today=today)) for row in rows
+            (row[1], overdue_line(row, names=names, reminders=reminders, today=today))
+            for row in rows
         ]
 
     def get(self, request, *args, **kwargs):

@@ -46,6 +46,7 @@ from training.models import (
     QuizPass,
     Status,
 )
+from training.reminders import reminders_last_sent
 
 CATEGORIES = ("compliant", "in_progress", "not_started", "overdue", "expired", "exempt")
 CATEGORY_LABELS = {
@@ -576,23 +577,16 @@ OVERDUE_VALUES = (
 
 
 def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
-    """Overdue assignments, longest overdue first and one person's modules together, as dicts
+    """Overdue assignments, longest overdue first and one person's modules together, as tuples
     of OVERDUE_VALUES (plain values keep a full export fast and its memory flat)."""
     if filters.status and filters.status != Status.OVERDUE:
-        return Assignment.objects.none().values(*OVERDUE_VALUES)
+        return Assignment.objects.none().values_list(*OVERDUE_VALUES)
     return (
         report_assignments(filters=replace(filters, status=""), now=now)
         .overdue(now)
         .order_by("due_on", "user_id", "pk")
-        .values(*OVERDUE_VALUES)
+        .values_list(*OVERDUE_VALUES)
     )
-
-
-def last_reminders_sent(*, assignment_ids: list[int]) -> dict[int, datetime]:
-    """When each assignment's last reminder went to the learner, for the overdue list."""
-    from training.reminders import reminders_last_sent
-
-    return reminders_last_sent(assignment_ids=assignment_ids)
 
 
 @dataclass
@@ -776,19 +770,19 @@ OVERDUE_HEADINGS = [
 ]
 
 
-def overdue_line(row: dict, *, names: dict, reminders: dict, today: date) -> list:
-    """One overdue-list row (a dict of OVERDUE_VALUES), as the page and the exports show it."""
-    path = row["user__department__path"]
-    reminder = reminders.get(row["pk"])
+def overdue_line(row: tuple, *, names: dict, reminders: dict, today: date) -> list:
+    """One overdue-list row (a tuple of OVERDUE_VALUES), as the page and the exports show it."""
+    pk, _user_id, name, email, number, path, manager, module, due_on = row
+    reminder = reminders.get(pk)
     return [
-        row["user__full_name"],
-        row["user__email"],
-        row["user__employee_number"] or "",
+        name,
+        email,
+        number or "",
         names[path][0] if path else "",
-        row["user__line_manager__full_name"] or "",
-        row["module__title"],
-        row["due_on"],
-        (today - row["due_on"]).days,
+        manager or "",
+        module,
+        due_on,
+        (today - due_on).days,
         timezone.localtime(reminder).strftime("%d %b %Y") if reminder else "—",
     ]
 
@@ -814,7 +808,7 @@ def overdue_table(*, filters: ReportFilters, now: datetime, chunk: int = 2000) -
 def _overdue_batch(batch: list[dict], *, names: dict, today: date) -> Iterator[list]:
     if not batch:
         return
-    reminders = last_reminders_sent(assignment_ids=[row["pk"] for row in batch])
+    reminders = reminders_last_sent(assignment_users={row[0]: row[1] for row in batch})
     for row in batch:
         yield overdue_line(row, names=names, reminders=reminders, today=today)
 

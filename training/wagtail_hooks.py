@@ -60,6 +60,17 @@ register_snippet(AssignmentRuleViewSet)
 register_snippet(AssignmentViewSet)
 
 
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+def report_counts_after_edit(request, instance):
+    """HR changed a due date or an exemption, or someone changed who is in an audience: the
+    report pages' figures are counted again soon."""
+    if isinstance(instance, Assignment | Audience):
+        from training.report_services import report_counts_refresh_soon
+
+        report_counts_refresh_soon()
+
+
 class SentMessageViewSet(SnippetViewSet):
     """The reminder log: HR looks up what was sent to whom (read-only evidence)."""
 

@@ -17,6 +17,7 @@ from training.models import Assignment, ComplianceCount, ComplianceWeek, Status
 from training.report_services import report_counts_refresh
 from training.reports import (
     CATEGORIES,
+    OVERDUE_VALUES,
     ComplianceOverview,
     ReportFilters,
     compliance_overview,
@@ -223,7 +224,10 @@ def test_the_overdue_conditions_are_the_overdue_status(history):
 
 
 def test_the_overdue_list_is_longest_overdue_first_with_a_persons_modules_together(history):
-    rows = list(overdue_assignments(filters=ReportFilters(), now=NOW + 60 * DAY))
+    rows = [
+        dict(zip(OVERDUE_VALUES, row, strict=True))
+        for row in overdue_assignments(filters=ReportFilters(), now=NOW + 60 * DAY)
+    ]
 
     keys = [(row["due_on"], row["user_id"], row["pk"]) for row in rows]
     assert keys == sorted(keys)
@@ -241,3 +245,33 @@ def test_a_long_overdue_list_counts_no_further_than_its_cap(history, hr_client, 
 
     assert "More than 2 overdue" in html
     assert "Next" in html
+
+
+def test_a_change_queues_one_count_a_minute_later(
+    history, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from training.services import assignment_exempt
+    from training.tasks import report_counts_refresh_task
+
+    cache.delete("aware-report-counts-queued")
+    queued = []
+    monkeypatch.setattr(report_counts_refresh_task, "apply_async", lambda **kw: queued.append(kw))
+    people = history["people"]
+    first, second = Assignment.objects.open().filter(user=people["l2"], exempt_reason="")[:2]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_exempt(assignment=first, reason="Long-term sick", by=people["manager"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_exempt(assignment=second, reason="Long-term sick", by=people["manager"])
+
+    assert queued == [{"args": (), "kwargs": {}, "countdown": 60}]  # the second shares the first
+
+
+def test_the_beat_task_counts(history):
+    from training.tasks import report_counts_refresh_task
+
+    assert report_counts_refresh_task() is True
+    assert ComplianceCount.objects.exists()
+    assert ComplianceWeek.objects.count() == 52 * ComplianceCount.objects.count()

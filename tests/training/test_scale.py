@@ -13,6 +13,7 @@ from training.models import (
     Audience,
     LessonProgress,
     ModuleCompletion,
+    ModulePage,
 )
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +31,14 @@ def test_seed_scale_builds_people_assignments_progress_and_valid_records(site):
     assert people.count() == 120
     assert people.filter(person_type="councillor").count() == 2
     assert people.filter(line_manager__isnull=False).count() > 90
-    assert Assignment.objects.filter(user__in=people).count() == 120
+    # The one module is copied, lessons and rule too, to the scale of 13 modules.
+    copies = ModulePage.objects.exclude(pk=module.pk)
+    assert copies.count() == 12
+    assert all(copy.get_children().live().count() == 3 for copy in copies)
+    assert Assignment.objects.filter(user__in=people).count() == 120 * 13
     assert LessonProgress.objects.exists()
     assert ModuleCompletion.objects.exists()
-    assert "Seeded 120 people" in out.getvalue()
+    assert "Seeded 13 modules, 120 people" in out.getvalue()
     verify = StringIO()
     call_command("verify_records", stdout=verify)
     assert "intact" in verify.getvalue()
