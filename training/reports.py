@@ -63,11 +63,20 @@ TREND_WEEKS = 52
 NO_DEPARTMENT = "No department (councillors and others)"
 
 
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Departments by full name ("Place > Highways"), all named from one query."""
+
+    def label_from_instance(self, obj: Department) -> str:
+        if not hasattr(self, "names"):
+            self.names = department_names()
+        return self.names[obj.path][0]
+
+
 class ReportFilterForm(forms.Form):
     """The filters every report takes, from the query string."""
 
-    department = forms.ModelChoiceField(
-        queryset=Department.objects.all(), required=False, empty_label="All departments"
+    department = DepartmentChoiceField(
+        queryset=Department.objects.order_by("path"), required=False, empty_label="All departments"
     )
     audience = forms.ModelChoiceField(
         queryset=Audience.objects.prefetch_related("departments"),
