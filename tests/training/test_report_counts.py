@@ -275,3 +275,22 @@ def test_the_beat_task_counts(history):
     assert report_counts_refresh_task() is True
     assert ComplianceCount.objects.exists()
     assert ComplianceWeek.objects.count() == 52 * ComplianceCount.objects.count()
+
+
+def test_the_overview_page_costs_the_same_queries_however_many_departments(history, hr_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.management.commands.load_accounts_data import department_from_path
+
+    report_counts_refresh(now=timezone.now())
+    hr_client.get("/cms/aware-reports/compliance/")
+    with CaptureQueriesContext(connection) as before:
+        hr_client.get("/cms/aware-reports/compliance/")
+    for n in range(6):
+        department_from_path(f"Place > Service {n}")
+    with CaptureQueriesContext(connection) as after:
+        html = hr_client.get("/cms/aware-reports/compliance/").content.decode()
+
+    assert "Place &gt; Service 5" in html
+    assert len(after) == len(before)
