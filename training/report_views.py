@@ -39,10 +39,6 @@ from training.reports import (
     CATEGORY_LABELS,
     ExportTable,
     ReportFilterForm,
-    compliance_overview,
-    compliance_trend_cached,
-    counted_overview,
-    counted_trend,
     counts_fresh,
     department_names,
     overdue_assignments,
@@ -50,6 +46,8 @@ from training.reports import (
     people_matching,
     person_record,
     person_table,
+    report_overview,
+    report_trend,
 )
 
 HR_PERMISSION = "training.view_hr_reports"
@@ -166,15 +164,11 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
     def get_context_data(self, **kwargs):
         now = timezone.now()
         filters = self.report_filters
-        counted_at = counts_fresh(now=now)
-        overview = counted_overview(filters=filters) if counted_at else None
-        trend = counted_trend(filters=filters, now=now) if counted_at else None
-        if counted_at is None:
+        fresh = counts_fresh(now=now)
+        if fresh is None:
             report_counts_refresh_soon()
-        if overview is None:
-            overview, counted_at = compliance_overview(filters=filters, now=now), now
-        if trend is None:
-            trend = compliance_trend_cached(filters=filters, now=now)
+        overview, counted_at = report_overview(filters=filters, now=now, counted_at=fresh)
+        trend = report_trend(filters=filters, now=now, counted_at=fresh)
         query = self.request.GET.copy()
         query.pop("export", None)
         return super().get_context_data(

@@ -294,3 +294,23 @@ def test_the_overview_page_costs_the_same_queries_however_many_departments(histo
 
     assert "Place &gt; Service 5" in html
     assert len(after) == len(before)
+
+
+def test_exports_show_the_figures_the_page_shows(history, hr_client):
+    import csv
+    import io
+
+    report_counts_refresh(now=timezone.now())
+    ComplianceCount.objects.filter(module=history["modules"]["fraud"]).update(exempt=700)
+
+    response = hr_client.get("/cms/aware-reports/compliance/?export=csv&table=overview")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    fraud = next(r for r in rows if r[0] == "Fraud basics" and r[1] == "All")
+    exempt = rows[0].index("Exempt")
+    groups = ComplianceCount.objects.filter(module=history["modules"]["fraud"]).count()
+
+    assert int(fraud[exempt]) == 700 * groups  # read from the counts, as the page shows them
+    trend = hr_client.get("/cms/aware-reports/compliance/?export=csv&table=trend")
+    lines = b"".join(trend.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 52 + 1  # headings, the counted weeks, today
