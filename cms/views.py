@@ -1,10 +1,14 @@
 """Views for the site shell."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 from cms.models import Heartbeat
 from cms.selectors import broker_is_reachable, database_is_reachable, page_search
@@ -37,3 +41,11 @@ def search(request):
         "cms/search.html",
         {"query": query, "results": paginator.get_page(page_number), "count": paginator.count},
     )
+
+
+@require_GET
+def media(request, path: str):
+    """A lesson image's rendition, from MEDIA_ROOT/images as it is now. Nothing else under
+    MEDIA_ROOT: documents go through Wagtail's view (which checks privacy) and HR's exports
+    through their owner's download link."""
+    return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")

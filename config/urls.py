@@ -2,13 +2,13 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms.views import healthz, search
+from cms.views import healthz, media, search
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
 
@@ -25,9 +25,7 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG or settings.AWARE_SERVE_MEDIA:
+    urlpatterns += [re_path(r"^media/images/(?P<path>.+)$", media, name="media_image")]
 
 urlpatterns += [path("", include(wagtail_urls))]

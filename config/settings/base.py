@@ -158,6 +158,9 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Serve uploaded images and files from Django itself. Enough for a council's lesson images; with a
+# web server or object store in front of /media/, turn it off. (DEBUG serves them anyway.)
+AWARE_SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

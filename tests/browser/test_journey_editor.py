@@ -182,6 +182,8 @@ def test_editor_writes_a_lesson_with_every_block_the_approver_publishes_it_the_l
     rendition = image.get_rendition("width-800")
     picture = main.get_by_role("img", name=IMAGE_ALT)
     expect(picture).to_have_attribute("src", rendition.url)
+    picture.scroll_into_view_if_needed()
+    assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # it loaded
     expect(main.get_by_text("Forced locks are often the first sign.")).to_be_visible()
     # video: a link to the video's page, and the transcript behind "Read the transcript"
     expect(main.get_by_role("heading", name="A visit to a cuckooed flat")).to_be_visible()
