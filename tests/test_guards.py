@@ -47,3 +47,24 @@ def test_production_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_hr_reports_count_on_sqlite_as_make_demo_runs_them(tmp_path):
+    """`make demo` without DATABASE_URL runs on SQLite: the reports' grouped SQL must run there."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "REDIS_URL": ""}
+    assert manage("migrate", "-v0", env_overrides=env).returncode == 0
+    script = (
+        "from django.utils import timezone\n"
+        "from training import reports\n"
+        "from training.report_services import report_counts_refresh\n"
+        "now = timezone.now()\n"
+        "reports.compliance_overview(filters=reports.ReportFilters(), now=now)\n"
+        "assert report_counts_refresh(now=now)\n"  # the overview's groups and a year of weeks
+        "assert reports.counted_overview(filters=reports.ReportFilters()) is not None\n"
+        "print('counted')\n"
+    )
+
+    result = manage("shell", "-c", script, env_overrides=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "counted"

@@ -94,8 +94,8 @@ def report_counts_refresh(*, now: datetime | None = None) -> bool:
             )
         )
         missing = [day for day in ends if day not in counted]
+        weeks = []
         if missing:
-            weeks = []
             for row in trend_groups(week_ending_dates=missing, audiences=audiences):
                 figures = row[first_figure:]
                 for i, day in enumerate(missing):
@@ -108,7 +108,7 @@ def report_counts_refresh(*, now: datetime | None = None) -> bool:
                         )
                     )
             ComplianceWeek.objects.bulk_create(weeks, batch_size=5000)
-    logger.info("Report counts: %s groups, %s weeks added", len(rows), len(missing))
+    logger.info("Report counts: %s groups; %s rows for past weeks added", len(rows), len(weeks))
     return True
 
 

@@ -260,7 +260,7 @@ OVERVIEW_AGGREGATES = """
 """
 GROUPS_SQL = """
     SELECT a.module_id, a.person_type, a.department_id{flags}, {aggregates}
-    FROM ({assignments} OFFSET 0) a {join}
+    FROM ({assignments}{fence}) a {join}
     GROUP BY 1, 2, 3{flag_positions}
 """
 
@@ -275,6 +275,9 @@ def _grouped(*, assignments: QuerySet, aggregates: str, audiences: list) -> list
     lets the database test each audience rule once per person, not again per group."""
     a_sql, a_params = assignments.query.sql_with_params()
     params = list(a_params)
+    # PostgreSQL: keep each derived table whole (OFFSET 0 is its optimisation fence); SQLite
+    # (make demo without DATABASE_URL) takes no OFFSET without LIMIT and needs no fence.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     flags = join = flag_positions = ""
     if audiences:
         people = (
@@ -291,12 +294,13 @@ def _grouped(*, assignments: QuerySet, aggregates: str, audiences: list) -> list
         p_sql, p_params = people.query.sql_with_params()
         params += list(p_params)
         flags = "".join(f", p.in_{a.pk}" for a in audiences)
-        join = f"JOIN ({p_sql} OFFSET 0) p ON p.person_id = a.user_id"
+        join = f"JOIN ({p_sql}{fence}) p ON p.person_id = a.user_id"
         flag_positions = "".join(f", {4 + i}" for i in range(len(audiences)))
     sql = GROUPS_SQL.format(
         flags=flags,
         aggregates=aggregates,
         assignments=a_sql,
+        fence=fence,
         join=join,
         flag_positions=flag_positions,
     )
