@@ -26,7 +26,7 @@ from training.report_services import (
     ASYNC_EXPORT_ROWS,
     XLSX_TYPE,
     ExportUnavailable,
-    csv_lines,
+    csv_chunks,
     report_counts_refresh,
     report_counts_refresh_soon,
     report_export_file,
@@ -79,7 +79,9 @@ def table_response(
         )
         return redirect("aware_reports_export", pk=export.pk)
     if export_format == "csv":
-        response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            (text for text, _rows in csv_chunks(table)), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
     output = io.BytesIO()
