@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 SWEEP_LOCK = 7_242_002  # PostgreSQL advisory lock id: one sweep at a time
 STALE_PENDING = timedelta(minutes=10)
 Kind = SentMessage.Kind
+CAPPED_KINDS = [
+    Kind.LEARNER,
+    Kind.MANAGER,
+    Kind.SENIOR_MANAGER,
+]  # emails to a person, not a mailbox
 
 # Why an assignment is in a digest.
 DUE_SOON, OVERDUE, EXPIRING, EXPIRED = "due-soon", "overdue", "expiring", "expired"
@@ -130,9 +135,12 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
         [k.value for k in Kind],
         now - timedelta(days=400),
     )
+    # The weekly cap is per person, over their own digests and their team digests alike.
     recent = dict(
         SentMessage.objects.filter(
-            kind=Kind.LEARNER, recipient_id__in=user_ids, created_at__gt=now - timedelta(days=7)
+            kind__in=CAPPED_KINDS,
+            recipient_id__in=user_ids | {m.pk for m in managers | senior_managers},
+            created_at__gt=now - timedelta(days=7),
         )
         .values_list("recipient_id")
         .annotate(n=Count("pk"))
@@ -148,14 +156,14 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
     by_user: dict[int, list[Item]] = defaultdict(list)
     for item in items:
         by_user[item.assignment.user_id].append(item)
-    for user_id, user_items in by_user.items():
+    for user_items in by_user.values():
         person = user_items[0].assignment.user
         fresh = [
             i
             for i in user_items
             if _due(i, Kind.LEARNER, history, today=today, every=rules.overdue_every_days)
         ]
-        if fresh and recent.get(user_id, 0) < rules.weekly_cap:
+        if fresh:
             for item in user_items:  # the digest lists everything that needs attention
                 add(Kind.LEARNER, person.email, person, item)
         for item in user_items:
@@ -173,11 +181,25 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
                 kind, email, recipient = target
                 if _due(item, kind, history, today=today, every=rules.overdue_every_days):
                     add(kind, email, recipient, item)
-    messages = list(planned.values())
+    messages = []
+    # A person's own digest first, then team digests, while their weekly cap allows. What is
+    # held back is still due tomorrow, so it goes out once the cap does.
+    emails_this_week = dict(recent)
+    for message in sorted(planned.values(), key=_cap_order):
+        if message.recipient is not None:
+            sent = emails_this_week.get(message.recipient.pk, 0)
+            if sent >= rules.weekly_cap:
+                continue
+            emails_this_week[message.recipient.pk] = sent + 1
+        messages.append(message)
     hr_mailbox = ReportSettings.for_site(Site.objects.get(is_default_site=True)).hr_mailbox
     if hr_mailbox:  # once a week: the week is its period, so only the first sweep sends it
         messages.append(_hr_summary(now=now, email=hr_mailbox))
     return messages
+
+
+def _cap_order(message: PlannedMessage) -> int:
+    return CAPPED_KINDS.index(message.kind) if message.kind in CAPPED_KINDS else len(CAPPED_KINDS)
 
 
 def _escalation_target(person: User, level: int, rules: ReminderSettings):

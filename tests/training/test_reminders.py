@@ -331,3 +331,39 @@ def test_editors_preview_every_email_and_hr_sees_the_log(client, org, roles, use
     client.force_login(editor)
     refused = client.get("/cms/snippets/training/sentmessage/")
     assert (refused.status_code, refused["Location"]) == (302, "/cms/")
+
+
+def test_the_weekly_cap_holds_for_team_digests_too(site, user_factory):
+    """Three reports fall 14 days overdue on three days running: their manager gets two team
+    digests that week (the cap) and the third report's the day the first leaves the window."""
+    rules = ReminderSettings.for_site(Site.objects.get(is_default_site=True))
+    assert rules.weekly_cap == 2
+    manager = user_factory(email="boss@example.gov.uk", person_type="other")
+    module = module_with_lessons(1, title="Fraud basics")
+    learners = Audience.objects.create(name="Officers", slug="officers", person_types=["officer"])
+    AssignmentRule.objects.create(module=module, audience=learners, due_days=21)
+    reports = [user_factory(email=f"r{n}@example.gov.uk", line_manager=manager) for n in range(3)]
+    with time_machine.travel(morning(START) - dt.timedelta(hours=1), tick=False):
+        assignments_sync()
+    for n, person in enumerate(reports):  # overdue by 14 days on 2 Feb, 3 Feb, 4 Feb
+        Assignment.objects.filter(user=person).update(due_on=dt.date(2026, 1, 19) + dt.timedelta(n))
+
+    for offset in range(10):
+        day = dt.date(2026, 2, 2) + dt.timedelta(days=offset)
+        with time_machine.travel(morning(day), tick=False):
+            reminders_sweep(send_now=True)
+
+    digests = SentMessage.objects.filter(recipient=manager).order_by("created_at")
+    days = [timezone.localdate(d.created_at).isoformat() for d in digests]
+    assert days == ["2026-02-02", "2026-02-03", "2026-02-09", "2026-02-10"]
+    listed = [{item["assignment"] for item in d.items} for d in digests]
+    third = Assignment.objects.get(user=reports[2]).pk
+    assert third not in listed[0] | listed[1]  # held back on 4 Feb by the cap...
+    assert third in listed[2]  # ...and sent on 9 Feb, the first day the cap allowed
+    for start in range(len(days)):  # never more than two in any seven days
+        window = [
+            d
+            for d in days
+            if 0 <= (dt.date.fromisoformat(d) - dt.date.fromisoformat(days[start])).days < 7
+        ]
+        assert len(window) <= 2
