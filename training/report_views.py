@@ -159,7 +159,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
         if report_counts_refresh():
             messages.success(request, "The figures have been counted again.")
         else:
-            messages.info(request, "The figures were already being counted; they are up to date.")
+            messages.info(request, "The figures are being counted already: reload in a moment.")
         query = request.GET.urlencode()
         return redirect(f"{request.path}?{query}" if query else request.path)
 

@@ -314,3 +314,23 @@ def test_exports_show_the_figures_the_page_shows(history, hr_client):
     trend = hr_client.get("/cms/aware-reports/compliance/?export=csv&table=trend")
     lines = b"".join(trend.streaming_content).decode("utf-8-sig").splitlines()
     assert len(lines) == 1 + 52 + 1  # headings, the counted weeks, today
+
+
+def test_count_again_now_while_a_count_is_running_says_so_and_waits(history, hr_client):
+    import psycopg
+    from django.db import connection
+
+    from training.report_services import COUNTS_LOCK
+
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{k: params[k] for k in keys if params.get(k)}) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])  # another count, running
+
+        page = hr_client.post("/cms/aware-reports/compliance/", follow=True).content.decode()
+
+        assert "The figures are being counted already: reload in a moment." in page
+        assert not ComplianceCount.objects.exists()
+        other.execute("SELECT pg_advisory_unlock(%s)", [COUNTS_LOCK])
+    hr_client.post("/cms/aware-reports/compliance/")
+    assert ComplianceCount.objects.exists()
