@@ -21,6 +21,7 @@ from training.models import (
     ModuleVersion,
     QuizPass,
 )
+from training.report_services import report_counts_refresh_soon
 from training.selectors import page_is_open_to
 
 COMPLETION_CHAIN_LOCK = 7_242_001  # PostgreSQL advisory lock id for appending completions
@@ -221,7 +222,7 @@ def completion_record_create(
         if assignment.completed_at is None or assignment.completed_at < record.completed_at:
             assignment_completion_apply(assignment=assignment, completion=record)
             assignment.save(update_fields=["completed_at", "valid_until", "recertify_from"])
-    _report_counts_refresh_soon()
+    report_counts_refresh_soon()
     return record
 
 
@@ -239,13 +240,6 @@ def assignment_completion_apply(
         if completion.expires_at
         else None
     )
-
-
-def _report_counts_refresh_soon() -> None:
-    """HR's report pages read figures counted ahead: count them again soon after a change."""
-    from training.report_services import report_counts_refresh_soon
-
-    report_counts_refresh_soon()
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -344,7 +338,7 @@ def assignments_sync(
     Assignment.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     result.created = len(new)
     if result.created or result.closed:
-        _report_counts_refresh_soon()
+        report_counts_refresh_soon()
     return result
 
 
@@ -387,7 +381,7 @@ def assignment_exempt(
     assignment.exempted_by = by
     assignment.exempted_at = now or timezone.now()
     assignment.save(update_fields=["exempt_reason", "exempted_by", "exempted_at"])
-    _report_counts_refresh_soon()
+    report_counts_refresh_soon()
     return assignment
 
 
@@ -427,7 +421,7 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
         batch_size=1000,
     )
     if superseded:
-        _report_counts_refresh_soon()
+        report_counts_refresh_soon()
     return len(superseded)
 
 

@@ -9,6 +9,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from training.models import Assignment, AssignmentRule, Audience, SentMessage
+from training.report_services import report_counts_refresh_soon
 from training.selectors import page_is_open_to
 
 
@@ -66,8 +67,6 @@ def report_counts_after_edit(request, instance):
     """HR changed a due date or an exemption, or someone changed who is in an audience: the
     report pages' figures are counted again soon."""
     if isinstance(instance, Assignment | Audience):
-        from training.report_services import report_counts_refresh_soon
-
         report_counts_refresh_soon()
 
 
