@@ -22,7 +22,7 @@ from training.models import (
     Audience,
     ComplianceCount,
     ComplianceWeek,
-    CountedGroup,
+    SnapshotGroup,
     ReportExport,
     ReportSettings,
 )
@@ -72,7 +72,7 @@ def report_counts_refresh(*, now: datetime | None = None) -> bool:
                 "module_id": row[0],
                 "person_type": row[1],
                 "department_id": row[2],
-                "audience_key": CountedGroup.key_for(
+                "audience_key": SnapshotGroup.key_for(
                     a.pk for a, member in zip(audiences, flags, strict=True) if member
                 ),
             }

@@ -7,14 +7,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from wagtail import hooks
+from wagtail.models import Page
 
 from cms.models import CouncilSettings
 from training.certificates import certificate_pdf
-from training.models import LessonPage, ModuleCompletion, SentMessage
+from training.models import LessonPage, ModuleCompletion, ModuleIndexPage, ModulePage, SentMessage
 from training.selectors import (
     assignment_states_for_users,
     certificate_status,
     completion_history,
+    module_catalogue_for_user,
+    module_completion_latest,
     module_progress_for_user,
     team_members,
 )
@@ -23,8 +27,43 @@ from training.services import LessonUnavailable, lesson_complete, lesson_open
 CODE_PATTERN = re.compile(r"[0-9A-F]{10}")
 
 
-def lesson_serve(request, *, lesson: LessonPage, render):
-    """GET records that the lesson was opened; POST marks it complete and moves on."""
+def learner_page_context(*, page: Page, request) -> dict:
+    """What the catalogue, a module and a lesson show the signed-in learner (or an editor's
+    preview): the `training_page_context` hook."""
+    user = request.user
+    if isinstance(page, ModuleIndexPage):
+        return {"catalogue": module_catalogue_for_user(user=user, index=page)}
+    if isinstance(page, ModulePage):
+        progress = module_progress_for_user(user=user, module=page)
+        # Other apps (quizzes) add the module's assessment through this hook, so that training
+        # never imports them: each returns None or {"title", "url", "status", "action"}.
+        assessments = [
+            step
+            for hook in hooks.get_hooks("training_module_assessment")
+            if (step := hook(request=request, module=page, progress=progress))
+        ]
+        return {
+            "progress": progress,
+            "completion": module_completion_latest(user=user, module=page),
+            "assessments": assessments,
+        }
+    if isinstance(page, LessonPage):
+        module = page.get_parent().specific
+        progress = module_progress_for_user(user=user, module=module)
+        previous_lesson, next_lesson = progress.neighbours_of(page)
+        return {
+            "module": module,
+            "module_progress": progress,
+            "previous_lesson": previous_lesson,
+            "next_lesson": next_lesson,
+            "lesson_done": progress.is_done(page),
+        }
+    return {}
+
+
+def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:
+    """GET records that the lesson was opened (Wagtail then serves it); POST marks it complete
+    and moves on to the next lesson."""
     try:
         if request.method == "POST":
             lesson_complete(user=request.user, lesson=lesson)
@@ -33,7 +72,7 @@ def lesson_serve(request, *, lesson: LessonPage, render):
     except LessonUnavailable as exc:
         raise PermissionDenied(str(exc)) from exc
     if request.method != "POST":
-        return render(request)
+        return None
     module = lesson.get_parent().specific
     _, following = module_progress_for_user(user=request.user, module=module).neighbours_of(lesson)
     if following is not None:

@@ -8,9 +8,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from training.models import Assignment, AssignmentRule, Audience, SentMessage
+from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
 from training.report_services import report_counts_refresh_soon
 from training.selectors import page_is_open_to
+from training.views import learner_page_context, lesson_progress_record, reminder_preview
 
 
 class AudienceViewSet(SnippetViewSet):
@@ -35,6 +36,19 @@ def refuse_restricted_pages_clearly(page, request, serve_args, serve_kwargs):
             "Nothing has been recorded."
         )
     return None
+
+
+@hooks.register("before_serve_page", order=100)
+def record_lesson_progress(page, request, serve_args, serve_kwargs):
+    """Opening a lesson records it; its "Complete" form marks it done (after access checks)."""
+    if isinstance(page, LessonPage) and request.user.is_authenticated:
+        return lesson_progress_record(request, lesson=page)
+    return None
+
+
+@hooks.register("training_page_context")
+def learner_context(page, request):
+    return learner_page_context(page=page, request=request)
 
 
 class AssignmentRuleViewSet(SnippetViewSet):
@@ -96,8 +110,6 @@ def reminder_permissions():
 
 @hooks.register("register_admin_urls")
 def reminder_preview_urls():
-    from training.views import reminder_preview
-
     return [path("reminder-previews/", reminder_preview, name="training_reminder_previews")]
 
 

@@ -1,0 +1,50 @@
+"""Training's models, one file per concern, all re-exported here so the app label, content types
+and migrations stay `training.<Model>`: pages, audiences, records (the evidence), assignments,
+reminders and reports."""
+
+from training.models.assignments import (
+    DUE_SOON_DAYS,
+    Assignment,
+    AssignmentForm,
+    AssignmentQuerySet,
+    AssignmentRule,
+    Status,
+)
+from training.models.audiences import Audience, AudienceForm
+from training.models.pages import LessonPage, ModuleIndexPage, ModulePage, ModuleTopic, SignedInPage
+from training.models.records import LessonProgress, ModuleCompletion, ModuleVersion, QuizPass
+from training.models.reminders import ReminderSettings, SentMessage
+from training.models.reports import (
+    ComplianceCount,
+    ComplianceWeek,
+    ReportExport,
+    ReportSettings,
+    SnapshotGroup,
+)
+
+__all__ = [
+    "DUE_SOON_DAYS",
+    "Assignment",
+    "AssignmentForm",
+    "AssignmentQuerySet",
+    "AssignmentRule",
+    "Audience",
+    "AudienceForm",
+    "ComplianceCount",
+    "ComplianceWeek",
+    "LessonPage",
+    "LessonProgress",
+    "ModuleCompletion",
+    "ModuleIndexPage",
+    "ModulePage",
+    "ModuleTopic",
+    "ModuleVersion",
+    "QuizPass",
+    "ReminderSettings",
+    "ReportExport",
+    "ReportSettings",
+    "SentMessage",
+    "SignedInPage",
+    "SnapshotGroup",
+    "Status",
+]

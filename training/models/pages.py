@@ -1,0 +1,126 @@
+"""The training pages: the catalogue, a module and its lessons (fields, panels and tree rules)."""
+
+from django import forms
+from django.db import models
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail import blocks, hooks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from training.blocks import LessonBlocks
+from training.models.audiences import Audience
+
+
+class SignedInPage(Page):
+    """Training pages need a signed-in (and so verified) learner; the rest of the site is public.
+
+    What they show the learner comes from the `training_page_context` hook, and what opening or
+    completing a lesson records from a `before_serve_page` hook, both wired in
+    training/wagtail_hooks.py: page models import no views, services or selectors."""
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        for hook in hooks.get_hooks("training_page_context"):
+            context.update(hook(page=self, request=request))
+        return context
+
+
+class ModuleIndexPage(SignedInPage):
+    """The training catalogue: every module, the learner's own first."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["training.ModulePage"]
+    max_count = 1
+
+
+class ModuleTopic(TaggedItemBase):
+    content_object = ParentalKey("training.ModulePage", related_name="tagged_topics")
+
+
+class ModulePage(SignedInPage):
+    """One module: its lessons are child pages; its version rises only when learners must retake."""
+
+    summary = models.TextField(help_text="One or two sentences shown in the catalogue.")
+    learning_outcomes = StreamField(
+        [("outcome", blocks.CharBlock(max_length=250, icon="tick"))],
+        help_text='Each finishes "By the end you can…".',
+    )
+    estimated_minutes = models.PositiveSmallIntegerField(default=20)
+    audiences = ParentalManyToManyField(Audience, blank=True, related_name="modules")
+    topics = ClusterTaggableManager(through=ModuleTopic, blank=True)
+    owning_team = models.CharField(
+        "owner", max_length=150, help_text="The team that keeps this module accurate."
+    )
+    review_by = models.DateField(null=True, blank=True)
+    mandatory = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    change_note = models.TextField(
+        blank=True, help_text="What changed in this version, for learners and auditors."
+    )
+    learners_must_retake = models.BooleanField(
+        default=False,
+        help_text="Tick when this change matters enough that learners must take the module "
+        "again. Publishing then raises the version; past completions stay on record.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("learning_outcomes"),
+        FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("mandatory")]),
+        FieldPanel("audiences", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("topics"),
+        FieldRowPanel([FieldPanel("owning_team"), FieldPanel("review_by")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("version", read_only=True),
+                FieldPanel("change_note"),
+                FieldPanel("learners_must_retake"),
+            ],
+            heading="Version",
+        ),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.FilterField("mandatory"),
+    ]
+
+    parent_page_types = ["training.ModuleIndexPage"]
+    subpage_types = ["training.LessonPage"]
+
+
+class LessonPage(SignedInPage):
+    """One short lesson. Opening it and marking it complete are recorded for the learner."""
+
+    summary = models.CharField(max_length=250, help_text="One line shown in the lesson list.")
+    estimated_minutes = models.PositiveSmallIntegerField(default=5)
+    body = StreamField(LessonBlocks())
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("estimated_minutes"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+
+    parent_page_types = ["training.ModulePage"]
+    subpage_types = []

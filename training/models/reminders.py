@@ -1,0 +1,108 @@
+"""Reminder settings and the log of every reminder email sent (append-only)."""
+
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from wagtail.admin.panels import FieldPanel, FieldRowPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+
+@register_setting(icon="mail")
+class ReminderSettings(BaseSiteSetting):
+    """When and how often people are chased; where escalations for councillors go."""
+
+    send_time = models.TimeField(default=time(7, 30), help_text="Europe/London time.")
+    send_days = models.CharField(
+        max_length=20,
+        default="mon-fri",
+        help_text='Days the sweep runs, as cron day-of-week: "mon-fri", "mon,wed,fri" or "*".',
+    )
+    due_soon_days = models.PositiveIntegerField(
+        default=7, help_text="Remind this many days before an assignment is due."
+    )
+    overdue_every_days = models.PositiveIntegerField(
+        default=7, help_text="After the first overdue reminder, remind again every this many days."
+    )
+    expiring_days = models.PositiveIntegerField(
+        default=30, help_text="Remind this many days before a completion expires."
+    )
+    weekly_cap = models.PositiveIntegerField(
+        default=2, help_text="At most this many reminder emails to one person in 7 days."
+    )
+    escalate_after_days = models.PositiveIntegerField(
+        default=14, help_text="Days overdue before the line manager (or Member Services) is told."
+    )
+    escalate_again_after_days = models.PositiveIntegerField(
+        default=28,
+        help_text="Days overdue before the manager's manager (or Monitoring Officer) is told.",
+    )
+    member_services_email = models.EmailField(blank=True)
+    monitoring_officer_email = models.EmailField(blank=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("send_time"), FieldPanel("send_days")]),
+        FieldRowPanel(
+            [
+                FieldPanel("due_soon_days"),
+                FieldPanel("overdue_every_days"),
+                FieldPanel("expiring_days"),
+            ]
+        ),
+        FieldPanel("weekly_cap"),
+        FieldRowPanel([FieldPanel("escalate_after_days"), FieldPanel("escalate_again_after_days")]),
+        FieldPanel("member_services_email"),
+        FieldPanel("monitoring_officer_email"),
+    ]
+
+    class Meta:
+        verbose_name = "Reminders"
+
+
+class SentMessage(models.Model):
+    """Every reminder email, recorded before it is sent (append-only evidence).
+
+    The unique key (recipient, kind, period) means no sweep, retry or second scheduler can send
+    the same message twice.
+    """
+
+    class Kind(models.TextChoices):
+        LEARNER = "learner", "Learner digest"
+        MANAGER = "manager", "Line manager's team digest"
+        SENIOR_MANAGER = "senior-manager", "Manager's manager digest"
+        MEMBER_SERVICES = "member-services", "Member Services digest (councillors)"
+        MONITORING_OFFICER = "monitoring-officer", "Monitoring Officer digest (councillors)"
+        HR_SUMMARY = "hr-summary", "HR weekly summary"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed after retries"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages_received",
+    )
+    recipient_email = models.EmailField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    period = models.CharField(max_length=20, help_text="The day (or ISO week) it belongs to.")
+    items = models.JSONField(default=list, help_text="What it listed: assignment ids and why.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient_email", "kind", "period"], name="training_message_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "created_at"], name="training_msg_recipient")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period}"
