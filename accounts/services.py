@@ -6,18 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin
 
-from allauth.account.adapter import get_adapter
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
-from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Site
 
 from accounts.importers import (
     CREATE,
@@ -35,6 +27,7 @@ from accounts.importers import (
 )
 from accounts.models import Department, PeopleImport, User
 from accounts.signals import people_imported
+from accounts.tasks import people_invite_task
 from cms.services import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -52,7 +45,6 @@ def user_deactivate(*, user: User, now: datetime | None = None) -> User:
 # PEOPLE IMPORT
 
 BATCH_SIZE = 1000
-EMAIL_BATCH_SIZE = 200
 INVITE_TASK_SIZE = 500  # people per queued invitation task
 # bulk_update writes one CASE per field over the batch, so its cost grows with the batch squared.
 UPDATE_BATCH_SIZE = 250
@@ -224,54 +216,10 @@ def people_import(
     result.invited = len(invited)
     changed = [users[r.line].pk for r in plan.rows if r.action != UNCHANGED]
     logger.info("People import: %s", result.as_dict())  # counts only, never names or emails
-    from accounts.tasks import people_invite_task  # the tasks module imports this one
-
     for chunk in in_chunks(invited, INVITE_TASK_SIZE):
         task_enqueue_on_commit(people_invite_task, chunk)
     transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
     return result
-
-
-def people_invite(*, user_ids: list[int]) -> int:
-    """Email each active person a link to set their password and sign in; returns how many.
-
-    The link is allauth's password-reset key (valid for PASSWORD_RESET_TIMEOUT; afterwards the
-    "forgotten password" page sends a fresh one). Sends email; logs counts only.
-    """
-    if not user_ids:
-        return 0
-    adapter = get_adapter()
-    council_name = _council_name()
-    sent = 0
-    for chunk in in_chunks(user_ids, EMAIL_BATCH_SIZE):
-        messages = []
-        for user in User.objects.filter(pk__in=chunk, is_active=True):
-            uid = user_pk_to_url_str(user)
-            path = reverse(
-                "account_reset_password_from_key",
-                kwargs={"uidb36": uid, "key": default_token_generator.make_token(user)},
-            )
-            context = {
-                "user": user,
-                "council_name": council_name,
-                "password_reset_url": urljoin(settings.SITE_URL, path),
-                "login_url": urljoin(settings.SITE_URL, reverse("account_login")),
-                "reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-            }
-            messages.append(adapter.render_mail("accounts/email/invitation", user.email, context))
-        try:
-            sent += get_connection().send_messages(messages) or 0
-        except Exception:
-            logger.exception("Could not send %d people invitation email(s)", len(messages))
-    logger.info("People invitations sent: %d of %d", sent, len(user_ids))
-    return sent
-
-
-def _council_name() -> str:
-    from cms.models import CouncilSettings
-
-    site = Site.objects.filter(is_default_site=True).first()
-    return CouncilSettings.for_site(site).council_name if site else settings.WAGTAIL_SITE_NAME
 
 
 def people_import_upload(*, uploaded_by: User, filename: str, text: str) -> PeopleImport:
