@@ -6,6 +6,8 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 
+from cms.selectors import reporting_route_list
+
 PROSE_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
 
@@ -126,12 +128,11 @@ class HowToReportBlock(blocks.StructBlock):
         preview_value = {"heading": "How to report it", "routes": []}
 
     def get_context(self, value, parent_context=None):
-        from cms.models import ReportingRoutes
-
         context = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")
-        routes = ReportingRoutes.routes_for(request=request, slugs=list(value["routes"]))
-        context["reporting_routes"] = routes
+        context["reporting_routes"] = reporting_route_list(
+            request=request, slugs=list(value["routes"])
+        )
         return context
 
 

@@ -1,8 +1,10 @@
 """Reads for the site shell."""
 
 from django.db import connection
-from wagtail.models import Page
+from django.http import HttpRequest
+from wagtail.models import Page, Site
 
+from cms.site_settings import ReportingRoute, ReportingRoutes
 from config.celery_app import app as celery_app
 
 
@@ -28,3 +30,20 @@ def broker_is_reachable() -> tuple[bool, str]:
 def page_search(*, query: str):
     """Published pages matching the query, best first."""
     return Page.objects.live().specific().search(query)
+
+
+def reporting_route_list(
+    *, request: HttpRequest | None = None, slugs: list[str] | None = None
+) -> list[ReportingRoute]:
+    """The site's reporting routes in their set order, optionally only those named.
+
+    With a request, the request's site, read once per request; without, the default site.
+    """
+    if request is not None:
+        routes_setting = ReportingRoutes.for_request(request)
+    else:
+        routes_setting = ReportingRoutes.for_site(Site.objects.get(is_default_site=True))
+    routes = routes_setting.route_list
+    if slugs:
+        return [r for r in routes if r.slug in slugs]
+    return routes

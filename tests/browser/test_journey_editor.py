@@ -71,7 +71,7 @@ def image_make(title: str):
 def test_editor_writes_a_lesson_with_every_block_the_approver_publishes_it_the_learner_reads_it(
     live_site, browser, axe_check, settings, tmp_path
 ):
-    from cms.models import ReportingRoutes
+    from cms.selectors import reporting_route_list
     from training.blocks import LessonBlocks
     from training.models import LessonPage, ModulePage
 
@@ -196,7 +196,7 @@ def test_editor_writes_a_lesson_with_every_block_the_approver_publishes_it_the_l
     report = main.locator("section").filter(
         has=learner.get_by_role("heading", name="Who to tell about a cuckooed flat")
     )
-    routes = ReportingRoutes.routes_for()
+    routes = reporting_route_list()
     expect(report.get_by_role("term")).to_contain_text([route.name for route in routes])
     # warning signs, case study
     expect(main.get_by_role("heading", name="Warning signs")).to_be_visible()
