@@ -30,7 +30,7 @@ from quizzes.selectors import (
     time_allowed,
 )
 from training.selectors import module_progress_for_user
-from training.services import quiz_pass_record
+from training.services.completion import quiz_pass_record
 
 Answers = dict[int, list[int]]  # question id -> chosen choice ids
 

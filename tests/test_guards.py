@@ -55,12 +55,13 @@ def test_hr_reports_count_on_sqlite_as_make_demo_runs_them(tmp_path):
     assert manage("migrate", "-v0", env_overrides=env).returncode == 0
     script = (
         "from django.utils import timezone\n"
-        "from training import reports\n"
-        "from training.report_services import report_counts_refresh\n"
+        "from training.reports.filters import ReportFilters\n"
+        "from training.reports.live import compliance_overview\n"
+        "from training.reports.snapshot import report_counts_refresh, snapshot_overview\n"
         "now = timezone.now()\n"
-        "reports.compliance_overview(filters=reports.ReportFilters(), now=now)\n"
+        "compliance_overview(filters=ReportFilters(), now=now)\n"
         "assert report_counts_refresh(now=now)\n"  # the overview's groups and a year of weeks
-        "assert reports.counted_overview(filters=reports.ReportFilters()) is not None\n"
+        "assert snapshot_overview(filters=ReportFilters()) is not None\n"
         "print('counted')\n"
     )
 

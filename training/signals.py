@@ -6,7 +6,7 @@ from wagtail.signals import page_published
 from accounts.signals import people_imported
 from cms.services import task_enqueue_on_commit
 from training.models import ModulePage, ReminderSettings
-from training.services import module_version_publish
+from training.services.versions import module_version_publish
 
 
 def record_module_version(sender, instance, revision=None, **kwargs):
@@ -22,7 +22,7 @@ def sync_imported_people(sender, user_ids, **kwargs):
 
 def apply_reminder_schedule(sender, **kwargs):
     """When HR changes the reminder time or days, move the beat schedule with them."""
-    from training.reminders import reminder_schedule_apply
+    from training.reminders.schedule import reminder_schedule_apply
 
     reminder_schedule_apply()
 

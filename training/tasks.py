@@ -1,25 +1,41 @@
-"""Celery tasks for training (thin: each calls one service)."""
+"""Celery tasks for training (thin: each calls one service), and the one helper that queues a task
+both services and a task need.
+
+The import rule: services import these tasks at module level; each task imports its service
+inside the function. So a service a task runs never queues a task itself: the task queues any
+follow-up, from here. The names stay `training.tasks.<name>`: beat's database rows hold them."""
 
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.core.cache import cache
 
-from training.services import assignments_sync
+from cms.services import task_enqueue_on_commit
+
+COUNTS_SOON_SECONDS = 60
 
 
 @shared_task
 def assignments_sync_task(user_ids: list[int] | None = None) -> dict:
-    """Nightly (beat) and after imports: bring open assignments in line with the rules."""
+    """Nightly (beat) and after imports: bring open assignments in line with the rules, then
+    count the report figures again soon if anything changed."""
+    from training.services.assignments import assignments_sync
+
     result = assignments_sync(user_ids=user_ids)
+    if result.created or result.closed:
+        report_counts_refresh_soon()
     return {"created": result.created, "closed": result.closed}
 
 
 @shared_task
 def reminders_sweep_task() -> dict:
-    """Beat runs this daily: plan and log the reminders, then queue one send task each."""
-    from training.reminders import reminders_sweep
+    """Beat runs this daily: plan and log the reminders, then queue one send task each (after
+    the log commits)."""
+    from training.reminders.sending import reminders_sweep
 
     result = reminders_sweep()
+    for message_id in result.pending:
+        task_enqueue_on_commit(reminder_send_task, message_id)
     return {"created": result.created, "queued": result.queued, "skipped": result.skipped}
 
 
@@ -28,7 +44,7 @@ def reminder_send_task(self, message_id: int) -> bool:
     """Send one logged reminder; on an SMTP failure retry with backoff, then record the failure.
 
     Safe to run twice: a message already sent is not sent again."""
-    from training.reminders import reminder_message_failed, reminder_message_send
+    from training.reminders.sending import reminder_message_failed, reminder_message_send
 
     try:
         return reminder_message_send(message_id=message_id)
@@ -43,7 +59,7 @@ def reminder_send_task(self, message_id: int) -> bool:
 @shared_task
 def report_export_build_task(export_id: int) -> None:
     """Build a large report export's file (progress saved as it goes)."""
-    from training.report_services import report_export_build
+    from training.reports.exports import report_export_build
 
     report_export_build(export_id=export_id)
 
@@ -51,15 +67,24 @@ def report_export_build_task(export_id: int) -> None:
 @shared_task
 def hr_pack_send_task() -> bool:
     """Monthly (beat): email the HR pack to the HR mailbox."""
-    from training.report_services import hr_pack_send
+    from training.reports.hr_pack import hr_pack_send
 
     return hr_pack_send()
 
 
 @shared_task
 def report_counts_refresh_task() -> bool:
-    """Every 10 minutes (beat), and soon after a page finds the counts missing or old: count
-    the figures the report pages read."""
-    from training.report_services import report_counts_refresh
+    """Every 10 minutes (beat), and soon after a change to the figures: take the snapshot the
+    report pages read."""
+    from training.reports.snapshot import report_counts_refresh
 
     return report_counts_refresh()
+
+
+def report_counts_refresh_soon() -> None:
+    """After a change to the figures: count them again in a minute. Changes within that minute
+    share the one count (the key lasts as long as the wait), so a busy hour costs 60 counts at
+    most, and the pages are never more than about a minute behind. Queues
+    report_counts_refresh_task after commit."""
+    if cache.add("aware-report-counts-queued", True, timeout=COUNTS_SOON_SECONDS):
+        task_enqueue_on_commit(report_counts_refresh_task, countdown=COUNTS_SOON_SECONDS)

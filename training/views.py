@@ -22,7 +22,7 @@ from training.selectors import (
     module_progress_for_user,
     team_members,
 )
-from training.services import LessonUnavailable, lesson_complete, lesson_open
+from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
 
 CODE_PATTERN = re.compile(r"[0-9A-F]{10}")
 
@@ -151,7 +151,7 @@ def reminder_preview(request):
     """Admin: every reminder email rendered with sample data, so editors can check the wording."""
     from allauth.account.adapter import get_adapter
 
-    from training.reminders import TEMPLATES, reminder_sample_context
+    from training.reminders.emails import TEMPLATES, reminder_sample_context
 
     kinds = list(TEMPLATES)
     kind = request.GET.get("kind", kinds[0])

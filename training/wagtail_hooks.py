@@ -9,8 +9,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
-from training.report_services import report_counts_refresh_soon
+from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
+from training.tasks import report_counts_refresh_soon
 from training.views import learner_page_context, lesson_progress_record, reminder_preview
 
 
@@ -123,9 +124,7 @@ def reminder_preview_menu():
     )
 
 
-# HR REPORTS: views in training/report_views.py, in Wagtail's "Reports" submenu.
-from training import report_views  # noqa: E402 - kept beside the hooks it serves
-
-for _item in report_views.REPORT_MENU:
-    hooks.register("register_reports_menu_item", report_views.report_menu_hook(*_item))
-hooks.register("register_admin_urls", report_views.report_urls)
+# HR REPORTS: views in training/reports/views.py, in Wagtail's "Reports" submenu.
+for _item in REPORT_MENU:
+    hooks.register("register_reports_menu_item", report_menu_hook(*_item))
+hooks.register("register_admin_urls", report_urls)

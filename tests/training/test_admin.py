@@ -93,7 +93,7 @@ def test_hr_exempts_someone_and_moves_a_due_date_in_the_admin(client, roles, use
     import datetime as dt
 
     from training.models import Assignment, AssignmentRule
-    from training.services import assignments_sync
+    from training.services.assignments import assignments_sync
 
     hr = user_factory(email="hr.person@example.gov.uk", groups=["HR"], person_type="other")
     TOTP.activate(hr, generate_totp_secret())

@@ -12,12 +12,10 @@ from django.utils import timezone
 from tests.factories import lessons_of, module_with_lessons
 from training.models import Assignment, AssignmentRule, Audience, ModuleCompletion, Status
 from training.selectors import assignment_states_for_users
-from training.services import (
-    assignment_exempt,
-    assignments_sync,
-    lesson_complete,
-    quiz_pass_record,
-)
+from training.services.assignments import assignments_sync
+from training.services.completion import quiz_pass_record
+from training.services.exemptions import assignment_exempt
+from training.services.progress import lesson_complete
 
 pytestmark = pytest.mark.django_db
 LONDON = timezone.get_fixed_timezone(0)

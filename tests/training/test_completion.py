@@ -4,7 +4,8 @@ import pytest
 
 from tests.factories import lessons_of, module_with_lessons
 from training.models import ModuleCompletion, QuizPass
-from training.services import lesson_complete, quiz_pass_record
+from training.services.completion import quiz_pass_record
+from training.services.progress import lesson_complete
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from tests.factories import lessons_of, module_with_lessons
 from training.models import AssignmentRule, Audience, ModuleCompletion
-from training.services import assignments_sync, lesson_complete, quiz_pass_record
+from training.services.assignments import assignments_sync
+from training.services.completion import quiz_pass_record
+from training.services.progress import lesson_complete
 
 pytestmark = pytest.mark.django_db
 

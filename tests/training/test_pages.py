@@ -68,7 +68,7 @@ def test_a_scenario_needs_a_best_choice():
 def test_publishing_raises_the_version_only_when_learners_must_retake(site, user_factory):
     module = module_with_lessons(2)
     learner = user_factory()
-    from training.services import lesson_complete
+    from training.services.progress import lesson_complete
 
     progress = lesson_complete(user=learner, lesson=lessons_of(module)[0])
     assert module.version == 1

@@ -6,7 +6,7 @@ from wagtail.models import PageViewRestriction
 
 from tests.factories import lessons_of, module_with_lessons
 from training.models import LessonProgress
-from training.services import LessonUnavailable, lesson_complete
+from training.services.progress import LessonUnavailable, lesson_complete
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.conftest import redis_is_up, skip_unless
 from tests.factories import module_with_lessons
 from training.models import AssignmentRule, Audience, SentMessage
-from training.services import assignments_sync
+from training.services.assignments import assignments_sync
 from training.tasks import reminders_sweep_task
 
 

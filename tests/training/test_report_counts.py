@@ -2,7 +2,7 @@
 
 The pages read ComplianceCount and ComplianceWeek (written by report_counts_refresh) so a council
 of 100,000 people gets its overview from a few hundred rows; these tests hold the counts to the
-live definitions in training.reports, which test_reports holds to plain SQL.
+live definitions in training.reports.live, which test_reports holds to plain SQL.
 """
 
 import datetime as dt
@@ -14,20 +14,15 @@ from django.utils import timezone
 from accounts.models import PersonType
 from tests.training.test_reports import NOW, TODAY, council_fixture  # noqa: F401
 from training.models import Assignment, ComplianceCount, ComplianceWeek, Status
-from training.report_services import report_counts_refresh
-from training.reports import (
-    CATEGORIES,
-    OVERDUE_VALUES,
-    ComplianceOverview,
-    ReportFilters,
-    compliance_overview,
-    compliance_trend,
-    counted_overview,
-    counted_trend,
-    counts_fresh,
-    overdue_assignments,
-    week_end_moment,
-    week_endings,
+from training.reports.figures import CATEGORIES, ComplianceOverview, week_end_moment, week_endings
+from training.reports.filters import ReportFilters
+from training.reports.live import compliance_overview, compliance_trend
+from training.reports.people import OVERDUE_VALUES, overdue_assignments
+from training.reports.snapshot import (
+    report_counts_refresh,
+    snapshot_overview,
+    snapshot_taken_at,
+    snapshot_trend,
 )
 
 pytestmark = pytest.mark.django_db
@@ -75,18 +70,18 @@ def filter_sets(council) -> list[ReportFilters]:
 def test_the_counted_overview_is_the_live_overview_for_every_filter(history):
     assert report_counts_refresh(now=NOW)
 
-    assert counts_fresh(now=NOW) == NOW
+    assert snapshot_taken_at(now=NOW) == NOW
     for filters in filter_sets(history):
         live = compliance_overview(filters=filters, now=NOW)
-        assert figures(counted_overview(filters=filters)) == figures(live), filters
+        assert figures(snapshot_overview(filters=filters)) == figures(live), filters
 
 
 def test_status_and_due_date_filters_are_counted_live(history):
     report_counts_refresh(now=NOW)
 
-    assert counted_overview(filters=ReportFilters(status=Status.OVERDUE)) is None
-    assert counted_overview(filters=ReportFilters(due_from=TODAY)) is None
-    assert counted_overview(filters=ReportFilters(due_to=TODAY)) is None
+    assert snapshot_overview(filters=ReportFilters(status=Status.OVERDUE)) is None
+    assert snapshot_overview(filters=ReportFilters(due_from=TODAY)) is None
+    assert snapshot_overview(filters=ReportFilters(due_to=TODAY)) is None
 
 
 def test_each_counted_week_is_the_live_trend_at_that_weeks_end(history):
@@ -97,15 +92,20 @@ def test_each_counted_week_is_the_live_trend_at_that_weeks_end(history):
     assert all(day.weekday() == 6 for day in ends)
     assert ends[-1] < TODAY
     for filters in filter_sets(history):
-        trend = counted_trend(filters=filters, now=NOW)
+        trend = snapshot_trend(filters=filters, now=NOW)
         assert [p.week_ending for p in trend] == [*ends, TODAY]
         for point in [trend[0], trend[-40], trend[-20], trend[-5]]:
             moment = week_end_moment(point.week_ending)
             [live] = compliance_trend(filters=filters, now=moment, weeks=0)
-            assert (point.assigned, point.compliant) == (live.assigned, live.compliant), filters
+            assert (point.must_comply, point.compliant) == (live.must_comply, live.compliant), (
+                filters
+            )
         [today] = compliance_trend(filters=filters, now=NOW, weeks=0)
-        assert (trend[-1].assigned, trend[-1].compliant) == (today.assigned, today.compliant)
-    rates = [p.rate for p in counted_trend(filters=ReportFilters(), now=NOW)]
+        assert (trend[-1].must_comply, trend[-1].compliant) == (
+            today.must_comply,
+            today.compliant,
+        )
+    rates = [p.rate for p in snapshot_trend(filters=ReportFilters(), now=NOW)]
     assert rates[0] is None  # nobody had been assigned anything a year ago
     assert len({r for r in rates if r is not None}) > 1  # the weeks differ
 
@@ -125,7 +125,7 @@ def test_counting_again_replaces_the_overview_and_keeps_the_weeks(history):
     assert ComplianceCount.objects.count() == groups
     assert set(ComplianceCount.objects.values_list("counted_at", flat=True)) == {later}
     assert list(ComplianceWeek.objects.values_list("pk", "must_comply", "compliant")) == weeks
-    assert figures(counted_overview(filters=ReportFilters())) == figures(
+    assert figures(snapshot_overview(filters=ReportFilters())) == figures(
         compliance_overview(filters=ReportFilters(), now=later)
     )
 
@@ -145,11 +145,11 @@ def test_counts_from_yesterday_or_long_ago_are_not_used(history):
     noon = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(12, 0)))
     report_counts_refresh(now=noon - dt.timedelta(minutes=10))
 
-    assert counts_fresh(now=noon) == noon - dt.timedelta(minutes=10)
-    assert counts_fresh(now=noon + dt.timedelta(minutes=40)) is None  # the worker has stopped?
+    assert snapshot_taken_at(now=noon) == noon - dt.timedelta(minutes=10)
+    assert snapshot_taken_at(now=noon + dt.timedelta(minutes=40)) is None  # the worker has stopped?
     report_counts_refresh(now=noon.replace(hour=23, minute=55))
-    assert counts_fresh(now=noon.replace(hour=23, minute=59)) is not None
-    assert counts_fresh(now=noon + dt.timedelta(hours=12, minutes=5)) is None  # after midnight
+    assert snapshot_taken_at(now=noon.replace(hour=23, minute=59)) is not None
+    assert snapshot_taken_at(now=noon + dt.timedelta(hours=12, minutes=5)) is None  # after midnight
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_the_overview_page_reads_the_counts_and_says_when_they_were_made(history
     assert f"Figures as counted at {timezone.localtime(now):%H:%M}" in html
     fraud = next(
         r
-        for r in counted_overview(filters=ReportFilters()).modules
+        for r in snapshot_overview(filters=ReportFilters()).modules
         if r.group == "All" and r.module_title == "Fraud basics"
     )
     assert fraud.counts["compliant"] > 1000
@@ -236,10 +236,10 @@ def test_the_overdue_list_is_longest_overdue_first_with_a_persons_modules_togeth
 
 
 def test_a_long_overdue_list_counts_no_further_than_its_cap(history, hr_client, monkeypatch):
-    from training.report_views import CappedPaginator
+    from training.reports.views import CappedPaginator
 
     monkeypatch.setattr(CappedPaginator, "CAP", 2)
-    monkeypatch.setattr("training.report_views.OverdueListView.paginate_by", 1)
+    monkeypatch.setattr("training.reports.views.OverdueListView.paginate_by", 1)
 
     html = hr_client.get("/cms/aware-reports/overdue/").content.decode()
 
@@ -252,7 +252,7 @@ def test_a_change_queues_one_count_a_minute_later(
 ):
     from django.core.cache import cache
 
-    from training.services import assignment_exempt
+    from training.services.exemptions import assignment_exempt
     from training.tasks import report_counts_refresh_task
 
     cache.delete("aware-report-counts-queued")
@@ -316,11 +316,12 @@ def test_exports_show_the_figures_the_page_shows(history, hr_client):
     assert len(lines) == 1 + 52 + 1  # headings, the counted weeks, today
 
 
+@pytest.mark.postgres  # advisory locks
 def test_count_again_now_while_a_count_is_running_says_so_and_waits(history, hr_client):
     import psycopg
     from django.db import connection
 
-    from training.report_services import COUNTS_LOCK
+    from training.reports.snapshot import COUNTS_LOCK
 
     params = connection.get_connection_params()
     keys = ("dbname", "user", "password", "host", "port")

@@ -10,17 +10,11 @@ from accounts.management.commands.load_accounts_data import department_from_path
 from accounts.models import PersonType
 from tests.factories import module_with_lessons
 from training.models import Assignment, AssignmentRule, Audience
-from training.reports import (
-    NO_DEPARTMENT,
-    OVERDUE_VALUES,
-    ReportFilters,
-    compliance_overview,
-    compliance_trend,
-    overdue_assignments,
-    overview_table,
-    people_table,
-)
-from training.services import assignments_sync
+from training.reports.filters import NO_DEPARTMENT, ReportFilters
+from training.reports.live import compliance_overview, compliance_trend
+from training.reports.people import OVERDUE_VALUES, overdue_assignments
+from training.reports.tables import overview_table, people_table
+from training.services.assignments import assignments_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -326,7 +320,7 @@ def test_the_trend_ends_at_todays_rate(council):
     assert len(trend) == 53
     compliant = sum(r.counts["compliant"] for r in overview.modules)
     must = sum(r.denominator for r in overview.modules)
-    assert (trend[-1].compliant, trend[-1].assigned) == (compliant, must)
+    assert (trend[-1].compliant, trend[-1].must_comply) == (compliant, must)
     # A year ago nobody had been assigned anything in this new council.
-    assert trend[0].assigned == 0
+    assert trend[0].must_comply == 0
     assert trend[0].rate is None

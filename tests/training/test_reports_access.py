@@ -226,7 +226,7 @@ def test_a_large_export_is_queued_and_only_its_owner_may_download_it(
     client, council, signed_in, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.MEDIA_ROOT = str(tmp_path)
-    monkeypatch.setattr("training.report_views.ASYNC_EXPORT_ROWS", 3)
+    monkeypatch.setattr("training.reports.views.ASYNC_EXPORT_ROWS", 3)
     queued = []
     monkeypatch.setattr(
         "training.tasks.report_export_build_task.apply_async",
@@ -264,7 +264,8 @@ def test_a_large_export_is_queued_and_only_its_owner_may_download_it(
 
 
 def test_an_expired_export_link_says_so(client, council, signed_in, settings, tmp_path):
-    from training.report_services import report_export_build, report_export_request
+    from training.reports.exports import report_export_build
+    from training.reports.queued import report_export_request
 
     settings.MEDIA_ROOT = str(tmp_path)
     owner = signed_in("HR")
@@ -288,7 +289,8 @@ def test_an_expired_export_link_says_so(client, council, signed_in, settings, tm
 def test_a_queued_member_services_export_stays_councillors_only(
     client, council, signed_in, settings, tmp_path
 ):
-    from training.report_services import report_export_build, report_export_request
+    from training.reports.exports import report_export_build
+    from training.reports.queued import report_export_request
 
     settings.MEDIA_ROOT = str(tmp_path)
     owner = signed_in("Member Services", email="members.person@example.gov.uk")
@@ -356,7 +358,7 @@ def test_report_pages_take_the_same_queries_however_many_people(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from training.services import assignments_sync
+    from training.services.assignments import assignments_sync
 
     signed_in("HR")
     urls = ["/cms/aware-reports/compliance/", "/cms/aware-reports/overdue/"]

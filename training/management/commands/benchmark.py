@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.services import people_import
 from training.scale import activity_seed, busiest_learner, people_csv, scale_modules
-from training.services import assignments_sync
+from training.services.assignments import assignments_sync
 
 
 class Command(BaseCommand):
@@ -104,7 +104,7 @@ class Command(BaseCommand):
         from django.contrib.auth.models import Group
 
         from accounts.models import Department, User
-        from training.report_services import report_counts_refresh
+        from training.reports.snapshot import report_counts_refresh
 
         report_counts_refresh()
         hr = User.objects.create_user(email="bench.hr@example.gov.uk", full_name="Bench HR")
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from training.models import Assignment, SentMessage
-        from training.reminders import reminders_sweep
+        from training.reminders.sending import reminders_sweep
 
         today = timezone.localdate()
         open_ids = list(
@@ -161,16 +161,16 @@ class Command(BaseCommand):
         import statistics
 
         from accounts.models import Department
-        from training.report_services import report_counts_refresh
-        from training.report_views import CappedPaginator
-        from training.reports import (
-            ReportFilters,
-            compliance_overview,
-            counts_fresh,
-            overdue_assignments,
+        from training.reports.filters import ReportFilters
+        from training.reports.live import compliance_overview
+        from training.reports.people import overdue_assignments
+        from training.reports.snapshot import (
+            report_counts_refresh,
             report_overview,
             report_trend,
+            snapshot_taken_at,
         )
+        from training.reports.views import CappedPaginator
 
         out = self.stdout
         # As of 60 days on, every unfinished assignment is overdue: the overdue list at its
@@ -201,7 +201,7 @@ class Command(BaseCommand):
             out.write(f"report counts ({label}): {time.perf_counter() - started:.1f} s")
 
         def as_the_page_reads(filters) -> None:
-            fresh = counts_fresh(now=now)
+            fresh = snapshot_taken_at(now=now)
             report_overview(filters=filters, now=now, counted_at=fresh)
             report_trend(filters=filters, now=now, counted_at=fresh)
 
@@ -306,8 +306,9 @@ EXPORT_PROBE = """
 import resource, time
 from datetime import datetime
 from pathlib import Path
-from training.report_services import csv_chunks
-from training.reports import ReportFilters, overdue_table
+from training.reports.exports import csv_chunks
+from training.reports.filters import ReportFilters
+from training.reports.tables import overdue_table
 
 def peak_mb():
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.services import historic_completions_import
+from training.services.completion import historic_completions_import
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTa
 from cms.models import HomePage
 from training.blocks import LessonBlocks
 from training.models import AssignmentRule, Audience, LessonPage, ModuleIndexPage, ModulePage
-from training.reminders import reminder_schedule_apply
-from training.services import assignments_sync
+from training.reminders.schedule import reminder_schedule_apply
+from training.services.assignments import assignments_sync
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 WORKFLOW_NAME = "Author → approver"

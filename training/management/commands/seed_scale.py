@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from accounts.services import people_import
 from training.models import ModulePage
 from training.scale import SCALE_MODULES, activity_seed, people_csv, scale_modules
-from training.services import assignments_sync
+from training.services.assignments import assignments_sync
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from training.reminders import reminders_sweep
+from training.reminders.sending import reminders_sweep
 
 
 class Command(BaseCommand):

@@ -1,8 +1,4 @@
-"""HR reports in the Wagtail admin: thin views over training.reports and training.report_services.
-
-HR (training.view_hr_reports) sees every report; Member Services
-(training.view_councillor_reports) sees councillors only; everyone else gets 403.
-"""
+"""HR report pages in the Wagtail admin (thin: parse the filters, call one selector, render)."""
 
 import io
 
@@ -10,63 +6,38 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from accounts.models import PersonType, User
 from training.models import ReportExport, Status
-from training.reminders import reminders_last_sent
-from training.report_services import (
+from training.reminders.selectors import reminders_last_sent
+from training.reports.charts import bar_chart, line_chart
+from training.reports.exports import (
     ASYNC_EXPORT_ROWS,
     XLSX_TYPE,
     ExportUnavailable,
     csv_chunks,
-    report_counts_refresh,
-    report_counts_refresh_soon,
     report_export_file,
-    report_export_request,
-    report_table,
     xlsx_write,
 )
-from training.reports import (
-    CATEGORIES,
-    CATEGORY_LABELS,
-    ExportTable,
-    ReportFilterForm,
-    counts_fresh,
-    department_names,
-    overdue_assignments,
-    overdue_line,
-    people_matching,
-    person_record,
-    person_table,
+from training.reports.figures import CATEGORIES, CATEGORY_LABELS
+from training.reports.filters import department_names
+from training.reports.people import overdue_assignments, people_matching, person_record
+from training.reports.permissions import QUIZ_INSIGHTS_PERMISSIONS, ReportAccessMixin, report_scope
+from training.reports.queued import report_counts_refresh_soon, report_export_request
+from training.reports.snapshot import (
+    report_counts_refresh,
     report_overview,
     report_trend,
+    snapshot_taken_at,
 )
-
-HR_PERMISSION = "training.view_hr_reports"
-COUNCILLOR_PERMISSION = "training.view_councillor_reports"
-# The quizzes app's item statistics: HR holds the first, editors reach them through the bank.
-QUIZ_INSIGHTS_PERMISSIONS = (
-    "quizzes.statistics_question",
-    "quizzes.view_question",
-    "quizzes.change_question",
-)
-
-
-def report_scope(user) -> str | None:
-    """ "all" for HR, "councillors" for Member Services, None for anyone else."""
-    if user.has_perm(HR_PERMISSION):
-        return "all"
-    if user.has_perm(COUNCILLOR_PERMISSION):
-        return "councillors"
-    return None
+from training.reports.tables import ExportTable, overdue_line, person_table, report_table
 
 
 def table_response(
@@ -90,33 +61,6 @@ def table_response(
     return FileResponse(
         output, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE
     )
-
-
-class ReportAccessMixin:
-    """Refuses anyone without report access; `councillors_only` is forced for Member Services."""
-
-    hr_only = False
-    councillors_page = False
-
-    def dispatch(self, request, *args, **kwargs):
-        scope = report_scope(request.user)
-        if scope is None or (self.hr_only and scope != "all"):
-            raise PermissionDenied("Reports are for HR (and, for councillors, Member Services).")
-        self.councillors_only = self.councillors_page or scope == "councillors"
-        return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def filter_form(self) -> ReportFilterForm:
-        return ReportFilterForm(self.request.GET or None, councillors_only=self.councillors_only)
-
-    @cached_property
-    def report_filters(self):
-        return self.filter_form.to_filters()
-
-    def export_params(self) -> dict:
-        params = {k: v for k, v in self.request.GET.items() if k not in ("export", "page")}
-        params["_councillors_only"] = self.councillors_only
-        return params
 
 
 class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -166,7 +110,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
     def get_context_data(self, **kwargs):
         now = timezone.now()
         filters = self.report_filters
-        fresh = counts_fresh(now=now)
+        fresh = snapshot_taken_at(now=now)
         if fresh is None:
             report_counts_refresh_soon()
         overview, counted_at = report_overview(filters=filters, now=now, counted_at=fresh)
@@ -330,132 +274,3 @@ def export_download(request, pk: int):
         f"{export.export_format}",
         content_type=content_type,
     )
-
-
-# CHARTS: server-rendered SVG with plain numbers; each sits beside a data table with the same
-# figures, which is what screen readers use.
-
-CHART_WIDTH = 640
-BAR_HEIGHT = 28
-
-
-def bar_chart(rows) -> dict:
-    """Bar geometry for each module's compliance rate."""
-    label_width = 220
-    span = CHART_WIDTH - label_width - 60
-    bars = []
-    for i, row in enumerate(rows):
-        rate = row.rate or 0
-        bars.append(
-            {
-                "label": row.module_title,
-                "rate": None if row.rate is None else round(row.rate),
-                "y": i * BAR_HEIGHT,
-                "text_y": i * BAR_HEIGHT + BAR_HEIGHT * 0.65,
-                "x": label_width,
-                "width": round(span * rate / 100, 1),
-                "value_x": label_width + round(span * rate / 100, 1) + 6,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": CHART_WIDTH,
-        "height": max(len(bars), 1) * BAR_HEIGHT,
-        "label_x": label_width - 8,
-    }
-
-
-def line_chart(points) -> dict:
-    """Polyline points for the weekly rate, with axis ticks at 0, 50 and 100 %."""
-    height, left, top, bottom = 200, 40, 10, 30
-    plot_height = height - top - bottom
-    step = (CHART_WIDTH - left - 10) / max(len(points) - 1, 1)
-    coords = [
-        f"{left + i * step:.1f},{top + plot_height * (1 - (p.rate or 0) / 100):.1f}"
-        for i, p in enumerate(points)
-    ]
-    ticks = [{"label": f"{v}%", "y": top + plot_height * (1 - v / 100)} for v in (0, 50, 100)]
-    first, last = (points[0], points[-1]) if points else (None, None)
-    return {
-        "points": " ".join(coords),
-        "width": CHART_WIDTH,
-        "height": height,
-        "left": left,
-        "ticks": ticks,
-        "axis_y": height - bottom + 16,
-        "first": first,
-        "last": last,
-        "right": CHART_WIDTH - 10,
-    }
-
-
-# ADMIN WIRING (registered in wagtail_hooks.py)
-
-
-class ReportMenuItem(MenuItem):
-    """A report menu item shown to people holding any of the given permissions."""
-
-    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permissions = permissions
-
-    def is_shown(self, request):
-        return any(request.user.has_perm(p) for p in self.permissions)
-
-
-_HR = (HR_PERMISSION,)
-_HR_OR_MEMBERS = (HR_PERMISSION, COUNCILLOR_PERMISSION)
-REPORT_MENU = [
-    ("Compliance overview", "aware_reports_overview", "table", _HR, 100),
-    ("Councillors", "aware_reports_councillors", "group", _HR_OR_MEMBERS, 101),
-    ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
-    ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
-    ("Quiz insights", "quizzes_statistics", "help", QUIZ_INSIGHTS_PERMISSIONS, 104),
-]
-
-
-def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):
-    def hook():
-        return ReportMenuItem(
-            label,
-            reverse(url_name),
-            name=f"aware-{url_name}",
-            icon_name=icon,
-            order=order,
-            permissions=permissions,
-        )
-
-    return hook
-
-
-def report_urls():
-    return [
-        path(
-            "aware-reports/compliance/",
-            ComplianceOverviewView.as_view(),
-            name="aware_reports_overview",
-        ),
-        path(
-            "aware-reports/councillors/",
-            CouncillorsOverviewView.as_view(),
-            name="aware_reports_councillors",
-        ),
-        path("aware-reports/overdue/", OverdueListView.as_view(), name="aware_reports_overdue"),
-        path(
-            "aware-reports/overdue/results/",
-            OverdueListView.as_view(results_only=True),
-            name="aware_reports_overdue_results",
-        ),
-        path("aware-reports/people/", PersonSearchView.as_view(), name="aware_reports_people"),
-        path(
-            "aware-reports/people/<int:pk>/",
-            PersonRecordView.as_view(),
-            name="aware_reports_person",
-        ),
-        path("aware-reports/exports/<int:pk>/", export_status, name="aware_reports_export"),
-        path(
-            "aware-reports/exports/<int:pk>/download/",
-            export_download,
-            name="aware_reports_export_download",
-        ),
-    ]

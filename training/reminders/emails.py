@@ -1,0 +1,93 @@
+"""What a reminder email says: its template and context, rebuilt from the log; sample previews."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import Site
+
+from accounts.models import User
+from training.models import Assignment, SentMessage, Status
+from training.reminders.planning import DUE_SOON, OVERDUE, Kind
+
+TEMPLATES = {
+    Kind.LEARNER: "email/reminders/learner",
+    Kind.MANAGER: "email/reminders/escalation",
+    Kind.SENIOR_MANAGER: "email/reminders/escalation",
+    Kind.MEMBER_SERVICES: "email/reminders/escalation",
+    Kind.MONITORING_OFFICER: "email/reminders/escalation",
+    Kind.HR_SUMMARY: "email/reminders/hr_summary",
+}
+
+
+def reminder_context(message: SentMessage) -> dict:
+    """What the templates need, rebuilt from the log so a retry sends exactly what was planned."""
+    from cms.models import CouncilSettings
+
+    site = Site.objects.get(is_default_site=True)
+    base = settings.SITE_URL.rstrip("/")
+    records = [r for r in message.items if "assignment" in r]
+    assignments = Assignment.objects.select_related("module", "user").in_bulk(
+        [r["assignment"] for r in records]
+    )
+    lines = [
+        {
+            "person": assignments[r["assignment"]].user.full_name,
+            "module": assignments[r["assignment"]].module.title,
+            "url": base + assignments[r["assignment"]].module.get_url(),
+            "reason": r["reason"],
+            "days": r["days"],
+            "due_on": assignments[r["assignment"]].due_on,
+        }
+        for r in records
+        if r["assignment"] in assignments
+    ]
+    figures = next((r["figures"] for r in message.items if "figures" in r), {})
+    return {
+        "council_name": CouncilSettings.for_site(site).council_name,
+        "recipient": message.recipient,
+        "kind": message.kind,
+        "kind_label": message.get_kind_display(),
+        "lines": lines,
+        "figures": figures,
+        "my_training_url": base + reverse("training:my_training"),
+        "my_team_url": base + reverse("training:my_team"),
+        "reports_url": base + "/cms/",
+    }
+
+
+def reminder_sample_context(kind: str) -> dict:
+    """Made-up content for the admin's email previews."""
+    base = settings.SITE_URL.rstrip("/")
+    sample = [
+        {
+            "person": "Alex Morgan",
+            "module": "Modern slavery and human trafficking",
+            "url": base + "/training/",
+            "reason": OVERDUE,
+            "days": 16,
+            "due_on": timezone.localdate() - timedelta(days=16),
+        },
+        {
+            "person": "Alex Morgan",
+            "module": "Payment, invoice and cyber-enabled fraud",
+            "url": base + "/training/",
+            "reason": DUE_SOON,
+            "days": 5,
+            "due_on": timezone.localdate() + timedelta(days=5),
+        },
+    ]
+    return {
+        "council_name": "Aware Demo Council",
+        "recipient": User(full_name="Jordan Reid", email="someone@example.gov.uk"),
+        "kind": kind,
+        "kind_label": SentMessage.Kind(kind).label,
+        "lines": sample,
+        "figures": {
+            label: n for label, n in zip(Status.labels, [40, 25, 310, 12, 9, 3, 2], strict=True)
+        },
+        "my_training_url": base + reverse("training:my_training"),
+        "my_team_url": base + reverse("training:my_team"),
+        "reports_url": base + "/cms/",
+    }

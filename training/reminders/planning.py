@@ -1,0 +1,218 @@
+"""Planning reminders: which digests are due today, to whom, listing what (reads only)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from wagtail.models import Site
+
+from accounts.models import PersonType, User
+from training.models import Assignment, ReminderSettings, ReportSettings, SentMessage, Status
+
+Kind = SentMessage.Kind
+
+
+CAPPED_KINDS = [
+    Kind.LEARNER,
+    Kind.MANAGER,
+    Kind.SENIOR_MANAGER,
+]  # emails to a person, not a mailbox
+
+
+# Why an assignment is in a digest.
+DUE_SOON, OVERDUE, EXPIRING, EXPIRED = "due-soon", "overdue", "expiring", "expired"
+
+
+@dataclass
+class Item:
+    assignment: Assignment
+    reason: str
+    days: int  # days until due / expiry (due soon, expiring) or days late (overdue, expired)
+
+    def as_record(self) -> dict:
+        return {"assignment": self.assignment.pk, "reason": self.reason, "days": self.days}
+
+
+@dataclass
+class PlannedMessage:
+    kind: str
+    email: str
+    recipient: User | None
+    items: list[Item] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+
+def reminder_settings() -> ReminderSettings:
+    return ReminderSettings.for_site(Site.objects.get(is_default_site=True))
+
+
+def _item_for(assignment: Assignment, *, now: datetime, rules: ReminderSettings) -> Item | None:
+    today = timezone.localdate(now)
+    if assignment.completed_at is None:
+        if assignment.due_on < today:
+            return Item(assignment, OVERDUE, (today - assignment.due_on).days)
+        if (assignment.due_on - today).days <= rules.due_soon_days:
+            return Item(assignment, DUE_SOON, (assignment.due_on - today).days)
+        return None
+    if assignment.valid_until is None:
+        return None
+    expiry = timezone.localdate(assignment.valid_until)
+    if assignment.valid_until <= now:
+        return Item(assignment, EXPIRED, (today - expiry).days)
+    if (expiry - today).days <= rules.expiring_days:
+        return Item(assignment, EXPIRING, (expiry - today).days)
+    return None
+
+
+def _history(user_ids: set[int], kinds: list[str], since: datetime) -> dict:
+    """(assignment id, kind, reason) → the latest date it was listed, from the message log."""
+    latest: dict[tuple[int, str, str], date] = {}
+    for kind, created_at, items in (
+        SentMessage.objects.filter(kind__in=kinds, created_at__gte=since)
+        .filter(Q(recipient_id__in=user_ids) | Q(recipient__isnull=True))
+        .values_list("kind", "created_at", "items")
+    ):
+        day = timezone.localdate(created_at)
+        for item in items:
+            if "assignment" not in item:
+                continue
+            key = (item["assignment"], kind, item["reason"])
+            if key not in latest or latest[key] < day:
+                latest[key] = day
+    return latest
+
+
+def _due(item: Item, kind: str, history: dict, *, today: date, every: int) -> bool:
+    """Is this item due to be (re)listed in a `kind` message today?"""
+    last = history.get((item.assignment.pk, kind, item.reason))
+    if item.reason in (DUE_SOON, EXPIRING):
+        since = item.assignment.completed_at
+        return last is None or (since is not None and last < timezone.localdate(since))
+    return last is None or (today - last).days >= every
+
+
+def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
+    """Everything the sweep would send now. Reads only; the query count grows with the size of
+    the batches, not with the number of people."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rules = reminder_settings()
+    horizon = max(rules.due_soon_days, rules.expiring_days)
+    candidates = list(
+        Assignment.objects.open()
+        .filter(exempt_reason="", user__is_active=True)
+        .filter(Q(user__on_leave_until__isnull=True) | Q(user__on_leave_until__lt=today))
+        .filter(
+            Q(completed_at__isnull=True, due_on__lte=today + timedelta(days=rules.due_soon_days))
+            | Q(valid_until__lte=now + timedelta(days=horizon))
+        )
+        .select_related("module", "user__line_manager__line_manager")
+        .order_by("user_id", "due_on")
+    )
+    items = [i for a in candidates if (i := _item_for(a, now=now, rules=rules))]
+    user_ids = {i.assignment.user_id for i in items}
+    managers = {i.assignment.user.line_manager for i in items} - {None}
+    senior_managers = {m.line_manager for m in managers} - {None}
+    history = _history(
+        user_ids | {m.pk for m in managers | senior_managers},
+        [k.value for k in Kind],
+        now - timedelta(days=400),
+    )
+    # The weekly cap is per person, over their own digests and their team digests alike.
+    recent = dict(
+        SentMessage.objects.filter(
+            kind__in=CAPPED_KINDS,
+            recipient_id__in=user_ids | {m.pk for m in managers | senior_managers},
+            created_at__gt=now - timedelta(days=7),
+        )
+        .values_list("recipient_id")
+        .annotate(n=Count("pk"))
+    )
+    planned: dict[tuple[str, str], PlannedMessage] = {}
+
+    def add(kind: str, email: str, recipient: User | None, item: Item) -> None:
+        message = planned.setdefault(
+            (kind, email), PlannedMessage(kind=kind, email=email, recipient=recipient)
+        )
+        message.items.append(item)
+
+    by_user: dict[int, list[Item]] = defaultdict(list)
+    for item in items:
+        by_user[item.assignment.user_id].append(item)
+    for user_items in by_user.values():
+        person = user_items[0].assignment.user
+        fresh = [
+            i
+            for i in user_items
+            if _due(i, Kind.LEARNER, history, today=today, every=rules.overdue_every_days)
+        ]
+        if fresh:
+            for item in user_items:  # the digest lists everything that needs attention
+                add(Kind.LEARNER, person.email, person, item)
+        for item in user_items:
+            if item.reason not in (OVERDUE, EXPIRED):
+                continue
+            for level, threshold in (
+                (1, rules.escalate_after_days),
+                (2, rules.escalate_again_after_days),
+            ):
+                if item.days < threshold:
+                    continue
+                target = _escalation_target(person, level, rules)
+                if target is None:
+                    continue
+                kind, email, recipient = target
+                if _due(item, kind, history, today=today, every=rules.overdue_every_days):
+                    add(kind, email, recipient, item)
+    messages = []
+    # A person's own digest first, then team digests, while their weekly cap allows. What is
+    # held back is still due tomorrow, so it goes out once the cap does.
+    emails_this_week = dict(recent)
+    for message in sorted(planned.values(), key=_cap_order):
+        if message.recipient is not None:
+            sent = emails_this_week.get(message.recipient.pk, 0)
+            if sent >= rules.weekly_cap:
+                continue
+            emails_this_week[message.recipient.pk] = sent + 1
+        messages.append(message)
+    hr_mailbox = ReportSettings.for_site(Site.objects.get(is_default_site=True)).hr_mailbox
+    if hr_mailbox:  # once a week: the week is its period, so only the first sweep sends it
+        messages.append(_hr_summary(now=now, email=hr_mailbox))
+    return messages
+
+
+def _cap_order(message: PlannedMessage) -> int:
+    return CAPPED_KINDS.index(message.kind) if message.kind in CAPPED_KINDS else len(CAPPED_KINDS)
+
+
+def _escalation_target(person: User, level: int, rules: ReminderSettings):
+    if person.person_type == PersonType.COUNCILLOR:
+        if level == 1 and rules.member_services_email:
+            return Kind.MEMBER_SERVICES, rules.member_services_email, None
+        if level == 2 and rules.monitoring_officer_email:
+            return Kind.MONITORING_OFFICER, rules.monitoring_officer_email, None
+        return None
+    manager = person.line_manager
+    if level == 2 and manager is not None:
+        manager = manager.line_manager
+    if manager is None or not manager.is_active:
+        return None
+    return (Kind.MANAGER if level == 1 else Kind.SENIOR_MANAGER), manager.email, manager
+
+
+def _hr_summary(*, now: datetime, email: str) -> PlannedMessage:
+    figures = dict(
+        Assignment.objects.open()
+        .filter(user__is_active=True)
+        .with_status(now)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return PlannedMessage(
+        kind=Kind.HR_SUMMARY,
+        email=email,
+        recipient=None,
+        figures={Status(s).label: figures.get(s, 0) for s in Status.values},
+    )

@@ -1,0 +1,29 @@
+"""The reminder sweep's beat schedule, which follows HR's reminder settings."""
+
+from django.conf import settings
+
+from training.reminders.planning import reminder_settings
+
+
+def reminder_schedule_apply() -> None:
+    """Point the beat schedule for the sweep at the time and days in the reminder settings."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    rules = reminder_settings()
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=str(rules.send_time.minute),
+        hour=str(rules.send_time.hour),
+        day_of_week=rules.send_days,
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    PeriodicTask.objects.update_or_create(
+        name="reminder-sweep",
+        defaults={
+            "task": "training.tasks.reminders_sweep_task",
+            "crontab": crontab,
+            "interval": None,
+            "enabled": True,
+        },
+    )

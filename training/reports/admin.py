@@ -1,0 +1,92 @@
+"""The reports' place in the Wagtail admin: menu items and URLs (registered in wagtail_hooks.py)."""
+
+from django.urls import path, reverse
+from wagtail.admin.menu import MenuItem
+
+from training.reports.permissions import (
+    COUNCILLOR_PERMISSION,
+    HR_PERMISSION,
+    QUIZ_INSIGHTS_PERMISSIONS,
+)
+from training.reports.views import (
+    ComplianceOverviewView,
+    CouncillorsOverviewView,
+    OverdueListView,
+    PersonRecordView,
+    PersonSearchView,
+    export_download,
+    export_status,
+)
+
+
+class ReportMenuItem(MenuItem):
+    """A report menu item shown to people holding any of the given permissions."""
+
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return any(request.user.has_perm(p) for p in self.permissions)
+
+
+_HR = (HR_PERMISSION,)
+
+
+_HR_OR_MEMBERS = (HR_PERMISSION, COUNCILLOR_PERMISSION)
+
+
+REPORT_MENU = [
+    ("Compliance overview", "aware_reports_overview", "table", _HR, 100),
+    ("Councillors", "aware_reports_councillors", "group", _HR_OR_MEMBERS, 101),
+    ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
+    ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
+    ("Quiz insights", "quizzes_statistics", "help", QUIZ_INSIGHTS_PERMISSIONS, 104),
+]
+
+
+def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):
+    def hook():
+        return ReportMenuItem(
+            label,
+            reverse(url_name),
+            name=f"aware-{url_name}",
+            icon_name=icon,
+            order=order,
+            permissions=permissions,
+        )
+
+    return hook
+
+
+def report_urls():
+    return [
+        path(
+            "aware-reports/compliance/",
+            ComplianceOverviewView.as_view(),
+            name="aware_reports_overview",
+        ),
+        path(
+            "aware-reports/councillors/",
+            CouncillorsOverviewView.as_view(),
+            name="aware_reports_councillors",
+        ),
+        path("aware-reports/overdue/", OverdueListView.as_view(), name="aware_reports_overdue"),
+        path(
+            "aware-reports/overdue/results/",
+            OverdueListView.as_view(results_only=True),
+            name="aware_reports_overdue_results",
+        ),
+        path("aware-reports/people/", PersonSearchView.as_view(), name="aware_reports_people"),
+        path(
+            "aware-reports/people/<int:pk>/",
+            PersonRecordView.as_view(),
+            name="aware_reports_person",
+        ),
+        path("aware-reports/exports/<int:pk>/", export_status, name="aware_reports_export"),
+        path(
+            "aware-reports/exports/<int:pk>/download/",
+            export_download,
+            name="aware_reports_export_download",
+        ),
+    ]

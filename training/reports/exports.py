@@ -1,0 +1,165 @@
+"""Export files: CSV and XLSX writing; large exports built by Celery (build, download, purge)."""
+
+import csv
+import io
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import User
+from training.models import ReportExport
+from training.reports.filters import report_filters_from_params
+from training.reports.tables import ExportTable, report_table
+
+logger = logging.getLogger(__name__)
+
+
+ASYNC_EXPORT_ROWS = 5000  # larger exports are built by Celery, not in the request
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+PROGRESS_EVERY = 1000
+
+
+FORMULA_STARTS = frozenset("=+-@")
+
+
+def _cell(value):
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    if value.__class__ is str and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+CSV_CHUNK_ROWS = 1000
+
+
+def csv_chunks(table: ExportTable) -> Iterator[tuple[str, int]]:
+    """The table as CSV, CSV_CHUNK_ROWS rows at a time (for a StreamingHttpResponse or a
+    file), each chunk with how many rows it holds."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # a BOM so Excel reads UTF-8
+    writer.writerow(table.headings)
+    rows = 0
+    for row in table.rows():
+        # _cell inline: this loop runs once per cell of a million-row export.
+        writer.writerow(
+            ["'" + v if v.__class__ is str and v[:1] in FORMULA_STARTS else v for v in row]
+        )
+        rows += 1
+        if rows == CSV_CHUNK_ROWS:
+            yield buffer.getvalue(), rows
+            buffer.seek(0)
+            buffer.truncate()
+            rows = 0
+    yield buffer.getvalue(), rows
+
+
+def xlsx_write(
+    tables: list[ExportTable], output, *, progress: Callable[[int], None] | None = None
+) -> None:
+    """A workbook with one sheet per table, written row by row (openpyxl's write-only mode)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    done = 0
+    for table in tables:
+        sheet = workbook.create_sheet(title=table.title[:31])
+        sheet.append(table.headings)
+        for row in table.rows():
+            sheet.append([_cell(v) for v in row])
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
+    workbook.save(output)
+
+
+def exports_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report_export_build(*, export_id: int, now: datetime | None = None) -> ReportExport:
+    """Write the export's file under MEDIA_ROOT/exports with a random name, saving progress as it
+    goes. Harmless to run twice: a finished export is left alone."""
+    now = now or timezone.now()
+    export = ReportExport.objects.select_related("owner").get(pk=export_id)
+    if export.state == ReportExport.State.READY:
+        return export
+    params = dict(export.params)
+    filters = report_filters_from_params(
+        params=params, councillors_only=params.pop("_councillors_only", False)
+    )
+    table = report_table(
+        report=export.report,
+        filters=filters,
+        now=now,
+        share_outside_hr=bool(params.get("share")),
+    )
+    export.state = ReportExport.State.RUNNING
+    export.rows_total = table.count()
+    export.file_name = f"{secrets.token_urlsafe(24)}.{export.export_format}"
+    export.save(update_fields=["state", "rows_total", "file_name"])
+
+    def progress(done: int) -> None:
+        ReportExport.objects.filter(pk=export.pk).update(rows_done=done)
+
+    path = exports_dir() / export.file_name
+    try:
+        if export.export_format == "csv":
+            with path.open("w", encoding="utf-8", newline="") as output:
+                done = 0
+                for text, rows in csv_chunks(table):
+                    output.write(text)
+                    done += rows
+                    if rows and done % PROGRESS_EVERY == 0:
+                        progress(done)
+        else:
+            with path.open("wb") as output:
+                xlsx_write([table], output, progress=progress)
+    except Exception:
+        logger.exception("Report export %s failed", export.pk)
+        export.state = ReportExport.State.FAILED
+        export.save(update_fields=["state"])
+        raise
+    export.state = ReportExport.State.READY
+    export.rows_done = export.rows_total
+    export.save(update_fields=["state", "rows_done"])
+    return export
+
+
+class ExportUnavailable(Exception):
+    """The export cannot be downloaded; the message says why, for the person asking."""
+
+
+def report_export_file(*, export: ReportExport, user: User, now: datetime) -> Path:
+    """The export's file, for its owner only, while it has not expired."""
+    if export.owner_id != user.pk:
+        raise PermissionError
+    if now >= export.expires_at:
+        raise ExportUnavailable(
+            "This download link has expired (links last 24 hours). Export the report again."
+        )
+    if export.state != ReportExport.State.READY:
+        raise ExportUnavailable("This export is not ready yet.")
+    return exports_dir() / export.file_name
+
+
+def report_exports_purge(*, now: datetime | None = None) -> int:
+    """Delete expired export files and their rows."""
+    now = now or timezone.now()
+    expired = list(ReportExport.objects.filter(expires_at__lte=now))
+    for export in expired:
+        if export.file_name:
+            (exports_dir() / export.file_name).unlink(missing_ok=True)
+    ReportExport.objects.filter(pk__in=[e.pk for e in expired]).delete()
+    return len(expired)

@@ -1,0 +1,124 @@
+"""The filters every HR report takes, and the assignments they select."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from accounts.models import Department, PersonType, User
+from training.models import Assignment, Audience, ModulePage, Status
+
+NO_DEPARTMENT = "No department (councillors and others)"
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Departments by full name ("Place > Highways"), all named from one query."""
+
+    def label_from_instance(self, obj: Department) -> str:
+        if not hasattr(self, "names"):
+            self.names = department_names()
+        return self.names[obj.path][0]
+
+
+class ReportFilterForm(forms.Form):
+    """The filters every report takes, from the query string."""
+
+    department = DepartmentChoiceField(
+        queryset=Department.objects.order_by("path"), required=False, empty_label="All departments"
+    )
+    audience = forms.ModelChoiceField(
+        queryset=Audience.objects.prefetch_related("departments"),
+        required=False,
+        empty_label="All audiences",
+    )
+    module = forms.ModelChoiceField(
+        queryset=ModulePage.objects.order_by("path"), required=False, empty_label="All modules"
+    )
+    person_type = forms.ChoiceField(
+        choices=[("", "All people"), *PersonType.choices], required=False
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    due_from = forms.DateField(
+        label="Due from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_to = forms.DateField(
+        label="Due to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, councillors_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.councillors_only = councillors_only
+        if councillors_only:
+            del self.fields["person_type"]
+            del self.fields["department"]
+
+    def to_filters(self) -> "ReportFilters":
+        data = self.cleaned_data if self.is_valid() else {}
+        return ReportFilters(
+            department=data.get("department"),
+            audience=data.get("audience"),
+            module=data.get("module"),
+            person_type=data.get("person_type", ""),
+            status=data.get("status", ""),
+            due_from=data.get("due_from"),
+            due_to=data.get("due_to"),
+            councillors_only=self.councillors_only,
+        )
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    department: Department | None = None
+    audience: Audience | None = None
+    module: ModulePage | None = None
+    person_type: str = ""
+    status: str = ""
+    due_from: date | None = None
+    due_to: date | None = None
+    councillors_only: bool = False
+
+
+def report_filters_from_params(*, params: dict, councillors_only: bool) -> ReportFilters:
+    """Filters from a query string kept as a dict (as a queued export stores them)."""
+    return ReportFilterForm(params, councillors_only=councillors_only).to_filters()
+
+
+def people_filter(filters: ReportFilters) -> Q:
+    """The filters that are about the person, as a filter on assignments."""
+    q = Q(user__is_active=True)
+    if filters.councillors_only:
+        q &= Q(user__person_type=PersonType.COUNCILLOR)
+    elif filters.person_type:
+        q &= Q(user__person_type=filters.person_type)
+    if filters.department is not None:
+        q &= Q(user__department__path__startswith=filters.department.path)
+    if filters.audience is not None:
+        # A subquery, so a person matching the rule and named as an extra member counts once.
+        q &= Q(user__in=User.objects.filter(filters.audience.member_filter()).values("pk"))
+    if filters.module is not None:
+        q &= Q(module=filters.module)
+    return q
+
+
+def report_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
+    """Open assignments of active people matching the filters, each with its `status`."""
+    queryset = Assignment.objects.open().with_status(now).filter(people_filter(filters))
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.due_from:
+        queryset = queryset.filter(due_on__gte=filters.due_from)
+    if filters.due_to:
+        queryset = queryset.filter(due_on__lte=filters.due_to)
+    return queryset
+
+
+def department_names() -> dict[str, tuple[str, int, int]]:
+    """Every department's path -> (full name, depth, id): one query."""
+    names: dict[str, tuple[str, int, int]] = {}
+    for pk, path, name, depth in Department.objects.order_by("path").values_list(
+        "pk", "path", "name", "depth"
+    ):
+        parent = names.get(path[: -Department.steplen])
+        names[path] = (f"{parent[0]} > {name}" if parent else name, depth, pk)
+    return names

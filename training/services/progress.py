@@ -1,0 +1,66 @@
+"""Writes for lesson progress: a learner opening and completing lessons."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from training.models import Assignment, LessonPage, LessonProgress, ModulePage
+from training.selectors import page_is_open_to
+from training.services.completion import module_completion_check
+
+
+class LessonUnavailable(Exception):
+    """The lesson is not live, or its module is not open to this learner."""
+
+
+def lesson_check_available(*, user: User, lesson: LessonPage) -> ModulePage:
+    """Raise LessonUnavailable unless the learner may record progress on the lesson."""
+    module = lesson.get_parent().specific
+    if not lesson.live or not module.live or not isinstance(module, ModulePage):
+        raise LessonUnavailable("This lesson is not published, so progress cannot be recorded.")
+    if not page_is_open_to(user=user, page=lesson):
+        raise LessonUnavailable("This module is not open to you, so nothing was recorded.")
+    return module
+
+
+@transaction.atomic
+def lesson_open(*, user: User, lesson: LessonPage, now: datetime | None = None) -> LessonProgress:
+    """Record that the learner opened the lesson: one row per learner and lesson, ever."""
+    module = lesson_check_available(user=user, lesson=lesson)
+    existing = LessonProgress.objects.filter(user=user, lesson=lesson).first()
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    Assignment.objects.open().filter(user=user, module=module, started_at__isnull=True).update(
+        started_at=now
+    )
+    try:
+        with transaction.atomic():
+            return LessonProgress.objects.create(
+                user=user,
+                lesson=lesson,
+                module=module,
+                module_version=module.version,
+                started_at=now,
+            )
+    except IntegrityError:
+        # Another request created the row first (a double click, two tabs).
+        return LessonProgress.objects.get(user=user, lesson=lesson)
+
+
+@transaction.atomic
+def lesson_complete(
+    *, user: User, lesson: LessonPage, now: datetime | None = None
+) -> LessonProgress:
+    """Mark the lesson complete for the learner. Repeating it changes nothing."""
+    now = now or timezone.now()
+    progress = lesson_open(user=user, lesson=lesson, now=now)
+    if progress.completed_at is None:
+        LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
+            completed_at=now, module_version=progress.module.version
+        )
+        progress.refresh_from_db()
+        module_completion_check(user=user, module=progress.module, now=now)
+    return progress
