@@ -321,17 +321,18 @@ def test_count_again_now_while_a_count_is_running_says_so_and_waits(history, hr_
     import psycopg
     from django.db import connection
 
-    from training.reports.snapshot import COUNTS_LOCK
+    from training.locks import Lock
 
     params = connection.get_connection_params()
     keys = ("dbname", "user", "password", "host", "port")
     with psycopg.connect(**{k: params[k] for k in keys if params.get(k)}) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])  # another count, running
+        # Another count is running:
+        other.execute("SELECT pg_advisory_lock(%s)", [int(Lock.REPORT_COUNTS)])
 
         page = hr_client.post("/cms/aware-reports/compliance/", follow=True).content.decode()
 
         assert "The figures are being counted already: reload in a moment." in page
         assert not ComplianceCount.objects.exists()
-        other.execute("SELECT pg_advisory_unlock(%s)", [COUNTS_LOCK])
+        other.execute("SELECT pg_advisory_unlock(%s)", [int(Lock.REPORT_COUNTS)])
     hr_client.post("/cms/aware-reports/compliance/")
     assert ComplianceCount.objects.exists()

@@ -5,18 +5,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from allauth.account.adapter import get_adapter
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from training.locks import Lock, advisory_lock
 from training.models import SentMessage
 from training.reminders.emails import TEMPLATES, reminder_context
 from training.reminders.planning import Kind, PlannedMessage, reminders_plan
 
 logger = logging.getLogger(__name__)
-
-
-SWEEP_LOCK = 7_242_002  # PostgreSQL advisory lock id: one sweep at a time
 
 
 STALE_PENDING = timedelta(minutes=10)
@@ -54,12 +52,9 @@ def reminders_sweep(
     if dry_run:
         return result
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK])
-                if not cursor.fetchone()[0]:
-                    result.skipped = "another sweep is running"
-                    return result
+        if not advisory_lock(Lock.REMINDER_SWEEP, wait=False):
+            result.skipped = "another sweep is running"
+            return result
         today = timezone.localdate(now)
         rows = [
             SentMessage(

@@ -4,11 +4,12 @@ choosing between it and live counting."""
 import logging
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accounts.models import PersonType
+from training.locks import Lock, advisory_lock
 from training.models import Audience, ComplianceCount, ComplianceWeek, SnapshotGroup
 from training.reports.figures import (
     CATEGORIES,
@@ -127,9 +128,6 @@ def report_trend(
     return trend if trend is not None else compliance_trend_cached(filters=filters, now=now)
 
 
-COUNTS_LOCK = 7_242_003  # PostgreSQL advisory lock id: one count at a time
-
-
 def report_counts_refresh(*, now: datetime | None = None) -> bool:
     """Count the overview again, and any of the last year's weeks not yet counted, for the
     report pages to read (training.reports.snapshot_overview and snapshot_trend).
@@ -140,11 +138,8 @@ def report_counts_refresh(*, now: datetime | None = None) -> bool:
     another count is already running."""
     now = now or timezone.now()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNTS_LOCK])
-                if not cursor.fetchone()[0]:
-                    return False
+        if not advisory_lock(Lock.REPORT_COUNTS, wait=False):
+            return False
         audiences = list(Audience.objects.prefetch_related("departments"))
         first_figure = 3 + len(audiences)
 

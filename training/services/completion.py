@@ -4,10 +4,11 @@ import calendar
 import secrets
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from training.locks import Lock, advisory_lock
 from training.models import (
     Assignment,
     LessonPage,
@@ -18,8 +19,6 @@ from training.models import (
 )
 from training.services.assignments import assignment_completion_apply
 from training.tasks import report_counts_refresh_soon
-
-COMPLETION_CHAIN_LOCK = 7_242_001  # PostgreSQL advisory lock id for appending completions
 
 
 @transaction.atomic
@@ -104,10 +103,8 @@ def completion_record_create(
     source: str = "aware",
 ) -> ModuleCompletion:
     """Append a completion record to the evidence chain. Nothing else is written."""
-    if connection.vendor == "postgresql":
-        # One writer at a time, so each record's previous_hash is the chain's real head.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPLETION_CHAIN_LOCK])
+    # One writer at a time, so each record's previous_hash is the chain's real head.
+    advisory_lock(Lock.COMPLETION_CHAIN)
     head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
     record = ModuleCompletion(
         user=user,
