@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from training.forms import AssignmentForm
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
 from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
@@ -70,6 +72,9 @@ class AssignmentViewSet(SnippetViewSet):
     menu_order = 320
     list_display = ["user", "module", "due_on", "exempt_reason", "closed_at"]
     list_filter = ["module", "mandatory"]
+    edit_handler = ObjectList(
+        [FieldPanel("due_on"), FieldPanel("exempt_reason")], base_form_class=AssignmentForm
+    )
 
 
 register_snippet(AssignmentRuleViewSet)

@@ -5,7 +5,6 @@ reminders and reports."""
 from training.models.assignments import (
     DUE_SOON_DAYS,
     Assignment,
-    AssignmentForm,
     AssignmentQuerySet,
     AssignmentRule,
     Status,
@@ -25,7 +24,6 @@ from training.models.reports import (
 __all__ = [
     "DUE_SOON_DAYS",
     "Assignment",
-    "AssignmentForm",
     "AssignmentQuerySet",
     "AssignmentRule",
     "Audience",

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 
 from training.models.audiences import Audience
@@ -56,22 +55,6 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module} for {self.audience}"
-
-
-class AssignmentForm(WagtailAdminModelForm):
-    """HR's edits: a new due date, or an exemption with its reason (who and when are recorded)."""
-
-    def save(self, commit=True):
-        assignment = super().save(commit=False)
-        if "exempt_reason" in self.changed_data:
-            if assignment.exempt_reason.strip():
-                assignment.exempted_by = self.for_user
-                assignment.exempted_at = timezone.now()
-            else:
-                assignment.exempted_by = assignment.exempted_at = None
-        if commit:
-            assignment.save()
-        return assignment
 
 
 class Status(models.TextChoices):
@@ -172,8 +155,6 @@ class Assignment(models.Model):
     recertify_from = models.DateTimeField(null=True, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
-    base_form_class = AssignmentForm
-    panels = [FieldPanel("due_on"), FieldPanel("exempt_reason")]
 
     class Meta:
         constraints = [

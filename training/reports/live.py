@@ -8,7 +8,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.utils import timezone
 
 from accounts.models import User
-from training.models import Assignment, Audience
+from training.models import Assignment, Audience, Status
 from training.reports.figures import (
     CATEGORIES,
     TREND_WEEKS,
@@ -43,18 +43,19 @@ def _membership(audience: Audience) -> Q:
 
 # Each assignment's column, from its status ("due soon" with a valid completion is a renewal
 # window: compliant; without one it is a first assignment not yet done), in CATEGORIES order.
-OVERVIEW_AGGREGATES = """
-      COUNT(*) FILTER (WHERE a.status = 'completed'
-        OR (a.status = 'due-soon' AND a.completed_at IS NOT NULL)),
-      COUNT(*) FILTER (WHERE a.status = 'in-progress'
-        OR (a.status = 'due-soon' AND a.completed_at IS NULL AND a.started_at IS NOT NULL)),
-      COUNT(*) FILTER (WHERE a.status = 'not-started'
-        OR (a.status = 'due-soon' AND a.completed_at IS NULL AND a.started_at IS NULL)),
-      COUNT(*) FILTER (WHERE a.status = 'overdue'),
-      COUNT(*) FILTER (WHERE a.status = 'expired'),
-      COUNT(*) FILTER (WHERE a.status = 'exempt')
+OVERVIEW_AGGREGATES = f"""
+      COUNT(*) FILTER (WHERE a.status = '{Status.COMPLETED.value}'
+        OR (a.status = '{Status.DUE_SOON.value}' AND a.completed_at IS NOT NULL)),
+      COUNT(*) FILTER (WHERE a.status = '{Status.IN_PROGRESS.value}'
+        OR (a.status = '{Status.DUE_SOON.value}' AND a.completed_at IS NULL
+          AND a.started_at IS NOT NULL)),
+      COUNT(*) FILTER (WHERE a.status = '{Status.NOT_STARTED.value}'
+        OR (a.status = '{Status.DUE_SOON.value}' AND a.completed_at IS NULL
+          AND a.started_at IS NULL)),
+      COUNT(*) FILTER (WHERE a.status = '{Status.OVERDUE.value}'),
+      COUNT(*) FILTER (WHERE a.status = '{Status.EXPIRED.value}'),
+      COUNT(*) FILTER (WHERE a.status = '{Status.EXEMPT.value}')
 """
-
 
 GROUPS_SQL = """
     SELECT a.module_id, a.person_type, a.department_id{flags}, {aggregates}

@@ -1,4 +1,5 @@
-"""Writes for exemptions: HR exempting a person from an assignment, with who, when and why."""
+"""Writes for exemptions: HR exempting a person from an assignment (who, when and why), or
+withdrawing it. The admin's assignment form writes through these."""
 
 from datetime import datetime
 
@@ -20,6 +21,16 @@ def assignment_exempt(
     assignment.exempt_reason = reason.strip()
     assignment.exempted_by = by
     assignment.exempted_at = now or timezone.now()
+    assignment.save(update_fields=["exempt_reason", "exempted_by", "exempted_at"])
+    report_counts_refresh_soon()
+    return assignment
+
+
+@transaction.atomic
+def assignment_exemption_withdraw(*, assignment: Assignment) -> Assignment:
+    """Withdraw an exemption: the person must complete the assignment again. No email."""
+    assignment.exempt_reason = ""
+    assignment.exempted_by = assignment.exempted_at = None
     assignment.save(update_fields=["exempt_reason", "exempted_by", "exempted_at"])
     report_counts_refresh_soon()
     return assignment
