@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests run on PostgreSQL when DATABASE_URL points at it (as in CI)."""
+"""Shared fixtures and hooks. Tests run on PostgreSQL when DATABASE_URL points at it (as in CI)."""
 
 import os
 import shutil
@@ -24,6 +24,18 @@ def skip_unless(available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (required when CI=true)")
     pytest.skip(reason)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres` tests need PostgreSQL: skipped on SQLite, but failed in CI."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    skip_unless(
+        connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL); CI runs it"
+    )
 
 
 def redis_url() -> str:
