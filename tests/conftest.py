@@ -8,6 +8,15 @@ from urllib.parse import urlparse
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests keep Hypothesis's number of examples, but a busy machine (two shared cores) must
+# not fail them for being slow: no deadline per example and no too_slow health check.
+hypothesis_settings.register_profile(
+    "aware", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("aware")
 
 # Playwright's sync API runs an event loop in the main thread; the ORM calls in browser tests
 # are still synchronous and safe. Tests only.
