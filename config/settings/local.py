@@ -14,3 +14,5 @@ from .base import *  # noqa: E402
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 AWARE_DEMO_DATA = True
+# seed_scale and benchmark: never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]

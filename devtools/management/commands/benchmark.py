@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment
 from django.utils import timezone
 
 from accounts.services import people_import
-from training.scale import activity_seed, busiest_learner, people_csv, scale_modules
+from devtools.scale import activity_seed, busiest_learner, people_csv, scale_modules
 from training.services.assignments import assignments_sync
 
 

@@ -4,8 +4,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.services import people_import
+from devtools.scale import SCALE_MODULES, activity_seed, people_csv, scale_modules
 from training.models import ModulePage
-from training.scale import SCALE_MODULES, activity_seed, people_csv, scale_modules
 from training.services.assignments import assignments_sync
 
 

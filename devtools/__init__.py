@@ -1,0 +1,1 @@
+"""Development-only tools: installed by local and test settings only, never by production."""
