@@ -103,9 +103,11 @@ def test_sixty_days_of_reminders_go_to_exactly_the_right_people(org):
     def days(*dates):
         return [dt.date.fromisoformat(d).isoformat() for d in dates]
 
-    # Officer a and the councillor fall overdue together, so are reminded on the same days.
+    # Officer a and the councillor fall due together, so are reminded on the same days: once when
+    # the assignment is due soon (within DUE_SOON_DAYS, 14 days before 26 January, as every page
+    # shows it), then when overdue and every week after.
     overdue_learner = days(
-        "2026-01-19",
+        "2026-01-12",
         "2026-01-27",
         "2026-02-03",
         "2026-02-10",
@@ -115,7 +117,7 @@ def test_sixty_days_of_reminders_go_to_exactly_the_right_people(org):
     )
     expected = sorted(
         [(d, "a@example.gov.uk", "learner") for d in overdue_learner]
-        + [("2026-01-19", "b@example.gov.uk", "learner")]
+        + [("2026-01-12", "b@example.gov.uk", "learner")]
         + [
             (d, "away@example.gov.uk", "learner")
             for d in days("2026-02-05", "2026-02-12", "2026-02-19", "2026-02-26", "2026-03-05")

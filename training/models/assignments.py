@@ -69,6 +69,7 @@ class Status(models.TextChoices):
     EXEMPT = "exempt", "Exempt"
 
 
+# "Due soon": due within this many days. The one definition, for pages, reports and reminders.
 DUE_SOON_DAYS = 14
 
 

@@ -18,9 +18,6 @@ class ReminderSettings(BaseSiteSetting):
         default="mon-fri",
         help_text='Days the sweep runs, as cron day-of-week: "mon-fri", "mon,wed,fri" or "*".',
     )
-    due_soon_days = models.PositiveIntegerField(
-        default=7, help_text="Remind this many days before an assignment is due."
-    )
     overdue_every_days = models.PositiveIntegerField(
         default=7, help_text="After the first overdue reminder, remind again every this many days."
     )
@@ -44,7 +41,6 @@ class ReminderSettings(BaseSiteSetting):
         FieldRowPanel([FieldPanel("send_time"), FieldPanel("send_days")]),
         FieldRowPanel(
             [
-                FieldPanel("due_soon_days"),
                 FieldPanel("overdue_every_days"),
                 FieldPanel("expiring_days"),
             ]

@@ -9,7 +9,14 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from accounts.models import PersonType, User
-from training.models import Assignment, ReminderSettings, ReportSettings, SentMessage, Status
+from training.models import (
+    DUE_SOON_DAYS,
+    Assignment,
+    ReminderSettings,
+    ReportSettings,
+    SentMessage,
+    Status,
+)
 
 Kind = SentMessage.Kind
 
@@ -53,7 +60,7 @@ def _item_for(assignment: Assignment, *, now: datetime, rules: ReminderSettings)
     if assignment.completed_at is None:
         if assignment.due_on < today:
             return Item(assignment, OVERDUE, (today - assignment.due_on).days)
-        if (assignment.due_on - today).days <= rules.due_soon_days:
+        if (assignment.due_on - today).days <= DUE_SOON_DAYS:
             return Item(assignment, DUE_SOON, (assignment.due_on - today).days)
         return None
     if assignment.valid_until is None:
@@ -99,13 +106,13 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     rules = reminder_settings()
-    horizon = max(rules.due_soon_days, rules.expiring_days)
+    horizon = max(DUE_SOON_DAYS, rules.expiring_days)
     candidates = list(
         Assignment.objects.open()
         .filter(exempt_reason="", user__is_active=True)
         .filter(Q(user__on_leave_until__isnull=True) | Q(user__on_leave_until__lt=today))
         .filter(
-            Q(completed_at__isnull=True, due_on__lte=today + timedelta(days=rules.due_soon_days))
+            Q(completed_at__isnull=True, due_on__lte=today + timedelta(days=DUE_SOON_DAYS))
             | Q(valid_until__lte=now + timedelta(days=horizon))
         )
         .select_related("module", "user__line_manager__line_manager")
