@@ -69,3 +69,14 @@ def test_hr_reports_count_on_sqlite_as_make_demo_runs_them(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "counted"
+
+
+def test_every_beat_schedule_names_a_task_the_worker_runs(settings):
+    """Beat stores task names in its database rows: a renamed or moved task must fail here."""
+    from config.celery_app import app
+
+    app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
+    scheduled = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    scheduled.append(settings.AWARE_REMINDER_SWEEP_SCHEDULE["task"])
+    assert len(scheduled) == 5
+    assert set(scheduled) <= set(app.tasks)

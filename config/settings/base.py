@@ -210,6 +210,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every beat schedule is declared here. The reminder sweep's is too, but its time and days are HR's
+# (Settings -> Reminders), so training.reminders.schedule writes its row from those settings.
+AWARE_REMINDER_SWEEP_SCHEDULE = {
+    "name": "reminder-sweep",
+    "task": "training.tasks.reminders_sweep_task",
+}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "cms.tasks.heartbeat_record_task",

@@ -6,7 +6,8 @@ from training.reminders.planning import reminder_settings
 
 
 def reminder_schedule_apply() -> None:
-    """Point the beat schedule for the sweep at the time and days in the reminder settings."""
+    """Point the sweep's beat schedule (settings.AWARE_REMINDER_SWEEP_SCHEDULE, declared beside
+    every other) at the time and days in the reminder settings."""
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     rules = reminder_settings()
@@ -18,10 +19,11 @@ def reminder_schedule_apply() -> None:
         month_of_year="*",
         timezone=settings.TIME_ZONE,
     )
+    schedule = settings.AWARE_REMINDER_SWEEP_SCHEDULE
     PeriodicTask.objects.update_or_create(
-        name="reminder-sweep",
+        name=schedule["name"],
         defaults={
-            "task": "training.tasks.reminders_sweep_task",
+            "task": schedule["task"],
             "crontab": crontab,
             "interval": None,
             "enabled": True,
