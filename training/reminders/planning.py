@@ -20,13 +20,11 @@ from training.models import (
 
 Kind = SentMessage.Kind
 
-
 CAPPED_KINDS = [
     Kind.LEARNER,
     Kind.MANAGER,
     Kind.SENIOR_MANAGER,
 ]  # emails to a person, not a mailbox
-
 
 # Why an assignment is in a digest.
 DUE_SOON, OVERDUE, EXPIRING, EXPIRED = "due-soon", "overdue", "expiring", "expired"

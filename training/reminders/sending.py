@@ -16,7 +16,6 @@ from training.reminders.planning import Kind, PlannedMessage, reminders_plan
 
 logger = logging.getLogger(__name__)
 
-
 STALE_PENDING = timedelta(minutes=10)
 
 

@@ -3,7 +3,6 @@ figures, which is what screen readers use."""
 
 CHART_WIDTH = 640
 
-
 BAR_HEIGHT = 28
 
 

@@ -18,15 +18,11 @@ from training.reports.tables import ExportTable, report_table
 
 logger = logging.getLogger(__name__)
 
-
 ASYNC_EXPORT_ROWS = 5000  # larger exports are built by Celery, not in the request
-
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
 PROGRESS_EVERY = 1000
-
 
 FORMULA_STARTS = frozenset("=+-@")
 

@@ -11,7 +11,6 @@ from training.reports.filters import NO_DEPARTMENT, department_names
 
 CATEGORIES = ("compliant", "in_progress", "not_started", "overdue", "expired", "exempt")
 
-
 CATEGORY_LABELS = {
     "assigned": "Assigned",
     "compliant": "Completed and valid",
@@ -22,9 +21,7 @@ CATEGORY_LABELS = {
     "exempt": "Exempt",
 }
 
-
 SMALL_NUMBER = 5  # cells under this are suppressed in exports shared outside HR
-
 
 TREND_WEEKS = 52
 
