@@ -6,6 +6,13 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.core.cache import cache
 from django.core.management import call_command
 from hypothesis import HealthCheck
@@ -115,6 +122,33 @@ def user_factory(db):
         return user
 
     return make
+
+
+# Two-factor sign-in: the staff roles must have an authenticator app before the admin opens.
+def totp_activate(user) -> str:
+    """Give the person an authenticator app (allauth's TOTP); returns its secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code the authenticator app with this secret shows now."""
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+@pytest.fixture
+def signed_in_with_mfa(client, roles, user_factory):
+    """Sign `client` in as a new person with an authenticator app: call it with an email, the
+    person's groups and any other User fields; it returns the person."""
+
+    def sign_in(email: str, *, groups=(), **fields):
+        user = user_factory(email=email, groups=groups, **fields)
+        totp_activate(user)
+        client.force_login(user)
+        return user
+
+    return sign_in
 
 
 # Celery: the real worker runs on the real Redis (database 14/15 so tests never touch app data).

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -17,21 +16,8 @@ UPLOAD_URL = "/cms/people/import/"
 
 
 @pytest.fixture
-def signed_in(client, roles, user_factory):
-    """A client signed in (with two-factor set up) as a new person in the given groups."""
-
-    def sign_in(email: str, groups=()):
-        user = user_factory(email=email, groups=groups)
-        TOTP.activate(user, generate_totp_secret())
-        client.force_login(user)
-        return user
-
-    return sign_in
-
-
-@pytest.fixture
-def hr_client(client, signed_in):
-    signed_in("hr.person@example.gov.uk", groups=["HR"])
+def hr_client(client, signed_in_with_mfa):
+    signed_in_with_mfa("hr.person@example.gov.uk", groups=["HR"])
     return client
 
 
@@ -70,12 +56,12 @@ def test_hr_sees_the_menu_item_and_the_upload_page(hr_client):
 
 
 @pytest.mark.parametrize("group", ["Content editors", "Member Services"])
-def test_admin_users_outside_hr_get_403_and_no_menu_item(client, signed_in, group):
+def test_admin_users_outside_hr_get_403_and_no_menu_item(client, signed_in_with_mfa, group):
     hr = User.objects.create_user(email="hr.owner@example.gov.uk", full_name="HR Owner")
     preview = PeopleImport.objects.create(
         token="t" * 43, uploaded_by=hr, filename="p.csv", csv_text=csv_of(person("E1"))
     )
-    signed_in("not.hr@example.gov.uk", groups=[group])
+    signed_in_with_mfa("not.hr@example.gov.uk", groups=[group])
 
     assert client.get(UPLOAD_URL).status_code == 403
     assert upload(client, csv_of(person("E1"))).status_code == 403
@@ -186,10 +172,10 @@ def test_an_expired_preview_is_refused_and_changes_nothing(hr_client):
     assert not User.objects.filter(employee_number="E1").exists()
 
 
-def test_an_unknown_or_someone_elses_token_is_refused(hr_client, signed_in):
+def test_an_unknown_or_someone_elses_token_is_refused(hr_client, signed_in_with_mfa):
     uploaded = upload(hr_client, csv_of(person("E1")))
     confirm = dict(hr_client.get(uploaded["Location"]).context["confirm_form"].initial)
-    signed_in("second.hr@example.gov.uk", groups=["HR"])
+    signed_in_with_mfa("second.hr@example.gov.uk", groups=["HR"])
 
     other = hr_client.post(uploaded["Location"], confirm)
     unknown = hr_client.post(f"{UPLOAD_URL}not-a-token/", confirm)

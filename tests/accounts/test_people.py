@@ -47,12 +47,10 @@ def test_a_leaver_is_deactivated_not_deleted(user_factory):
 
 
 @pytest.mark.django_db
-def test_deleting_a_user_in_the_wagtail_admin_deactivates_them(client, user_factory, roles):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    admin = user_factory(email="admin.person@example.gov.uk", is_superuser=True, is_staff=True)
-    TOTP.activate(admin, generate_totp_secret())
-    client.force_login(admin)
+def test_deleting_a_user_in_the_wagtail_admin_deactivates_them(
+    client, user_factory, signed_in_with_mfa
+):
+    signed_in_with_mfa("admin.person@example.gov.uk", is_superuser=True, is_staff=True)
     leaver = user_factory(email="leaver@example.gov.uk")
 
     response = client.post(f"/cms/users/delete/{leaver.pk}/")

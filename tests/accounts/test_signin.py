@@ -2,16 +2,10 @@
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from django.urls import reverse
 
 from accounts.models import User
+from tests.conftest import totp_activate, totp_code
 
 PASSWORD = "correct-horse-battery"
 
@@ -25,10 +19,6 @@ def signup(client, email):
 
 def sign_in(client, email, password=PASSWORD):
     return client.post(reverse("account_login"), {"login": email, "password": password})
-
-
-def current_totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 @pytest.mark.django_db
@@ -145,14 +135,13 @@ def test_hr_user_without_mfa_cannot_reach_the_admin(client, user_factory, roles)
 @pytest.mark.django_db
 def test_hr_user_with_totp_is_asked_for_a_code_then_reaches_the_admin(client, user_factory, roles):
     user = user_factory(email="hr.person@example.gov.uk", groups=["HR"])
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
+    secret = totp_activate(user)
 
     response = sign_in(client, "hr.person@example.gov.uk")
     assert response["Location"] == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session
 
-    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert client.get("/cms/").status_code == 200
 

@@ -1,23 +1,8 @@
 """Signing in for the browser journeys: demo learners, and staff whose groups need two factors."""
 
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
+from tests.conftest import totp_activate, totp_code
 
 DEMO_PASSWORD = "aware-demo-2026"
-
-
-def totp_activate(email: str) -> str:
-    """Give the person an authenticator app; returns its secret."""
-    from accounts.models import User
-
-    secret = generate_totp_secret()
-    TOTP.activate(User.objects.get(email=email), secret)
-    return secret
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -29,8 +14,12 @@ def sign_in(page, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def sign_in_with_mfa(page, base: str, email: str, secret: str, axe_check, name: str) -> None:
-    """Sign in through /accounts/login/ and the code page, checking both with axe-core."""
+def sign_in_with_mfa(page, base: str, email: str, axe_check, name: str) -> None:
+    """Give the demo person an authenticator app, then sign them in through /accounts/login/
+    and the code page, checking both with axe-core."""
+    from accounts.models import User
+
+    secret = totp_activate(User.objects.get(email=email))
     page.goto(f"{base}/accounts/login/")
     axe_check(page, f"{name}-sign-in")
     page.get_by_label("Email").fill(email)
@@ -38,7 +27,6 @@ def sign_in_with_mfa(page, base: str, email: str, secret: str, axe_check, name: 
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/accounts/2fa/authenticate/")
     axe_check(page, f"{name}-two-factor")
-    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-    page.get_by_label("Code").fill(code)
+    page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")

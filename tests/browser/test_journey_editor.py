@@ -13,7 +13,7 @@ import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from tests.browser.mfa import sign_in, sign_in_with_mfa, totp_activate
+from tests.browser.mfa import sign_in, sign_in_with_mfa
 
 pytestmark = pytest.mark.browser
 MODULE_SLUG = "county-lines-exploitation-and-cuckooing"
@@ -79,11 +79,9 @@ def test_editor_writes_a_lesson_with_every_block_the_approver_publishes_it_the_l
     base = live_site.url
     module = ModulePage.objects.get(slug=MODULE_SLUG)
     image = image_make(IMAGE_TITLE)
-    editor_secret = totp_activate("editor@example.gov.uk")
-    approver_secret = totp_activate("approver@example.gov.uk")
 
     editor = browser.new_context().new_page()
-    sign_in_with_mfa(editor, base, "editor@example.gov.uk", editor_secret, axe_check, "editor")
+    sign_in_with_mfa(editor, base, "editor@example.gov.uk", axe_check, "editor")
     editor.get_by_role("link", name="Admin").click()
     editor.goto(f"{base}/cms/pages/{module.pk}/")
     editor.get_by_role("link", name="Add child page").first.click()
@@ -155,9 +153,7 @@ def test_editor_writes_a_lesson_with_every_block_the_approver_publishes_it_the_l
     assert sorted(block.block_type for block in draft.body) == sorted(LessonBlocks.base_blocks)
 
     approver = browser.new_context().new_page()
-    sign_in_with_mfa(
-        approver, base, "approver@example.gov.uk", approver_secret, axe_check, "approver"
-    )
+    sign_in_with_mfa(approver, base, "approver@example.gov.uk", axe_check, "approver")
     approver.goto(f"{base}/cms/pages/{lesson.pk}/edit/")
     approver.get_by_role("button", name="More actions").click()
     approver.get_by_role("button", name="Approve and Publish", exact=True).click()

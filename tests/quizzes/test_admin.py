@@ -4,7 +4,6 @@ import json
 from io import StringIO
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
@@ -22,15 +21,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client, roles, user_factory):
+def staff_client(client, signed_in_with_mfa):
     """Log in someone from a role, with two-factor sign-in set up as the roles require."""
     call_command("load_quiz_content", stdout=StringIO(), stderr=StringIO())  # grants permissions
 
     def login(group: str):
-        email = f"staff.{group.replace(' ', '-').lower()}@example.gov.uk"
-        person = user_factory(email=email, groups=[group])
-        TOTP.activate(person, generate_totp_secret())
-        client.force_login(person)
+        signed_in_with_mfa(
+            f"staff.{group.replace(' ', '-').lower()}@example.gov.uk", groups=[group]
+        )
         return client
 
     return login
