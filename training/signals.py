@@ -6,7 +6,9 @@ from wagtail.signals import page_published
 from accounts.signals import people_imported
 from cms.services import task_enqueue_on_commit
 from training.models import ModulePage, ReminderSettings
+from training.reminders.schedule import reminder_schedule_apply
 from training.services.versions import module_version_publish
+from training.tasks import assignments_sync_task
 
 
 def record_module_version(sender, instance, revision=None, **kwargs):
@@ -15,15 +17,11 @@ def record_module_version(sender, instance, revision=None, **kwargs):
 
 def sync_imported_people(sender, user_ids, **kwargs):
     """After an HR import, bring those people's assignments up to date in the background."""
-    from training.tasks import assignments_sync_task
-
     task_enqueue_on_commit(assignments_sync_task, list(user_ids))
 
 
 def apply_reminder_schedule(sender, **kwargs):
     """When HR changes the reminder time or days, move the beat schedule with them."""
-    from training.reminders.schedule import reminder_schedule_apply
-
     reminder_schedule_apply()
 
 

@@ -2,6 +2,7 @@
 
 import re
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from wagtail.models import Page
 from cms.models import CouncilSettings
 from training.certificates import certificate_pdf
 from training.models import LessonPage, ModuleCompletion, ModuleIndexPage, ModulePage, SentMessage
+from training.reminders.emails import TEMPLATES, reminder_sample_context
 from training.selectors import (
     assignment_states_for_users,
     certificate_status,
@@ -149,10 +151,6 @@ def certificate_verify(request, code: str | None = None):
 
 def reminder_preview(request):
     """Admin: every reminder email rendered with sample data, so editors can check the wording."""
-    from allauth.account.adapter import get_adapter
-
-    from training.reminders.emails import TEMPLATES, reminder_sample_context
-
     kinds = list(TEMPLATES)
     kind = request.GET.get("kind", kinds[0])
     if kind not in TEMPLATES:

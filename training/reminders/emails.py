@@ -8,6 +8,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from accounts.models import User
+from cms.models import CouncilSettings
 from training.models import Assignment, SentMessage, Status
 from training.reminders.planning import DUE_SOON, OVERDUE, Kind
 
@@ -23,8 +24,6 @@ TEMPLATES = {
 
 def reminder_context(message: SentMessage) -> dict:
     """What the templates need, rebuilt from the log so a retry sends exactly what was planned."""
-    from cms.models import CouncilSettings
-
     site = Site.objects.get(is_default_site=True)
     base = settings.SITE_URL.rstrip("/")
     records = [r for r in message.items if "assignment" in r]

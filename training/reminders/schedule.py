@@ -1,6 +1,7 @@
 """The reminder sweep's beat schedule, which follows HR's reminder settings."""
 
 from django.conf import settings
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from training.reminders.planning import reminder_settings
 
@@ -8,8 +9,6 @@ from training.reminders.planning import reminder_settings
 def reminder_schedule_apply() -> None:
     """Point the sweep's beat schedule (settings.AWARE_REMINDER_SWEEP_SCHEDULE, declared beside
     every other) at the time and days in the reminder settings."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
     rules = reminder_settings()
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute=str(rules.send_time.minute),
