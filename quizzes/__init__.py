@@ -1,0 +1,1 @@
+"""Assessments: question banks, module quizzes, attempts, marking and item statistics."""

@@ -1,0 +1,1 @@
+"""Training: modules and lessons, progress, the evidence, assignments, reminders and HR reports."""

@@ -1,6 +1,4 @@
-"""Training's models, one file per concern, all re-exported here so the app label, content types
-and migrations stay `training.<Model>`: pages, audiences, records (the evidence), assignments,
-reminders and reports."""
+"""Training's models, one file per concern, re-exported so the app label stays `training`."""
 
 from training.models.assignments import (
     DUE_SOON_DAYS,

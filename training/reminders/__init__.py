@@ -1,2 +1,1 @@
-"""Reminders: planning who is chased today, the sweep and the send, what each email says, the
-sweep's schedule, and reads of the reminder log for other parts of training."""
+"""Reminders: planning, the sweep and the send, email content, schedule, log reads."""

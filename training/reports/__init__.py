@@ -1,2 +1,1 @@
-"""HR reports: filters, figures, live counting, the snapshot counted ahead, people lists, export
-tables and files, the HR pack, charts, permissions, views and their admin wiring."""
+"""HR reports: filters, figures, live and snapshot counts, exports, the HR pack, pages."""

@@ -1,2 +1,1 @@
-"""Writes for training, one module per sub-domain: progress, completion (the evidence chain),
-assignments, exemptions and versions. Import from the module itself."""
+"""Writes for training, one module per sub-domain; import from the module itself."""
