@@ -1,5 +1,5 @@
-"""Wagtail wiring for quizzes: the question bank, quizzes and extra time in the admin, and the
-assessment step that training's module page shows."""
+"""Wagtail wiring for quizzes: the question bank, quizzes and extra time in the admin, quiz
+insights in the reports, and what training's module page and compliance overview show of quizzes."""
 
 import django_filters
 from django import forms
@@ -61,14 +61,14 @@ class ExtraTimeViewSet(SnippetViewSet):
 
 
 class PermittedMenuItem(MenuItem):
-    """A menu item shown only to people holding a permission."""
+    """A menu item shown only to people holding any of the given permissions."""
 
-    def __init__(self, *args, permission: str, **kwargs):
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        self.permission = permission
+        self.permissions = permissions
 
     def is_shown(self, request):
-        return request.user.has_perm(self.permission)
+        return any(request.user.has_perm(p) for p in self.permissions)
 
 
 class QuizzesGroup(SnippetViewSetGroup):
@@ -85,14 +85,14 @@ class QuizzesGroup(SnippetViewSetGroup):
                 reverse("quizzes_statistics"),
                 icon_name="table",
                 order=10,
-                permission="quizzes.view_question",
+                permissions=("quizzes.view_question",),
             ),
             PermittedMenuItem(
                 "Import or export",
                 reverse("quizzes_bank"),
                 icon_name="download",
                 order=11,
-                permission="quizzes.change_question",
+                permissions=("quizzes.change_question",),
             ),
         ]
 
@@ -112,6 +112,39 @@ def refuse_deleting_served_questions(request, instances):
         )
         return redirect(reverse("wagtailsnippets_quizzes_question:list"))
     return None
+
+
+# Quiz insights (the item statistics): HR holds "statistics", editors reach them through the bank.
+QUIZ_INSIGHTS_PERMISSIONS = (
+    "quizzes.statistics_question",
+    "quizzes.view_question",
+    "quizzes.change_question",
+)
+
+
+@hooks.register("register_reports_menu_item")
+def quiz_insights_menu_item():
+    return PermittedMenuItem(
+        "Quiz insights",
+        reverse("quizzes_statistics"),
+        icon_name="help",
+        order=104,
+        permissions=QUIZ_INSIGHTS_PERMISSIONS,
+    )
+
+
+@hooks.register("training_report_overview_links")
+def quiz_insights_overview_link(request, modules) -> dict | None:
+    """The compliance overview links to the item statistics, for all questions and per module."""
+    if not any(request.user.has_perm(p) for p in QUIZ_INSIGHTS_PERMISSIONS):
+        return None
+    url = reverse("quizzes_statistics")
+    return {
+        "label": "Quiz insights",
+        "url": url,
+        "description": "item statistics for each module's questions",
+        "per_module": [(title, f"{url}?module={module_id}") for module_id, title in modules],
+    }
 
 
 @hooks.register("training_module_assessment")

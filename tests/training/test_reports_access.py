@@ -387,3 +387,12 @@ def test_report_pages_take_the_same_queries_however_many_people(
 
     assert counts() == before
     assert "Late 11" in client.get("/cms/aware-reports/overdue/").content.decode()
+
+
+def test_hr_finds_quiz_insights_in_the_reports_menu(client, council, signed_in):
+    signed_in("HR")
+
+    html = client.get("/cms/").content.decode()
+
+    assert "Quiz insights" in html
+    assert "/cms/quizzes/statistics/" in html

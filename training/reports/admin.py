@@ -3,11 +3,7 @@
 from django.urls import path, reverse
 from wagtail.admin.menu import MenuItem
 
-from training.reports.permissions import (
-    COUNCILLOR_PERMISSION,
-    HR_PERMISSION,
-    QUIZ_INSIGHTS_PERMISSIONS,
-)
+from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
 from training.reports.views import (
     ComplianceOverviewView,
     CouncillorsOverviewView,
@@ -32,16 +28,13 @@ class ReportMenuItem(MenuItem):
 
 _HR = (HR_PERMISSION,)
 
-
 _HR_OR_MEMBERS = (HR_PERMISSION, COUNCILLOR_PERMISSION)
-
 
 REPORT_MENU = [
     ("Compliance overview", "aware_reports_overview", "table", _HR, 100),
     ("Councillors", "aware_reports_councillors", "group", _HR_OR_MEMBERS, 101),
     ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
     ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
-    ("Quiz insights", "quizzes_statistics", "help", QUIZ_INSIGHTS_PERMISSIONS, 104),
 ]
 
 

@@ -7,16 +7,7 @@ from training.reports.filters import ReportFilterForm
 
 HR_PERMISSION = "training.view_hr_reports"
 
-
 COUNCILLOR_PERMISSION = "training.view_councillor_reports"
-
-
-# The quizzes app's item statistics: HR holds the first, editors reach them through the bank.
-QUIZ_INSIGHTS_PERMISSIONS = (
-    "quizzes.statistics_question",
-    "quizzes.view_question",
-    "quizzes.change_question",
-)
 
 
 def report_scope(user) -> str | None:

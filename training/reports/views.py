@@ -6,10 +6,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
@@ -29,8 +29,8 @@ from training.reports.exports import (
 from training.reports.figures import CATEGORIES, CATEGORY_LABELS
 from training.reports.filters import department_names
 from training.reports.people import overdue_assignments, people_matching, person_record
-from training.reports.permissions import QUIZ_INSIGHTS_PERMISSIONS, ReportAccessMixin, report_scope
-from training.reports.queued import report_counts_refresh_soon, report_export_request
+from training.reports.permissions import ReportAccessMixin, report_scope
+from training.reports.queued import report_export_request
 from training.reports.snapshot import (
     report_counts_refresh,
     report_overview,
@@ -38,6 +38,7 @@ from training.reports.snapshot import (
     snapshot_taken_at,
 )
 from training.reports.tables import ExportTable, overdue_line, person_table, report_table
+from training.tasks import report_counts_refresh_soon
 
 
 def table_response(
@@ -117,6 +118,15 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
         trend = report_trend(filters=filters, now=now, counted_at=fresh)
         query = self.request.GET.copy()
         query.pop("export", None)
+        # Other apps (quizzes) add links beside the module figures through this hook, so that
+        # training never names their permissions or URLs: each gets the modules as (id, title)
+        # pairs and returns None or {"label", "url", "description", "per_module": [(title, url)]}.
+        modules = [(row.module_id, row.module_title) for row in overview.modules]
+        links = [
+            link
+            for hook in hooks.get_hooks("training_report_overview_links")
+            if (link := hook(request=self.request, modules=modules))
+        ]
         return super().get_context_data(
             form=self.filter_form,
             overview=overview,
@@ -126,11 +136,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
             line=line_chart(trend),
             counted_at=counted_at,
             query=query.urlencode(),
-            quiz_insights_url=(
-                reverse("quizzes_statistics")
-                if any(self.request.user.has_perm(p) for p in QUIZ_INSIGHTS_PERMISSIONS)
-                else ""
-            ),
+            overview_links=links,
             **kwargs,
         )
 
