@@ -9,7 +9,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Orderable
 
 
-@register_setting(icon="site")
+@register_setting(icon="site", order=1000)
 class CouncilSettings(BaseSiteSetting):
     """The council's name and contacts, shown in every page's header and footer."""
 
@@ -31,7 +31,7 @@ class CouncilSettings(BaseSiteSetting):
         verbose_name = "Council details"
 
 
-@register_setting(icon="warning")
+@register_setting(icon="warning", order=1010)
 class ReportingRoutes(ClusterableModel, BaseSiteSetting):
     """Where to report a concern. Editors keep each route's details and "last verified" date."""
 

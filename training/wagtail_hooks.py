@@ -7,7 +7,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from training.forms import AssignmentForm
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
@@ -21,13 +21,8 @@ class AudienceViewSet(SnippetViewSet):
     model = Audience
     icon = "group"
     menu_label = "Audiences"
-    add_to_admin_menu = True
-    menu_order = 300
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
-
-
-register_snippet(AudienceViewSet)
 
 
 @hooks.register("before_serve_page", order=-1)
@@ -58,8 +53,6 @@ class AssignmentRuleViewSet(SnippetViewSet):
     model = AssignmentRule
     icon = "calendar-check"
     menu_label = "Assignment rules"
-    add_to_admin_menu = True
-    menu_order = 310
     list_display = ["module", "audience", "mandatory", "due_days", "valid_months", "active"]
     list_filter = ["mandatory", "active", "audience"]
 
@@ -68,17 +61,11 @@ class AssignmentViewSet(SnippetViewSet):
     model = Assignment
     icon = "date"
     menu_label = "Assignments"
-    add_to_admin_menu = True
-    menu_order = 320
     list_display = ["user", "module", "due_on", "exempt_reason", "closed_at"]
     list_filter = ["module", "mandatory"]
     edit_handler = ObjectList(
         [FieldPanel("due_on"), FieldPanel("exempt_reason")], base_form_class=AssignmentForm
     )
-
-
-register_snippet(AssignmentRuleViewSet)
-register_snippet(AssignmentViewSet)
 
 
 @hooks.register("after_create_snippet")
@@ -96,15 +83,33 @@ class SentMessageViewSet(SnippetViewSet):
     model = SentMessage
     icon = "mail"
     menu_label = "Reminder log"
-    add_to_admin_menu = True
-    menu_order = 330
     list_display = ["recipient_email", "kind", "period", "state", "sent_at"]
     list_filter = ["kind", "state"]
     search_fields = ["recipient_email"]
     inspect_view_enabled = True
 
 
-register_snippet(SentMessageViewSet)
+class TrainingGroup(SnippetViewSetGroup):
+    """One "Training" menu for who must take what and what they were sent (like "Quizzes")."""
+
+    menu_label = "Training"
+    menu_icon = "calendar-check"
+    menu_order = 320
+    items = (AudienceViewSet, AssignmentRuleViewSet, AssignmentViewSet, SentMessageViewSet)
+
+    def get_submenu_items(self):
+        return [
+            *super().get_submenu_items(),
+            MenuItem(
+                "Email previews",
+                reverse("training_reminder_previews"),
+                icon_name="view",
+                order=10,
+            ),
+        ]
+
+
+register_snippet(TrainingGroup)
 
 
 @hooks.register("register_permissions")
@@ -117,16 +122,6 @@ def reminder_permissions():
 @hooks.register("register_admin_urls")
 def reminder_preview_urls():
     return [path("reminder-previews/", reminder_preview, name="training_reminder_previews")]
-
-
-@hooks.register("register_admin_menu_item")
-def reminder_preview_menu():
-    return MenuItem(
-        "Email previews",
-        reverse("training_reminder_previews"),
-        icon_name="view",
-        order=340,
-    )
 
 
 # HR REPORTS: views in training/reports/views.py, in Wagtail's "Reports" submenu.

@@ -127,3 +127,35 @@ def test_a_learner_cannot_reach_the_assignments_admin(client, roles, user_factor
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/cms/snippets/training/assignment/"
+
+
+def test_training_has_one_admin_menu_and_no_two_menu_items_share_a_place(admin_client_with_mfa):
+    from collections import Counter
+
+    from wagtail.admin.menu import SubmenuMenuItem, admin_menu
+
+    request = admin_client_with_mfa.get("/cms/").wsgi_request
+    top = admin_menu.menu_items_for_request(request)
+    clashes, submenus = [], {}
+
+    def walk(items, where):
+        orders = Counter(item.order for item in items)
+        clashes.extend(f"{where}{i.label} ({i.order})" for i in items if orders[i.order] > 1)
+        for item in items:
+            if isinstance(item, SubmenuMenuItem):
+                children = item.menu.menu_items_for_request(request)
+                submenus[item.label] = [c.label for c in sorted(children, key=lambda c: c.order)]
+                walk(children, f"{where}{item.label} → ")
+
+    walk(top, "")
+
+    assert clashes == []  # Wagtail would order such items by whichever hook registered first
+    assert submenus["Training"] == [
+        "Audiences",
+        "Assignment rules",
+        "Assignments",
+        "Reminder log",
+        "Email previews",
+    ]
+    assert not {"Audiences", "Assignments", "Email previews"} & {item.label for item in top}
+    assert "Quiz insights" in submenus["Reports"]

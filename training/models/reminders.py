@@ -8,7 +8,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 
-@register_setting(icon="mail")
+@register_setting(icon="mail", order=1020)
 class ReminderSettings(BaseSiteSetting):
     """When and how often people are chased; where escalations for councillors go."""
 

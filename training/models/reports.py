@@ -12,7 +12,7 @@ from accounts.models import Department
 from training.models.pages import ModulePage
 
 
-@register_setting(icon="table")
+@register_setting(icon="table", order=1030)
 class ReportSettings(BaseSiteSetting):
     """Where the monthly HR pack goes."""
 
