@@ -18,8 +18,8 @@ MEMBERS_EMAIL = "members@example.gov.uk"
 
 @pytest.fixture
 def councillor_module(live_site):
-    from training.report_services import report_counts_refresh
-    from training.services import assignments_sync
+    from training.reports.snapshot import report_counts_refresh
+    from training.services.assignments import assignments_sync
 
     module = module_shorten(slug=MODULE_SLUG, keep=1)
     assignments_sync()

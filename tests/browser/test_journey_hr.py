@@ -17,7 +17,7 @@ HR_EMAIL = "hr@example.gov.uk"
 @pytest.fixture
 def assigned(live_site):
     """Everyone's training assigned from the starter rules, as the nightly sync would."""
-    from training.services import assignments_sync
+    from training.services.assignments import assignments_sync
 
     assignments_sync()
 

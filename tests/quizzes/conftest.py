@@ -4,7 +4,7 @@ import pytest
 
 from quizzes.models import Choice, Question, QuestionKind, Quiz
 from tests.factories import lessons_of, module_with_lessons
-from training.services import lesson_complete
+from training.services.progress import lesson_complete
 
 
 def add_question(
