@@ -1,7 +1,6 @@
 """The Wagtail admin screens editors use for training content."""
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from tests.factories import lessons_of, module_with_lessons
 from training.models import Audience
@@ -10,18 +9,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor_client(client, roles, user_factory):
-    editor = user_factory(email="editor.person@example.gov.uk", groups=["Content editors"])
-    TOTP.activate(editor, generate_totp_secret())
-    client.force_login(editor)
+def editor_client(client, signed_in_with_mfa):
+    signed_in_with_mfa("editor.person@example.gov.uk", groups=["Content editors"])
     return client
 
 
 @pytest.fixture
-def admin_client_with_mfa(client, roles, user_factory):
-    admin = user_factory(email="admin.person@example.gov.uk", is_superuser=True, is_staff=True)
-    TOTP.activate(admin, generate_totp_secret())
-    client.force_login(admin)
+def admin_client_with_mfa(client, signed_in_with_mfa):
+    signed_in_with_mfa("admin.person@example.gov.uk", is_superuser=True, is_staff=True)
     return client
 
 
@@ -89,14 +84,15 @@ def test_an_audience_is_saved_from_the_admin_form(admin_client_with_mfa):
     assert audience.service_areas == ["licensing", "trading-standards"]
 
 
-def test_hr_exempts_someone_and_moves_a_due_date_in_the_admin(client, roles, user_factory):
+def test_hr_exempts_someone_and_moves_a_due_date_in_the_admin(
+    client, signed_in_with_mfa, user_factory
+):
     import datetime as dt
 
     from training.models import Assignment, AssignmentRule
     from training.services.assignments import assignments_sync
 
-    hr = user_factory(email="hr.person@example.gov.uk", groups=["HR"], person_type="other")
-    TOTP.activate(hr, generate_totp_secret())
+    hr = signed_in_with_mfa("hr.person@example.gov.uk", groups=["HR"], person_type="other")
     learner = user_factory(email="learner.two@example.gov.uk")
     module = module_with_lessons(1)
     AssignmentRule.objects.create(
@@ -105,7 +101,6 @@ def test_hr_exempts_someone_and_moves_a_due_date_in_the_admin(client, roles, use
     )
     assignments_sync()
     assignment = Assignment.objects.get(user=learner)
-    client.force_login(hr)
 
     response = client.post(
         f"/cms/snippets/training/assignment/edit/{assignment.pk}/",

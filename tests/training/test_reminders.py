@@ -304,14 +304,10 @@ def test_changing_the_settings_moves_the_beat_schedule(org):
     assert task.task == "training.tasks.reminders_sweep_task"
 
 
-def test_editors_preview_every_email_and_hr_sees_the_log(client, org, roles, user_factory):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    editor = user_factory(
-        email="ed@example.gov.uk", groups=["Content editors"], person_type="other"
+def test_editors_preview_every_email_and_hr_sees_the_log(client, org, signed_in_with_mfa):
+    editor = signed_in_with_mfa(
+        "ed@example.gov.uk", groups=["Content editors"], person_type="other"
     )
-    TOTP.activate(editor, generate_totp_secret())
-    client.force_login(editor)
     for kind in SentMessage.Kind.values:
         page = client.get("/cms/reminder-previews/", {"kind": kind})
         assert page.status_code == 200, kind
@@ -320,9 +316,7 @@ def test_editors_preview_every_email_and_hr_sees_the_log(client, org, roles, use
 
     with time_machine.travel(morning(dt.date(2026, 1, 27)), tick=False):
         reminders_sweep(send_now=True)
-    hr = user_factory(email="hr.person@example.gov.uk", groups=["HR"], person_type="other")
-    TOTP.activate(hr, generate_totp_secret())
-    client.force_login(hr)
+    signed_in_with_mfa("hr.person@example.gov.uk", groups=["HR"], person_type="other")
     log = client.get("/cms/snippets/training/sentmessage/", {"q": "a@example.gov.uk"})
     assert log.status_code == 200
     assert "a@example.gov.uk" in log.content.decode()

@@ -8,7 +8,6 @@ live definitions in training.reports.live, which test_reports holds to plain SQL
 import datetime as dt
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from accounts.models import PersonType
@@ -153,10 +152,8 @@ def test_counts_from_yesterday_or_long_ago_are_not_used(history):
 
 
 @pytest.fixture
-def hr_client(client, roles, user_factory):
-    user = user_factory(email="hr.reader@example.gov.uk", groups=["HR"])
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+def hr_client(client, signed_in_with_mfa):
+    signed_in_with_mfa("hr.reader@example.gov.uk", groups=["HR"])
     return client
 
 

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -30,14 +29,11 @@ EXPORTS = [
 
 
 @pytest.fixture
-def signed_in(client, roles, user_factory):
-    """Sign in as someone in the given groups (with MFA set up, as the admin demands)."""
+def signed_in(signed_in_with_mfa):
+    """Sign in as a report reader in the given groups (with MFA set up, as the admin demands)."""
 
     def sign_in(*groups, email="someone@example.gov.uk", **fields):
-        user = user_factory(email=email, groups=groups, full_name="Report Reader", **fields)
-        TOTP.activate(user, generate_totp_secret())
-        client.force_login(user)
-        return user
+        return signed_in_with_mfa(email, groups=groups, full_name="Report Reader", **fields)
 
     return sign_in
 
