@@ -1,4 +1,5 @@
-"""Learner-facing request handling that Wagtail pages hand over to (thin: one service each)."""
+"""Learner views: what the training pages show (through the training_page_context hook), lesson
+progress, My training, My team, certificates and the reminder previews (thin: one call each)."""
 
 import re
 
