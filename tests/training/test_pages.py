@@ -157,3 +157,22 @@ def test_a_how_to_report_block_saves_as_added_showing_every_route():
 def test_editors_find_the_do_and_dont_block_by_a_readable_name():
     # Without a label Wagtail's block menu showed the name made from "do_dont": "Do dont".
     assert LessonBlocks().child_blocks["do_dont"].label == "Do and don't"
+
+
+def test_an_editor_previews_a_lesson_with_its_module_and_records_nothing(
+    client, rf, signed_in_with_mfa
+):
+    """Preview renders what a learner sees (the module's lessons around it) but is not a learner
+    opening the lesson: no progress row, even for a lesson not yet published."""
+    module = module_with_lessons(2, title="Fraud basics")
+    first, draft = lessons_of(module)
+    draft.unpublish()
+    signed_in_with_mfa("ed@example.gov.uk", groups=["Content editors"])
+    original = rf.get("/", HTTP_COOKIE=f"sessionid={client.cookies['sessionid'].value}")
+
+    for lesson in (first, LessonPage.objects.get(pk=draft.pk)):
+        response = lesson.make_preview_request(original_request=original)
+        assert response.status_code == 200
+        html = response.render().content.decode()
+        assert "Fraud basics" in html
+    assert not LessonProgress.objects.exists()
