@@ -5,18 +5,13 @@ import io
 import random
 from datetime import date, timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.importers import COLUMNS as PEOPLE_COLUMNS
 from accounts.models import ServiceArea, User
-from training.models import (
-    Assignment,
-    AssignmentRule,
-    LessonPage,
-    LessonProgress,
-    ModuleCompletion,
-    ModulePage,
-)
+from training.models import Assignment, AssignmentRule, LessonPage, LessonProgress, ModulePage
+from training.services.completion import CompletionDraft, completion_records_append
 
 DIRECTORATES = {
     "Neighbourhoods": ["Housing", "Environmental Health", "Licensing", "Trading Standards"],
@@ -120,8 +115,10 @@ def people_csv(*, learners: int, seed: int = 1) -> str:
 
 
 def activity_seed(*, seed: int = 1, batch: int = 5000) -> tuple[int, int]:
-    """Progress on about half the assignments and completions for about a third, with the
-    completion records' hash chain built as the application would. Returns (progress, records)."""
+    """Progress on about half the open assignments and completions for about a third, `batch`
+    assignments at a time. The completions go through the chain's one writer
+    (completion_records_append), which also marks the assignments complete and queues a report
+    count. Returns (progress rows, completion records)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     now = timezone.now()
     lessons: dict[int, list[int]] = {}
@@ -129,23 +126,26 @@ def activity_seed(*, seed: int = 1, batch: int = 5000) -> tuple[int, int]:
         lessons[module.pk] = list(
             LessonPage.objects.child_of(module).live().values_list("pk", flat=True)
         )
-    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
-    previous = head or ""
-    progress, records = [], []
     progress_count = record_count = 0
-    for user_id, module_id, version in (
-        Assignment.objects.filter(closed_at__isnull=True)
-        .values_list("user_id", "module_id", "required_version")
-        .iterator(chunk_size=batch)
+    last_pk = 0
+    # Keyset pages rather than one streaming cursor: the appends update the rows being read.
+    while page := list(
+        Assignment.objects.open()
+        .filter(pk__gt=last_pk)
+        .order_by("pk")
+        .values_list("pk", "user_id", "module_id", "required_version")[:batch]
     ):
-        roll = rng.random()
-        if roll > 0.5 or not lessons[module_id]:
-            continue
-        module_lessons = lessons[module_id]
-        done = len(module_lessons) if roll < 0.33 else rng.randrange(1, len(module_lessons) + 1)
-        started = now - timedelta(days=rng.randrange(1, 300))
-        for lesson_id in module_lessons[:done]:
-            progress.append(
+        last_pk = page[-1][0]
+        progress: list[LessonProgress] = []
+        drafts: list[CompletionDraft] = []
+        for _, user_id, module_id, version in page:
+            roll = rng.random()
+            if roll > 0.5 or not lessons[module_id]:
+                continue
+            module_lessons = lessons[module_id]
+            done = len(module_lessons) if roll < 0.33 else rng.randrange(1, len(module_lessons) + 1)
+            started = now - timedelta(days=rng.randrange(1, 300))
+            progress.extend(
                 LessonProgress(
                     user_id=user_id,
                     lesson_id=lesson_id,
@@ -154,39 +154,28 @@ def activity_seed(*, seed: int = 1, batch: int = 5000) -> tuple[int, int]:
                     started_at=started,
                     completed_at=started,
                 )
+                for lesson_id in module_lessons[:done]
             )
-        if roll < 0.33:
-            record = ModuleCompletion(
-                user_id=user_id,
-                module_id=module_id,
-                module_version=version,
-                score=80,
-                completed_at=started,
-                expires_at=started + timedelta(days=730),
-                verification_code=f"{rng.getrandbits(40):010X}",
-                source="seed",
-                previous_hash=previous,
-            )
-            record.record_hash = record.compute_hash()
-            previous = record.record_hash
-            records.append(record)
-        if len(progress) >= batch:
-            LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
-            progress_count += len(progress)
-            progress = []
-        if len(records) >= batch:
-            ModuleCompletion.objects.bulk_create(records)
-            record_count += len(records)
-            records = []
-    LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
-    ModuleCompletion.objects.bulk_create(records)
-    return progress_count + len(progress), record_count + len(records)
+            if roll < 0.33:
+                drafts.append(
+                    CompletionDraft(
+                        user_id=user_id,
+                        module_id=module_id,
+                        module_version=version,
+                        score=80,
+                        completed_at=started,
+                        expires_at=started + timedelta(days=730),
+                        source="seed",
+                    )
+                )
+        LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
+        progress_count += len(progress)
+        record_count += len(completion_records_append(drafts=drafts))
+    return progress_count, record_count
 
 
 def busiest_learner() -> User:
     """The active officer with the most open assignments."""
-    from django.db.models import Count
-
     return (
         User.objects.filter(is_active=True, person_type="officer")
         .annotate(n=Count("assignments"))

@@ -37,8 +37,29 @@ def test_seed_scale_builds_people_assignments_progress_and_valid_records(site):
     assert all(copy.get_children().live().count() == 3 for copy in copies)
     assert Assignment.objects.filter(user__in=people).count() == 120 * 13
     assert LessonProgress.objects.exists()
-    assert ModuleCompletion.objects.exists()
+    records = ModuleCompletion.objects.count()
+    assert records
+    # Written by the chain's service, so each completion also completes its assignment.
+    assert Assignment.objects.filter(completed_at__isnull=False).count() == records
     assert "Seeded 13 modules, 120 people" in out.getvalue()
+    verify = StringIO()
+    call_command("verify_records", stdout=verify)
+    assert f"All {records} completion records are intact" in verify.getvalue()
+
+
+def test_seed_scale_appends_after_the_records_already_there(site):
+    module = module_with_lessons(1)
+    AssignmentRule.objects.create(
+        module=module, audience=Audience.objects.create(name="All", slug="all"), valid_months=24
+    )
+    call_command("seed_scale", "--learners", "30", "--modules", "1", stdout=StringIO())
+    first = ModuleCompletion.objects.count()
+
+    call_command(
+        "seed_scale", "--learners", "30", "--seed", "2", "--modules", "1", stdout=StringIO()
+    )
+
+    assert ModuleCompletion.objects.count() > first
     verify = StringIO()
     call_command("verify_records", stdout=verify)
     assert "intact" in verify.getvalue()

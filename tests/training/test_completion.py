@@ -1,11 +1,24 @@
 """Module completion: lessons done plus a pass on the current version; records are evidence."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.utils import timezone
 
 from tests.factories import lessons_of, module_with_lessons
-from training.models import ModuleCompletion, QuizPass
-from training.services.completion import quiz_pass_record
+from training.models import Assignment, AssignmentRule, Audience, ModuleCompletion, QuizPass
+from training.services.assignments import assignments_sync
+from training.services.completion import (
+    CompletionDraft,
+    completion_record_create,
+    completion_records_append,
+    quiz_pass_record,
+)
 from training.services.progress import lesson_complete
+from training.tasks import report_counts_refresh_task
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +107,74 @@ def test_the_module_page_shows_the_completion(client, site, user_factory):
 
     assert "Module completed" in html
     assert "score 92%" in html
+
+
+def test_many_records_append_in_order_after_the_head_and_complete_the_assignments(
+    site, user_factory, monkeypatch, django_capture_on_commit_callbacks
+):
+    module = module_with_lessons(1)
+    AssignmentRule.objects.create(
+        module=module, audience=Audience.objects.create(name="All", slug="all"), valid_months=12
+    )
+    alex, sam = user_factory(email="alex@example.gov.uk"), user_factory(email="sam@example.gov.uk")
+    assignments_sync()
+    now = timezone.now()
+    head = completion_record_create(
+        user=sam, module=module, module_version=1, score=70, completed_at=now - timedelta(days=400)
+    )
+    cache.delete("aware-report-counts-queued")
+    queued = []
+    monkeypatch.setattr(report_counts_refresh_task, "apply_async", lambda **kw: queued.append(kw))
+    newer, older = now - timedelta(days=10), now - timedelta(days=20)
+    drafts = [
+        CompletionDraft(
+            user_id=alex.pk,
+            module_id=module.pk,
+            module_version=1,
+            score=90,
+            completed_at=newer,
+            expires_at=newer + timedelta(days=365),
+        ),
+        CompletionDraft(
+            user_id=alex.pk,
+            module_id=module.pk,
+            module_version=1,
+            score=80,
+            completed_at=older,
+            expires_at=older + timedelta(days=365),
+        ),
+        CompletionDraft(
+            user_id=sam.pk,
+            module_id=module.pk,
+            module_version=1,
+            score=85,
+            completed_at=older,
+            source="import",
+        ),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        records = completion_records_append(drafts=drafts)
+
+    assert [r.score for r in records] == [90, 80, 85]
+    assert [r.previous_hash for r in records] == [head.record_hash] + [
+        r.record_hash for r in records[:-1]
+    ]
+    assert len({r.verification_code for r in [head, *records]}) == 4
+    assert list(ModuleCompletion.objects.order_by("pk")) == [head, *records]
+    # Alex's assignment takes the later of the two completions, whatever the order given.
+    alex_assignment = Assignment.objects.get(user=alex, module=module)
+    assert (alex_assignment.completed_at, alex_assignment.valid_until) == (
+        newer,
+        newer + timedelta(days=365),
+    )
+    assert Assignment.objects.get(user=sam, module=module).completed_at == older
+    assert len(queued) == 1  # one count for the whole batch
+    verify = StringIO()
+    call_command("verify_records", stdout=verify)
+    assert "All 4 completion records are intact" in verify.getvalue()
+
+
+def test_appending_nothing_writes_nothing(db):
+    assert completion_records_append(drafts=[]) == []
+    assert not ModuleCompletion.objects.exists()

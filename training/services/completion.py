@@ -2,9 +2,13 @@
 
 import calendar
 import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,6 +23,11 @@ from training.models import (
 )
 from training.services.assignments import assignment_completion_apply
 from training.tasks import report_counts_refresh_soon
+
+# Rows or ids per query: well inside SQLite's limit on parameters.
+QUERY_CHUNK = 2000
+# Records per completion_records_append call from a long file, so memory stays flat.
+APPEND_BATCH = 5000
 
 
 @transaction.atomic
@@ -88,7 +97,22 @@ def module_completion_check(
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class CompletionDraft:
+    """What one completion record will say; its verification code and hashes come from the
+    chain when it is appended."""
+
+    user_id: int
+    module_id: int
+    module_version: int
+    score: int
+    completed_at: datetime
+    expires_at: datetime | None = None
+    attempt_id: int | None = None
+    quiz_pass_id: int | None = None
+    source: str = "aware"
+
+
 def completion_record_create(
     *,
     user: User,
@@ -102,33 +126,109 @@ def completion_record_create(
     expires_at: datetime | None = None,
     source: str = "aware",
 ) -> ModuleCompletion:
-    """Append a completion record to the evidence chain. Nothing else is written."""
-    # One writer at a time, so each record's previous_hash is the chain's real head.
-    advisory_lock(Lock.COMPLETION_CHAIN)
-    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
-    record = ModuleCompletion(
-        user=user,
-        module=module,
+    """Append one completion record to the evidence chain, expiring `valid_months` after
+    `completed_at` unless `expires_at` is given. Side effects as completion_records_append."""
+    draft = CompletionDraft(
+        user_id=user.pk,
+        module_id=module.pk,
         module_version=module_version,
-        quiz_pass=quiz_pass,
-        attempt_id=attempt_id,
         score=score,
         completed_at=completed_at,
         expires_at=expires_at or (add_months(completed_at, valid_months) if valid_months else None),
-        verification_code=secrets.token_hex(5).upper(),
+        attempt_id=attempt_id,
+        quiz_pass_id=quiz_pass.pk if quiz_pass else None,
         source=source,
-        previous_hash=head or "",
     )
-    record.record_hash = record.compute_hash()
-    record.save()
-    for assignment in Assignment.objects.open().filter(
-        user=user, module=module, required_version__lte=module_version
-    ):
-        if assignment.completed_at is None or assignment.completed_at < record.completed_at:
-            assignment_completion_apply(assignment=assignment, completion=record)
-            assignment.save(update_fields=["completed_at", "valid_until", "recertify_from"])
-    report_counts_refresh_soon()
+    (record,) = completion_records_append(drafts=[draft])
+    # The caller's objects, so reading them from the record costs no query.
+    record.user, record.module, record.quiz_pass = user, module, quiz_pass
     return record
+
+
+@transaction.atomic
+def completion_records_append(*, drafts: Sequence[CompletionDraft]) -> list[ModuleCompletion]:
+    """The one writer of the completion chain: append `drafts` in order and return the records.
+
+    Takes the chain lock once, so each record's previous_hash is the hash of the record before
+    it (the chain's head for the first), and gives each a verification code no record holds.
+    Side effects: each person's open assignments for the module, at or below the record's
+    version, take the latest completion's dates (one bulk update); the report counts are
+    queued to run again soon (report_counts_refresh_soon, once per call). Callers with very
+    many records call it in batches of a few thousand, so memory stays flat."""
+    if not drafts:
+        return []
+    # One writer at a time, so each record's previous_hash is the chain's real head.
+    advisory_lock(Lock.COMPLETION_CHAIN)
+    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
+    previous = head or ""
+    records = []
+    for draft, code in zip(drafts, _verification_codes_unused(count=len(drafts)), strict=True):
+        record = ModuleCompletion(
+            user_id=draft.user_id,
+            module_id=draft.module_id,
+            module_version=draft.module_version,
+            quiz_pass_id=draft.quiz_pass_id,
+            attempt_id=draft.attempt_id,
+            score=draft.score,
+            completed_at=draft.completed_at,
+            expires_at=draft.expires_at,
+            verification_code=code,
+            source=draft.source,
+            previous_hash=previous,
+        )
+        record.record_hash = previous = record.compute_hash()
+        records.append(record)
+    # In list order, so primary keys (the order verify_records walks) follow the chain.
+    ModuleCompletion.objects.bulk_create(records, batch_size=QUERY_CHUNK)
+    _assignments_complete(records=records)
+    report_counts_refresh_soon()
+    return records
+
+
+def _verification_codes_unused(*, count: int) -> list[str]:
+    """`count` distinct codes (40 random bits each) that no record holds yet. Call under the
+    chain lock, so none is taken between the check and the insert."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = list({secrets.token_hex(5).upper() for _ in range(count - len(codes))} - codes)
+        for start in range(0, len(fresh), QUERY_CHUNK):
+            chunk = fresh[start : start + QUERY_CHUNK]
+            taken = set(
+                ModuleCompletion.objects.filter(verification_code__in=chunk).values_list(
+                    "verification_code", flat=True
+                )
+            )
+            codes.update(code for code in chunk if code not in taken)
+    return list(codes)
+
+
+def _assignments_complete(*, records: list[ModuleCompletion]) -> None:
+    """Give open assignments the dates of the latest new completion that covers them (same
+    person and module, required version at most the record's), as one record at a time would."""
+    changed: dict[int, Assignment] = {}
+    for start in range(0, len(records), QUERY_CHUNK):
+        chunk = records[start : start + QUERY_CHUNK]
+        users_by_module: dict[int, set[int]] = defaultdict(set)
+        for record in chunk:
+            users_by_module[record.module_id].add(record.user_id)
+        covers = Q()
+        for module_id, user_ids in users_by_module.items():
+            covers |= Q(module_id=module_id, user_id__in=user_ids)
+        assignments: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+        for fetched in Assignment.objects.open().filter(covers):
+            # One updated for an earlier chunk keeps its new dates.
+            assignment = changed.get(fetched.pk, fetched)
+            assignments[assignment.user_id, assignment.module_id].append(assignment)
+        for record in chunk:
+            for assignment in assignments[record.user_id, record.module_id]:
+                if assignment.required_version > record.module_version:
+                    continue
+                if assignment.completed_at is None or assignment.completed_at < record.completed_at:
+                    assignment_completion_apply(assignment=assignment, completion=record)
+                    changed[assignment.pk] = assignment
+    Assignment.objects.bulk_update(
+        changed.values(), ["completed_at", "valid_until", "recertify_from"], batch_size=500
+    )
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -150,14 +250,19 @@ def historic_completions_import(*, text: str, import_valid_rows: bool = False) -
     plan = historic_completions_plan(text=text)
     if plan.errors and not import_valid_rows:
         return 0, plan.errors
-    for row in plan.rows:
-        completion_record_create(
-            user=row.user,
-            module=row.module,
-            module_version=row.module_version,
-            score=row.score,
-            completed_at=row.completed_at,
-            source="import",
-            expires_at=row.expires_at,
+    for start in range(0, len(plan.rows), APPEND_BATCH):
+        completion_records_append(
+            drafts=[
+                CompletionDraft(
+                    user_id=row.user.pk,
+                    module_id=row.module.pk,
+                    module_version=row.module_version,
+                    score=row.score,
+                    completed_at=row.completed_at,
+                    expires_at=row.expires_at,
+                    source="import",
+                )
+                for row in plan.rows[start : start + APPEND_BATCH]
+            ]
         )
     return len(plan.rows), plan.errors
