@@ -37,10 +37,23 @@ AREAS = {
     "Children's Social Care": ServiceArea.SOCIAL_CARE,
     "Democratic Services": ServiceArea.DEMOCRATIC_SERVICES,
 }
+# Demo people, tests and the synthetic council (scale.example.gov.uk) all have addresses here;
+# a council's real people never do.
+SYNTHETIC_DOMAIN = "example.gov.uk"
 TEAM_SIZE = 12
 COUNCILLOR_SHARE = 50  # one councillor per 50 people
 # The issue's scale: about a dozen modules, so 100,000 learners hold over a million assignments.
 SCALE_MODULES = 13
+
+
+def real_people_count() -> int:
+    """People, leavers included, whose email is on neither SYNTHETIC_DOMAIN nor a subdomain of
+    it: a council's real staff and councillors, whom no synthetic data may touch."""
+    return (
+        User.objects.exclude(email__iendswith=f"@{SYNTHETIC_DOMAIN}")
+        .exclude(email__iendswith=f".{SYNTHETIC_DOMAIN}")
+        .count()
+    )
 
 
 def scale_modules(*, total: int = SCALE_MODULES) -> int:
@@ -73,7 +86,7 @@ def people_csv(*, learners: int, seed: int = 1) -> str:
     writer.writerow(PEOPLE_COLUMNS)
     manager_email = ""
     for n in range(learners):
-        email = f"person{n}@scale.example.gov.uk"
+        email = f"person{n}@scale.{SYNTHETIC_DOMAIN}"
         start = date(2015, 1, 1) + timedelta(days=rng.randrange(4000))
         if n % COUNCILLOR_SHARE == COUNCILLOR_SHARE - 1:
             writer.writerow(

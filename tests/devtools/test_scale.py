@@ -1,11 +1,13 @@
-"""seed_scale builds a believable synthetic council whose evidence chain verifies."""
+"""seed_scale builds a believable synthetic council whose evidence chain verifies, and only in a
+database that holds no real people."""
 
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from devtools.scale import real_people_count
 from tests.factories import module_with_lessons
 from training.models import (
     Assignment,
@@ -63,3 +65,31 @@ def test_seed_scale_appends_after_the_records_already_there(site):
     verify = StringIO()
     call_command("verify_records", stdout=verify)
     assert "intact" in verify.getvalue()
+
+
+def test_seed_scale_refuses_a_database_with_real_people_and_writes_nothing(user_factory):
+    user_factory(email="jo.bloggs@camden.gov.uk", full_name="Jo Bloggs")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("seed_scale", "--learners", "20", stdout=StringIO())
+
+    message = str(refused.value)
+    assert "holds 1 real person (emails not on example.gov.uk)" in message
+    assert "fresh database" in message
+    assert User.objects.count() == 1
+    assert not ModulePage.objects.exists()
+    assert not Assignment.objects.exists()
+
+
+def test_demo_test_and_synthetic_people_are_not_real_but_leavers_and_lookalikes_are(
+    site, user_factory
+):
+    call_command("load_accounts_data", stdout=StringIO())  # the demo people, on example.gov.uk
+    user_factory(email="learner@example.gov.uk")
+    user_factory(email="person1@scale.example.gov.uk")
+    assert real_people_count() == 0
+
+    user_factory(email="leaver@council.gov.uk", is_active=False)
+    user_factory(email="sam@notexample.gov.uk")
+
+    assert real_people_count() == 2

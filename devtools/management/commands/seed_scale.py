@@ -1,16 +1,26 @@
 """Build a synthetic council for benchmarks: people, assignments, progress and completions."""
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import people_import
-from devtools.scale import SCALE_MODULES, activity_seed, people_csv, scale_modules
+from devtools.scale import (
+    SCALE_MODULES,
+    SYNTHETIC_DOMAIN,
+    activity_seed,
+    people_csv,
+    real_people_count,
+    scale_modules,
+)
 from training.models import ModulePage
 from training.services.assignments import assignments_sync
 
 
 class Command(BaseCommand):
-    help = "Create N synthetic learners with assignments, progress and completions."
+    help = (
+        "Create N synthetic learners with assignments, progress and completions, in a database "
+        f"that holds no real people (everyone's email on {SYNTHETIC_DOMAIN})."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--learners", type=int, default=1000)
@@ -23,6 +33,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, learners: int, seed: int, modules: int, **options):
+        # Synthetic people, assignments and evidence cannot be taken out again (completion
+        # records are append-only), so a database with real people in it is never seeded.
+        real = real_people_count()
+        if real:
+            people = "1 real person" if real == 1 else f"{real:,} real people"
+            raise CommandError(
+                f"This database holds {people} (emails not on {SYNTHETIC_DOMAIN}), so "
+                "seed_scale writes nothing: the synthetic people, their assignments and their "
+                "completion records (which can never be deleted) would sit beside real "
+                "evidence. Run it on a fresh database of its own, e.g. createdb aware_scale, "
+                "then DATABASE_URL=postgres:///aware_scale python manage.py migrate and "
+                "DATABASE_URL=postgres:///aware_scale python manage.py seed_scale."
+            )
         if not ModulePage.objects.exists():
             call_command("load_initial_data", stdout=self.stdout)
         scale_modules(total=modules)
