@@ -43,7 +43,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Runs in a throwaway database on whatever DATABASE_URL names (PostgreSQL for real figures).
+# devtools' benchmark command, in a throwaway database beside the one DATABASE_URL names, which
+# must be PostgreSQL: without it (SQLite) the command says so and exits non-zero.
 BENCH_LEARNERS ?= 20000
 bench: install
 	$(MANAGE) benchmark --learners $(BENCH_LEARNERS)

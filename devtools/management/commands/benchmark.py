@@ -1,6 +1,7 @@
 """`make bench`: people import, assignment sync, My training and HR reports on a synthetic council.
 
-Runs in a throwaway database (like the test suite's), so it never touches real data.
+Runs in a throwaway database (like the test suite's), so it never touches real data, and on
+PostgreSQL only (it says so and exits non-zero on anything else).
 """
 
 import os
@@ -10,7 +11,7 @@ import time
 from datetime import timedelta
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, setup_test_environment
@@ -28,6 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--learners", type=int, default=20000)
 
     def handle(self, *args, learners: int, **options):
+        # The reports' hand-written SQL beside each figure is PostgreSQL's, and SQLite's figures
+        # would say nothing about a council's database.
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                f"make bench needs PostgreSQL, and this database is {connection.vendor}: set "
+                "DATABASE_URL=postgres://USER@HOST:5432/aware and run it again (it works in a "
+                "throwaway database, aware_benchmark, and leaves that one alone). The figures "
+                "are for a council's production database, which is PostgreSQL."
+            )
         setup_test_environment()
         # Its own throwaway database, never the test suite's or the real one.
         connection.settings_dict["TEST"]["NAME"] = "aware_benchmark"
