@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from training.importers import historic_completions_plan
 from training.locks import Lock, advisory_lock
 from training.models import (
     Assignment,
@@ -245,8 +246,6 @@ def historic_completions_import(*, text: str, import_valid_rows: bool = False) -
 
     With any bad row nothing is written unless `import_valid_rows`. Returns (imported, errors).
     """
-    from training.importers import historic_completions_plan
-
     plan = historic_completions_plan(text=text)
     if plan.errors and not import_valid_rows:
         return 0, plan.errors
