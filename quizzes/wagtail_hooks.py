@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.generic import FormView
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
@@ -20,6 +19,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
 from quizzes.selectors import (
@@ -58,17 +58,6 @@ class ExtraTimeViewSet(SnippetViewSet):
     menu_label = "Extra time"
     list_display = ["user", "percent", "updated_at"]
     search_fields = ["user__full_name", "user__email"]
-
-
-class PermittedMenuItem(MenuItem):
-    """A menu item shown only to people holding any of the given permissions."""
-
-    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permissions = permissions
-
-    def is_shown(self, request):
-        return any(request.user.has_perm(p) for p in self.permissions)
 
 
 class QuizzesGroup(SnippetViewSetGroup):

@@ -1,8 +1,8 @@
 """The reports' place in the Wagtail admin: menu items and URLs (registered in wagtail_hooks.py)."""
 
 from django.urls import path, reverse
-from wagtail.admin.menu import MenuItem
 
+from cms.menus import PermittedMenuItem
 from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
 from training.reports.views import (
     ComplianceOverviewView,
@@ -14,20 +14,7 @@ from training.reports.views import (
     export_status,
 )
 
-
-class ReportMenuItem(MenuItem):
-    """A report menu item shown to people holding any of the given permissions."""
-
-    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permissions = permissions
-
-    def is_shown(self, request):
-        return any(request.user.has_perm(p) for p in self.permissions)
-
-
 _HR = (HR_PERMISSION,)
-
 _HR_OR_MEMBERS = (HR_PERMISSION, COUNCILLOR_PERMISSION)
 
 REPORT_MENU = [
@@ -40,7 +27,7 @@ REPORT_MENU = [
 
 def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):
     def hook():
-        return ReportMenuItem(
+        return PermittedMenuItem(
             label,
             reverse(url_name),
             name=f"aware-{url_name}",
