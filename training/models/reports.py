@@ -72,7 +72,7 @@ class SnapshotGroup(models.Model):
     """Figures for one module and one group of people (same department, person type and
     audiences), counted ahead so HR reports read a few hundred rows, not every assignment.
 
-    Written only by training.report_services.report_counts_refresh."""
+    Written only by training.reports.snapshot.report_counts_refresh."""
 
     module = models.ForeignKey(ModulePage, on_delete=models.CASCADE, related_name="+")
     department = models.ForeignKey(
