@@ -1,4 +1,7 @@
-"""The sweep and the send: log each planned message once, then send it once."""
+"""The sweep and the send: log each planned message once, then send it once.
+
+State-based: the log's unique key (recipient, kind, period) means a missed or repeated sweep
+neither loses nor repeats a message."""
 
 import logging
 from dataclasses import dataclass, field

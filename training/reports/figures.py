@@ -1,4 +1,17 @@
-"""What a report shows: the categories, a compliance row, the overview and a trend point."""
+"""What a report shows: the categories, a compliance row, the overview and a trend point.
+
+Every figure comes from `Assignment.objects.open().with_status(now)` (the one place status is
+worked out), counted in the database with GROUP BY (live.py), or read from the same groups
+counted ahead (snapshot.py). Definitions (the README repeats them for HR):
+- assigned: open assignments of active people (leavers are excluded); one per person and module,
+  so a person in two audiences counts once per module;
+- compliant: completed and still valid, including people in their recertification window
+  ("due soon" with a valid completion); expired completions are not compliant;
+- in progress / not started: not complete, not yet overdue, with or without a lesson opened;
+- compliance rate: compliant / (assigned - exempt); exempt people are out of the denominator;
+- department rows include every service below them (treebeard path prefix), by the person's
+  department today, so someone who moves is counted where they are now.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
