@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models.functions import Lower
 
 from accounts.models import Department, PersonType, ServiceArea, User
+from accounts.selectors import privileged_roles_by_user
 
 COLUMNS = (
     "employee_number",
@@ -88,6 +89,8 @@ class PersonRow:
     user: User | None = None  # the existing person this row updates
     manager: PersonRef | None = None
     action: str = ""
+    # Why the person this row matches holds a privileged account ("HR", "administrator"...).
+    privileged_roles: list[str] = field(default_factory=list)
 
     @property
     def ref(self) -> PersonRef:
@@ -99,6 +102,32 @@ class PersonRow:
         if self.person_type == PersonType.COUNCILLOR:
             return ("email", self.email)
         return ("employee number", self.employee_number or "")
+
+
+@dataclass
+class FieldChange:
+    """One of a person's identifying fields as it is and as the file would make it."""
+
+    label: str
+    old: str
+    new: str
+
+
+def identity_changes(row: PersonRow) -> list[FieldChange]:
+    """How the row would rename an existing person or change their email or employee number."""
+    user = row.user
+    if user is None:
+        return []
+    changes = []
+    if row.full_name != user.full_name:
+        changes.append(FieldChange("Name", user.full_name, row.full_name))
+    if row.email != user.email.lower():
+        changes.append(FieldChange("Email", user.email, row.email))
+    if row.employee_number and row.employee_number != user.employee_number:
+        changes.append(
+            FieldChange("Employee number", user.employee_number or "none", row.employee_number)
+        )
+    return changes
 
 
 @dataclass
@@ -146,6 +175,17 @@ class ImportPlan:
     @property
     def bad_lines(self) -> list[int]:
         return sorted({error.line for error in self.errors})
+
+    @property
+    def leavers(self) -> list[PersonRow]:
+        """The people this import would deactivate, for HR to check by name before confirming."""
+        return [row for row in self.rows if row.action == DEACTIVATE]
+
+    @property
+    def identity_changes(self) -> list[tuple[PersonRow, list[FieldChange]]]:
+        """Existing people the import would rename or give another email or employee number."""
+        found = [(row, identity_changes(row)) for row in self.rows if row.action != CREATE]
+        return [(row, changes) for row, changes in found if changes]
 
     @property
     def to_invite(self) -> int:
@@ -356,6 +396,7 @@ class _Existing:
     by_email: dict[str, User]
     verified_email_owner: dict[str, int]
     manager_of: dict[int, int]
+    privileged_roles: dict[int, list[str]]
 
     @classmethod
     def load(cls, rows: list[PersonRow]) -> _Existing:
@@ -385,6 +426,7 @@ class _Existing:
             manager_of=dict(
                 User.objects.filter(line_manager__isnull=False).values_list("pk", "line_manager_id")
             ),
+            privileged_roles=privileged_roles_by_user(),
         )
 
 
@@ -422,6 +464,8 @@ class _Checker:
                 if user is None and holder is not None and not holder.employee_number:
                     user = holder  # someone who signed up before HR's file knew them
             row.user = user
+            if user is not None:
+                row.privileged_roles = existing.privileged_roles.get(user.pk, [])
             owner = existing.verified_email_owner.get(row.email)
             if (holder and holder != user) or (owner and (user is None or owner != user.pk)):
                 self.bad(row, f"email {row.email} is already used by a different person")
@@ -431,6 +475,30 @@ class _Checker:
                     row,
                     f"employee number {row.employee_number} is already used by a different person",
                 )
+
+    def refuse_privileged(self, departments: DepartmentIndex) -> None:
+        """Refuse any row that would change an administrator's, staff member's or privileged
+        role holder's account: those are managed in the admin, where changes are deliberate.
+
+        A row that leaves such a person exactly as they are is accepted and writes nothing.
+        """
+        for row in self.rows:
+            if not row.privileged_roles:
+                continue
+            action = _action(row, departments)
+            if action == UNCHANGED:
+                continue
+            user = row.user
+            if row.employee_number and row.employee_number == user.employee_number:
+                matched = f"employee number {row.employee_number}"
+            else:
+                matched = f"email {user.email}"
+            verb = "deactivate" if action == DEACTIVATE else "update"
+            self.bad(
+                row,
+                f"{matched} belongs to a privileged account ({', '.join(row.privileged_roles)}), "
+                f"so the HR file cannot {verb} it: change it in the admin, not through the HR file",
+            )
 
     def resolve_managers(self) -> None:
         by_email: dict[str, PersonRow] = {}
@@ -608,12 +676,13 @@ def people_import_plan(*, text: str) -> ImportPlan:
     _check_duplicates(cells_by_line, problems)
 
     checker = _Checker(rows, _Existing.load(rows), problems, unreadable_lines_by_email)
+    departments = DepartmentIndex.load()
     checker.match_existing()
     checker.resolve_managers()
     checker.check_cycles()
+    checker.refuse_privileged(departments)
     checker.propagate()
 
-    departments = DepartmentIndex.load()
     valid = [row for row in rows if not checker.is_bad(row)]
     for row in valid:
         row.action = _action(row, departments)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.models import PeopleImport, User
 
@@ -13,6 +14,23 @@ def user_requires_mfa(*, user: User) -> bool:
     if user.is_superuser:
         return True
     return user.groups.filter(name__in=settings.AWARE_MFA_REQUIRED_GROUPS).exists()
+
+
+def privileged_roles_by_user() -> dict[int, list[str]]:
+    """Everyone whose account is privileged, with why: "administrator" (superuser), "staff rights"
+    (is_staff) and each privileged role they hold (settings.AWARE_MFA_REQUIRED_GROUPS, the roles
+    that must use MFA). People with none are left out. Two queries, sized by the privileged few.
+    """
+    roles: dict[int, list[str]] = {}
+    admins_and_staff = User.objects.filter(Q(is_superuser=True) | Q(is_staff=True))
+    for pk, is_superuser in admins_and_staff.values_list("pk", "is_superuser"):
+        roles[pk] = ["administrator"] if is_superuser else ["staff rights"]
+    memberships = User.groups.through.objects.filter(
+        group__name__in=settings.AWARE_MFA_REQUIRED_GROUPS
+    ).order_by("group__name")
+    for pk, group in memberships.values_list("user_id", "group__name"):
+        roles.setdefault(pk, []).append(group)
+    return roles
 
 
 def user_lacks_required_mfa(*, user: User) -> bool:

@@ -130,7 +130,14 @@ def _email_addresses_verify(users: list[User]) -> None:
 
 
 def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
-    """Create and update the plan's people, then set line managers; returns users by line."""
+    """Create and update the plan's people, then set line managers; returns users by line.
+
+    A privileged account is never written: the plan refuses every row that would change one, and
+    the unchanged ones are left out of the email check below too.
+    """
+    privileged = {row.user.pk for row in plan.rows if row.privileged_roles}
+    if any(row.privileged_roles and row.action != UNCHANGED for row in plan.rows):
+        raise PeopleImportRefused("A privileged account would be changed, so nothing was imported.")
     departments_ensure(
         index=plan.departments, paths=[r.department for r in plan.rows if r.department]
     )
@@ -175,7 +182,7 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
             user.line_manager_id = manager_pk
             managed.append(user)
     User.objects.bulk_update(managed, ["line_manager"], batch_size=UPDATE_BATCH_SIZE)
-    _email_addresses_verify(list(users.values()))
+    _email_addresses_verify([user for user in users.values() if user.pk not in privileged])
     return users
 
 

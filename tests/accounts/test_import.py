@@ -202,6 +202,128 @@ def test_an_inactive_person_is_deactivated_and_their_record_kept(imported):
     assert (leaver.is_active, leaver.deactivated_at) == (True, None)
 
 
+# Privileged accounts: the administrator, staff and the privileged roles are kept out of reach
+
+
+def account_state(user: User) -> tuple:
+    user.refresh_from_db()
+    groups = sorted(user.groups.values_list("name", flat=True))
+    addresses = sorted(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    return (
+        user.full_name,
+        user.email,
+        user.employee_number,
+        user.is_active,
+        user.job_title,
+        groups,
+        addresses,
+    )
+
+
+@pytest.mark.parametrize(
+    ("groups", "fields", "role"),
+    [
+        (["HR"], {}, "HR"),
+        (["Member Services"], {}, "Member Services"),
+        (["Content editors"], {}, "Content editors"),
+        (["Content approvers"], {}, "Content approvers"),
+        ([], {"is_superuser": True, "is_staff": True}, "administrator"),
+        ([], {"is_staff": True}, "staff rights"),
+    ],
+)
+def test_a_row_matching_a_privileged_account_by_email_is_refused_and_the_account_is_unchanged(
+    imported, user_factory, groups, fields, role
+):
+    # Privileged accounts have no employee number, so the old import adopted them by email.
+    account = user_factory(
+        email="chief@example.gov.uk", full_name="Chris Chief", groups=groups, **fields
+    )
+    before = account_state(account)
+    text = csv_of(
+        person("E1"),
+        person("E2", email="chief@example.gov.uk", full_name="Someone Else", active="no"),
+    )
+
+    result = imported(text, import_valid_rows=True)
+
+    assert errors_by_line(text) == {
+        3: [
+            f"email chief@example.gov.uk belongs to a privileged account ({role}), so the HR file "
+            "cannot deactivate it: change it in the admin, not through the HR file"
+        ]
+    }
+    assert (result.imported, result.created, result.updated, result.deactivated) == (
+        True,
+        1,
+        0,
+        0,
+    )
+    assert account_state(account) == before
+    assert not User.objects.filter(employee_number="E2").exists()
+
+
+def test_a_superusers_row_is_refused_and_the_administrator_is_unchanged(imported, user_factory):
+    admin = user_factory(
+        email="admin@example.gov.uk",
+        full_name="Ada Admin",
+        employee_number="A1",
+        is_superuser=True,
+        is_staff=True,
+    )
+    before = account_state(admin)
+    text = csv_of(person("A1", email="someone.new@example.gov.uk", full_name="Not Ada"))
+
+    result = imported(text, import_valid_rows=True)
+
+    assert errors_by_line(text) == {
+        2: [
+            "employee number A1 belongs to a privileged account (administrator), so the HR file "
+            "cannot update it: change it in the admin, not through the HR file"
+        ]
+    }
+    assert result.imported is False
+    assert account_state(admin) == before
+    assert not User.objects.filter(email="someone.new@example.gov.uk").exists()
+
+
+def test_a_row_marking_a_privileged_person_inactive_is_refused(imported, user_factory):
+    hr = user_factory(email="h1@example.gov.uk", full_name="Person H1", groups=["HR"])
+    imported(csv_of(person("E1")))
+    # HR gave them an employee number in the admin; the HR file now says they have left.
+    User.objects.filter(pk=hr.pk).update(employee_number="H1")
+    text = csv_of(person("E1", active="no"), person("H1", active="no"))
+
+    result = imported(text, import_valid_rows=True)
+
+    assert "so the HR file cannot deactivate it" in errors_by_line(text)[3][0]
+    assert result.deactivated == 1
+    hr.refresh_from_db()
+    assert (hr.is_active, hr.deactivated_at) == (True, None)
+    assert User.objects.get(employee_number="E1").is_active is False
+
+
+def test_an_unchanged_row_for_a_privileged_person_writes_nothing(imported, user_factory):
+    department = department_from_path("Neighbourhoods > Housing")
+    hr = user_factory(
+        email="h1@example.gov.uk",
+        verified=False,
+        groups=["HR"],
+        full_name="Person H1",
+        employee_number="H1",
+        department=department,
+        service_area="housing",
+        job_title="Tenancy Officer",
+        start_date=date(2024, 4, 1),
+    )
+    before = account_state(hr)
+
+    # HR's own row in HR's file, exactly as Aware has it, does not hold up everyone else's.
+    result = imported(csv_of(person("E1"), person("H1")))
+
+    assert (result.imported, result.created, result.unchanged, result.errors) == (True, 1, 1, [])
+    assert account_state(hr) == before  # not even their email address is marked verified
+
+
 # Invitations and the signal
 
 
@@ -502,6 +624,30 @@ def test_the_command_exits_non_zero_and_writes_nothing_when_a_row_is_bad(manage,
     assert "line 3: email \u201cbroken\u201d is not a valid email address" in captured.err
     assert "1 row(s) have errors, so nothing was imported" in captured.err
     assert User.objects.count() == 0
+
+
+def test_the_command_reports_rows_for_privileged_accounts_by_line_and_exits_1(
+    manage, tmp_path, capsys, user_factory
+):
+    hr = user_factory(email="hr.lead@example.gov.uk", full_name="Harriet Lead", groups=["HR"])
+    before = account_state(hr)
+    path = tmp_path / "people.csv"
+    path.write_text(
+        csv_of(person("E1"), person("E2", email="hr.lead@example.gov.uk", full_name="Renamed"))
+    )
+
+    with pytest.raises(SystemExit) as exit_info:
+        manage("import_people", str(path))
+
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert (
+        "line 3: email hr.lead@example.gov.uk belongs to a privileged account (HR), so the HR "
+        "file cannot update it: change it in the admin, not through the HR file"
+    ) in err
+    assert "1 row(s) have errors, so nothing was imported" in err
+    assert account_state(hr) == before
+    assert not User.objects.filter(employee_number="E1").exists()
 
 
 def test_the_command_imports_the_valid_rows_when_asked(tmp_path):

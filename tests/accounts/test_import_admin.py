@@ -1,5 +1,6 @@
 """HR's people import in the Wagtail admin: upload, preview (writes nothing), confirm once."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -105,6 +106,82 @@ def test_the_preview_shows_counts_and_every_bad_row_and_writes_nothing(hr_client
     assert "Import the 4 valid rows" in html
     assert (User.objects.count(), Department.objects.count()) == before
     assert User.objects.get(employee_number="E4").is_active
+
+
+def page_text(html: str) -> str:
+    """The page as read aloud: tags dropped, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_preview_names_everyone_to_deactivate_or_rename_with_old_and_new_values(
+    hr_client, user_factory
+):
+    user_factory(email="e3@example.gov.uk", employee_number="E3", full_name="Person E3")
+    user_factory(email="e4@example.gov.uk", employee_number="E4", full_name="Leslie Leaver")
+    user_factory(email="sam.signup@example.gov.uk", full_name="Sam Signup")
+    text = csv_of(
+        person("E1"),
+        person("E3", full_name="Pat Newname", email="pat.newname@example.gov.uk"),
+        person("E4", full_name="Leslie Leaver", active="no"),
+        person("E5", email="sam.signup@example.gov.uk", full_name="Sam Signup"),
+    )
+
+    html = hr_client.get(upload(hr_client, text)["Location"]).content.decode()
+
+    spoken = page_text(html)
+    assert "1 person to deactivate" in spoken
+    assert "4 Leslie Leaver e4@example.gov.uk E4" in spoken
+    assert "2 people to rename or give another email or employee number" in spoken
+    assert (
+        "3 Person E3 e3@example.gov.uk "
+        "Name: Person E3 \u2192 becomes Pat Newname "
+        "Email: e3@example.gov.uk \u2192 becomes pat.newname@example.gov.uk"
+    ) in spoken
+    assert (
+        "5 Sam Signup sam.signup@example.gov.uk Employee number: none \u2192 becomes E5"
+    ) in spoken
+    assert 'aria-labelledby="people-import-leavers"' in html
+    assert 'aria-labelledby="people-import-renamed"' in html
+    assert User.objects.get(employee_number="E3").full_name == "Person E3"
+
+
+@pytest.mark.usefixtures("celery_eager")
+def test_the_admin_refuses_rows_for_privileged_accounts_and_imports_the_rest(
+    hr_client, user_factory, django_capture_on_commit_callbacks
+):
+    hr = User.objects.get(email="hr.person@example.gov.uk")
+    editor = user_factory(
+        email="eddie.editor@example.gov.uk", full_name="Eddie Editor", groups=["Content editors"]
+    )
+    text = csv_of(
+        person("E1"),
+        person("E2", email="hr.person@example.gov.uk", active="no"),
+        person("E3", email="eddie.editor@example.gov.uk", full_name="Someone Else"),
+    )
+
+    uploaded = upload(hr_client, text)
+    preview = hr_client.get(uploaded["Location"])
+    confirm = dict(preview.context["confirm_form"].initial)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = hr_client.post(uploaded["Location"], confirm)
+
+    html = preview.content.decode()
+    assert (
+        "<td>3</td><td>email hr.person@example.gov.uk belongs to a privileged account (HR), "
+        "so the HR file cannot deactivate it: change it in the admin, not through the HR file"
+    ) in html
+    assert (
+        "<td>4</td><td>email eddie.editor@example.gov.uk belongs to a privileged account "
+        "(Content editors), so the HR file cannot update it"
+    ) in html
+    assert "to deactivate</h2>" not in html
+    assert "Import the 1 valid row" in html
+    assert "1 created, 0 updated, 0 deactivated" in flash(done)[0]
+    hr.refresh_from_db()
+    editor.refresh_from_db()
+    assert (hr.is_active, hr.employee_number, hr.full_name) == (True, None, "Test Learner")
+    assert (editor.full_name, editor.employee_number) == ("Eddie Editor", None)
+    assert list(editor.groups.values_list("name", flat=True)) == ["Content editors"]
 
 
 @pytest.mark.usefixtures("celery_eager")

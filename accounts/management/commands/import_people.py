@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from accounts.importers import PeopleFileError, people_csv_decode
-from accounts.services import people_import
+from accounts.services import PeopleImportRefused, people_import
 
 
 class Command(BaseCommand):
@@ -32,6 +32,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         except PeopleFileError as error:
             raise CommandError(f"{error} Nothing was imported.") from error
+        except PeopleImportRefused as error:
+            raise CommandError(str(error)) from error
         except IntegrityError as error:
             raise CommandError(
                 "People's records changed while the file was being imported, so nothing was "
