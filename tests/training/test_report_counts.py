@@ -333,3 +333,225 @@ def test_count_again_now_while_a_count_is_running_says_so_and_waits(history, hr_
         other.execute("SELECT pg_advisory_unlock(%s)", [int(Lock.REPORT_COUNTS)])
     hr_client.post("/cms/aware-reports/compliance/")
     assert ComplianceCount.objects.exists()
+
+
+# The trend rebuilt from historic completions: a council imports two years of its previous
+# LMS's records for people assigned today.
+HISTORY_HEADER = "email,module,module_version,completed_on,score,expires_on\n"
+
+
+def days_ago(n: int) -> str:
+    return (TODAY - n * DAY).isoformat()
+
+
+def import_completions(tmp_path, rows: str) -> None:
+    """Import historic completions as a council does: python manage.py import_completions."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / f"completions-{len(list(tmp_path.iterdir()))}.csv"
+    path.write_text(HISTORY_HEADER + rows)
+    out = StringIO()
+    call_command("import_completions", str(path), stdout=out)
+    assert "skipped 0 bad row" in out.getvalue()
+
+
+@pytest.fixture
+def imported_history(site, user_factory, tmp_path):
+    """Fraud: Alex has completed it every year for two years, Sam since 200 days ago, Kim never.
+    Cuckooing: only Kim, 100 days ago (never expires), so its older weeks have nobody to count."""
+    from tests.factories import module_with_lessons
+    from training.models import AssignmentRule, Audience
+    from training.services.assignments import assignments_sync
+
+    everyone = Audience.objects.create(name="Everyone", slug="everyone")
+    fraud = module_with_lessons(1, slug="fraud-basics", title="Fraud basics")
+    cuckooing = module_with_lessons(1, slug="cuckooing", title="Cuckooing")
+    for module in (fraud, cuckooing):
+        AssignmentRule.objects.create(module=module, audience=everyone, valid_months=12)
+    for name in ("alex", "sam", "kim"):
+        user_factory(email=f"{name}@example.gov.uk", full_name=name.title())
+    assignments_sync(now=NOW)  # everyone is assigned today
+    import_completions(
+        tmp_path,
+        f"alex@example.gov.uk,fraud-basics,1,{days_ago(700)},90,{days_ago(335)}\n"
+        + f"alex@example.gov.uk,fraud-basics,1,{days_ago(340)},88,{days_ago(-25)}\n"
+        + f"sam@example.gov.uk,fraud-basics,1,{days_ago(200)},75,{days_ago(-165)}\n"
+        + f"kim@example.gov.uk,cuckooing,1,{days_ago(100)},80,\n",
+    )
+    return {"fraud": fraud, "cuckooing": cuckooing}
+
+
+def at(filters: ReportFilters, moment: dt.datetime) -> tuple[int, int]:
+    [point] = compliance_trend(filters=filters, now=moment, weeks=0)
+    return point.must_comply, point.compliant
+
+
+def test_imported_completions_count_in_the_weeks_they_cover(imported_history):
+    fraud = ReportFilters(module=imported_history["fraud"])
+    cuckooing = ReportFilters(module=imported_history["cuckooing"])
+
+    assert at(fraud, NOW - 364 * DAY) == (1, 1)  # Alex, on the first of two completions
+    assert at(fraud, NOW - 300 * DAY) == (1, 1)  # on the second
+    assert at(fraud, NOW - 100 * DAY) == (2, 2)  # and Sam
+    assert at(fraud, NOW) == (3, 2)  # Kim, assigned today, not done
+    assert at(cuckooing, NOW - 150 * DAY) == (0, 0)
+    assert at(cuckooing, NOW - 50 * DAY) == (1, 1)
+    trend = compliance_trend(filters=fraud, now=NOW)
+    assert all(p.rate == 100 for p in trend[:-1])  # not 51 weeks of nobody at 0%
+    # The last point is still today's rate as the overview counts it (Assignment.with_status).
+    [row] = compliance_overview(filters=fraud, now=NOW).modules
+    assert (trend[-1].must_comply, trend[-1].compliant) == (row.denominator, row.compliant)
+
+
+def test_counted_weeks_hold_the_imported_history_as_the_live_trend_does(imported_history):
+    assert report_counts_refresh(now=NOW)
+
+    for filters in [
+        ReportFilters(),
+        ReportFilters(module=imported_history["fraud"]),
+        ReportFilters(module=imported_history["cuckooing"]),
+    ]:
+        trend = snapshot_trend(filters=filters, now=NOW)
+        counted = [(p.must_comply, p.compliant) for p in trend[:-1]]
+        assert counted == [at(filters, week_end_moment(p.week_ending)) for p in trend[:-1]]
+        assert (trend[-1].must_comply, trend[-1].compliant) == at(filters, NOW)
+    fraud = snapshot_trend(filters=ReportFilters(module=imported_history["fraud"]), now=NOW)
+    assert [p.rate for p in fraud[:-1]] == [100] * 52
+    cuckooing = snapshot_trend(filters=ReportFilters(module=imported_history["cuckooing"]), now=NOW)
+    no_data = [p for p in cuckooing if p.rate is None]
+    assert no_data == cuckooing[: len(no_data)]  # the weeks before Kim's completion
+    assert {p.must_comply for p in no_data} == {0}
+    assert 10 < len(no_data) < 40
+    assert {p.rate for p in cuckooing[len(no_data) : -1]} == {100}
+
+
+def trend_svg(html: str) -> str:
+    start = html.index('aria-labelledby="trend-caption"')
+    return html[start : html.index("</svg>", start)]
+
+
+def test_the_page_says_no_data_and_leaves_a_gap_in_the_line(imported_history, hr_client):
+    import re
+
+    from training.reports.charts import line_chart
+
+    now = timezone.now()
+    report_counts_refresh(now=now)
+    module = imported_history["cuckooing"]
+    trend = snapshot_trend(filters=ReportFilters(module=module), now=now)
+    empty = sum(p.rate is None for p in trend)
+
+    html = hr_client.get(f"/cms/aware-reports/compliance/?module={module.pk}").content.decode()
+
+    for p in trend:
+        rate = "No data" if p.rate is None else f"{p.rate:.1f}%"
+        row = f"<td>{p.must_comply}</td><td>{p.compliant}</td><td>{rate}</td></tr>"
+        assert f'<th scope="row">{p.week_ending:%-d %b %Y}</th>{row}' in html
+    assert html.count("<td>No data</td>") == empty > 0
+    svg = trend_svg(html)
+    [points] = re.findall(r'<polyline points="([^"]+)"', svg)
+    xs = [float(pair.split(",")[0]) for pair in points.split()]
+    chart = line_chart(trend)
+    step = (chart["right"] - chart["left"]) / (len(trend) - 1)
+    assert len(xs) == len(trend) - empty  # one point per week with data, none for the others
+    assert xs[0] == pytest.approx(chart["left"] + empty * step, abs=0.1)  # starts after the gap
+    zero_percent = next(t["y"] for t in chart["ticks"] if t["label"] == "0%")
+    assert f",{zero_percent:.1f}" not in points  # no week drawn at 0%
+    assert "a gap is a week with nobody to count" in html
+
+
+def test_the_trend_export_says_no_data_for_the_weeks_the_page_does(imported_history, hr_client):
+    import csv
+    import io
+
+    report_counts_refresh(now=timezone.now())
+    module = imported_history["cuckooing"]
+    trend = snapshot_trend(filters=ReportFilters(module=module), now=timezone.now())
+
+    response = hr_client.get(
+        f"/cms/aware-reports/compliance/?export=csv&table=trend&module={module.pk}"
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+    assert rows[0] == ["Week ending", "Must comply", "Compliant", "Compliance rate (%)"]
+    assert rows[1:] == [
+        [
+            p.week_ending.isoformat(),
+            str(p.must_comply),
+            str(p.compliant),
+            "No data" if p.rate is None else str(round(p.rate, 1)),
+        ]
+        for p in trend
+    ]
+    assert any(r[3] == "No data" for r in rows[1:])
+
+
+def test_a_completion_from_an_earlier_assignment_does_not_count_the_person_twice(
+    site, user_factory
+):
+    """Kim took the module, left its audience 200 days ago and was assigned it again 50 days ago:
+    one person to count while either assignment was open, nobody in between."""
+    from tests.factories import module_with_lessons
+    from training.services.completion import completion_record_create
+
+    module = module_with_lessons(1, slug="fraud-basics")
+    kim = user_factory(email="kim@example.gov.uk")
+    first = Assignment.objects.create(
+        user=kim, module=module, assigned_at=NOW - 300 * DAY, due_on=TODAY - 270 * DAY
+    )
+    completion_record_create(
+        user=kim,
+        module=module,
+        module_version=1,
+        score=90,
+        completed_at=NOW - 250 * DAY,
+        expires_at=NOW + 115 * DAY,
+    )
+    first.refresh_from_db()
+    Assignment.objects.filter(pk=first.pk).update(
+        closed_at=NOW - 200 * DAY, closed_reason=Assignment.Closed.LEFT_AUDIENCE
+    )
+    Assignment.objects.create(
+        user=kim,
+        module=module,
+        assigned_at=NOW - 50 * DAY,
+        due_on=TODAY - 20 * DAY,
+        completed_at=first.completed_at,
+        valid_until=first.valid_until,
+    )
+    everyone = ReportFilters()
+
+    assert at(everyone, NOW - 280 * DAY) == (1, 0)
+    assert at(everyone, NOW - 220 * DAY) == (1, 1)
+    assert at(everyone, NOW - 100 * DAY) == (0, 0)  # out of the audience: no data
+    assert at(everyone, NOW - 10 * DAY) == (1, 1)
+    report_counts_refresh(now=NOW)
+    trend = snapshot_trend(filters=everyone, now=NOW)
+    assert max(p.must_comply for p in trend) == 1
+    assert [(p.must_comply, p.compliant) for p in trend[:-1]] == [
+        at(everyone, week_end_moment(p.week_ending)) for p in trend[:-1]
+    ]
+
+
+def test_weeks_dropped_after_a_historic_import_are_counted_again(imported_history, tmp_path):
+    from training.reports.snapshot import report_weeks_forget
+
+    report_counts_refresh(now=NOW)
+    cuckooing = ReportFilters(module=imported_history["cuckooing"])
+    before = snapshot_trend(filters=cuckooing, now=NOW)
+    import_completions(tmp_path, f"sam@example.gov.uk,cuckooing,1,{days_ago(300)},70,\n")
+    # Counted once and kept: the import alone changes no counted week.
+    assert snapshot_trend(filters=cuckooing, now=NOW)[:-1] == before[:-1]
+
+    report_weeks_forget(since=NOW - 300 * DAY)
+    assert snapshot_trend(filters=cuckooing, now=NOW) is None  # the page counts live meanwhile
+    report_counts_refresh(now=NOW)
+
+    after = snapshot_trend(filters=cuckooing, now=NOW)
+    assert [(p.must_comply, p.compliant) for p in after[:-1]] == [
+        at(cuckooing, week_end_moment(p.week_ending)) for p in after[:-1]
+    ]
+    assert after[-40].must_comply == 1  # Sam, 280 days ago
+    assert sum(p.rate is None for p in after) < sum(p.rate is None for p in before)

@@ -324,3 +324,26 @@ def test_the_trend_ends_at_todays_rate(council):
     # A year ago nobody had been assigned anything in this new council.
     assert trend[0].must_comply == 0
     assert trend[0].rate is None
+
+
+def test_the_trend_line_leaves_weeks_with_nobody_to_count_out():
+    from training.reports.charts import line_chart
+    from training.reports.figures import TrendPoint
+
+    weeks = [TODAY - dt.timedelta(weeks=w) for w in range(5, -1, -1)]
+    counts = [(0, 0), (4, 2), (0, 0), (0, 0), (4, 4), (8, 6)]
+    points = [TrendPoint(day, must, done) for day, (must, done) in zip(weeks, counts, strict=True)]
+
+    chart = line_chart(points)
+
+    step = (chart["right"] - chart["left"]) / 5
+    x = [f"{chart['left'] + i * step:.1f}" for i in range(6)]
+    y = {
+        rate: f"{next(t['y'] for t in chart['ticks'] if t['label'] == f'{rate}%'):.1f}"
+        for rate in (50, 100)
+    }
+    # A lone week is a segment to itself (drawn as a dot); the weeks with nobody are gaps.
+    assert chart["segments"] == [
+        f"{x[1]},{y[50]} {x[1]},{y[50]}",
+        f"{x[4]},{y[100]} {x[5]},50.0",  # 100%, then 75%
+    ]

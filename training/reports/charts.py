@@ -33,18 +33,29 @@ def bar_chart(rows) -> dict:
 
 
 def line_chart(points) -> dict:
-    """Polyline points for the weekly rate, with axis ticks at 0, 50 and 100 %."""
+    """The weekly rate as line segments, with axis ticks at 0, 50 and 100 %.
+
+    A week with nobody to count (rate None) is a gap between segments, not a point at 0%. A
+    week standing alone between gaps is a segment from the point to itself, which the round
+    line caps draw as a dot."""
     height, left, top, bottom = 200, 40, 10, 30
     plot_height = height - top - bottom
     step = (CHART_WIDTH - left - 10) / max(len(points) - 1, 1)
-    coords = [
-        f"{left + i * step:.1f},{top + plot_height * (1 - (p.rate or 0) / 100):.1f}"
-        for i, p in enumerate(points)
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, p in enumerate(points):
+        if p.rate is None:
+            runs.append([])
+        else:
+            runs[-1].append((left + i * step, top + plot_height * (1 - p.rate / 100)))
+    segments = [
+        " ".join(f"{x:.1f},{y:.1f}" for x, y in (run * 2 if len(run) == 1 else run))
+        for run in runs
+        if run
     ]
     ticks = [{"label": f"{v}%", "y": top + plot_height * (1 - v / 100)} for v in (0, 50, 100)]
     first, last = (points[0], points[-1]) if points else (None, None)
     return {
-        "points": " ".join(coords),
+        "segments": segments,
         "width": CHART_WIDTH,
         "height": height,
         "left": left,

@@ -10,7 +10,10 @@ counted ahead (snapshot.py). Definitions (the README repeats them for HR):
 - in progress / not started: not complete, not yet overdue, with or without a lesson opened;
 - compliance rate: compliant / (assigned - exempt); exempt people are out of the denominator;
 - department rows include every service below them (treebeard path prefix), by the person's
-  department today, so someone who moves is counted where they are now.
+  department today, so someone who moves is counted where they are now;
+- the weekly trend is history rebuilt from dates, the assignments' and the completion records'
+  (imported ones too): see live.trend_assignments and live.trend_counts. A week with nobody to
+  count has no rate ("No data"), never 0%.
 """
 
 from dataclasses import dataclass, field
@@ -133,7 +136,8 @@ def overview_from_groups(groups: list[dict]) -> ComplianceOverview:
 
 @dataclass
 class TrendPoint:
-    """Who had to comply at the end of a week (assigned, not exempt) and who did."""
+    """Who had to comply at the end of a week (in scope, not exempt) and who did; no rate when
+    nobody had to (the page and exports say "No data", the line leaves a gap)."""
 
     week_ending: date
     must_comply: int

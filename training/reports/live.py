@@ -1,10 +1,25 @@
 """Live counting: the overview and the weekly trend worked out from every open assignment."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from accounts.models import User
@@ -57,6 +72,13 @@ OVERVIEW_AGGREGATES = f"""
       COUNT(*) FILTER (WHERE a.status = '{Status.EXEMPT.value}')
 """
 
+
+def _fence() -> str:
+    """PostgreSQL: keep each derived table whole (OFFSET 0 is its optimisation fence); SQLite
+    (make demo without DATABASE_URL) takes no OFFSET without LIMIT and needs no fence."""
+    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
 GROUPS_SQL = """
     SELECT a.module_id, a.person_type, a.department_id{flags}, {aggregates}
     FROM ({assignments}{fence}) a {join}
@@ -64,19 +86,20 @@ GROUPS_SQL = """
 """
 
 
-def grouped_counts(*, assignments: QuerySet, aggregates: str, audiences: list) -> list[tuple]:
+def grouped_counts(
+    *, assignments: QuerySet, aggregates: str, audiences: list, aggregate_params: Sequence = ()
+) -> list[tuple]:
     """Assignments counted by module, person type, department and membership of each audience:
     one query. Each row is (module_id, person_type, department_id, one flag per audience, then
     the aggregates).
 
     `assignments` gives values with module_id, user_id, person_type and department_id and the
-    columns the aggregates read. Joining it with each person's audience flags as derived tables
-    lets the database test each audience rule once per person, not again per group."""
+    columns the aggregates read (`aggregate_params` fill their placeholders). Joining it with
+    each person's audience flags as derived tables lets the database test each audience rule
+    once per person, not again per group."""
     a_sql, a_params = assignments.query.sql_with_params()
-    params = list(a_params)
-    # PostgreSQL: keep each derived table whole (OFFSET 0 is its optimisation fence); SQLite
-    # (make demo without DATABASE_URL) takes no OFFSET without LIMIT and needs no fence.
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    params = [*aggregate_params, *a_params]
+    fence = _fence()
     flags = join = flag_positions = ""
     if audiences:
         people = (
@@ -167,39 +190,121 @@ def compliance_trend_cached(*, filters: ReportFilters, now: datetime) -> list[Tr
     )
 
 
-def _trend_conditions(end: datetime) -> tuple[Q, Q]:
-    """Whether an assignment had to be complied with at `end`, and whether it was: rebuilt from
-    its dates (assigned, closed, exempted, its latest satisfying completion and how long that
-    lasts), so an earlier cycle replaced by a newer completion shows as not compliant before
-    the newer one."""
-    counted = (
-        Q(assigned_at__lte=end)
-        & (Q(closed_at__isnull=True) | Q(closed_at__gt=end))
-        & (Q(exempt_reason="") | Q(exempted_at__gt=end))
+def _previous_close() -> Subquery:
+    """When the person's last earlier assignment of the same module closed (left the audience,
+    replaced by a new version): a completion from before then belongs to that assignment."""
+    earlier = (
+        Assignment.objects.filter(
+            user=OuterRef("user_id"),
+            module=OuterRef("module_id"),
+            assigned_at__lt=OuterRef("assigned_at"),
+            closed_at__isnull=False,
+        )
+        .order_by("-closed_at")
+        .values("closed_at")[:1]
     )
-    compliant = (
-        counted & Q(completed_at__lte=end) & (Q(valid_until__isnull=True) | Q(valid_until__gt=end))
+    return Subquery(earlier)
+
+
+def trend_assignments(*, queryset: QuerySet, ends: list[datetime]) -> QuerySet:
+    """One row per assignment, for trend_counts: module_id, user_id, person_type, department_id,
+    its own dates, `in_scope_from`, and for each moment in `ends` whether a completion on
+    record that satisfies it (same module, required version or later) was valid then (`r0`,
+    `r1`…): one pass over the assignments and their completion records.
+
+    `in_scope_from` is when it was assigned, or the first satisfying completion on record if
+    that is earlier (a completion proves the person was in scope then, as when a council
+    imports years of history for people assigned today); but a completion from before an
+    earlier assignment of the same module closed belongs to that one, so nobody counts twice,
+    nor between leaving an audience and joining it again."""
+    satisfying = FilteredRelation(
+        "user__module_completions",
+        condition=Q(user__module_completions__module=F("module"))
+        & Q(user__module_completions__module_version__gte=F("required_version")),
     )
-    return counted, compliant
+    queryset = queryset.annotate(record=satisfying)
+    # Only a completion from before the assignment can move its start (the earlier-close
+    # subquery runs for those alone).
+    before_assigned = Q(record__completed_at__lt=F("assigned_at")) & Q(
+        record__completed_at__gte=Coalesce(_previous_close(), F("record__completed_at"))
+    )
+    columns = {
+        "in_scope_from": Least(
+            "assigned_at",
+            Coalesce(Min("record__completed_at", filter=before_assigned), "assigned_at"),
+        )
+    }
+    for i, end in enumerate(ends):
+        valid = Q(record__completed_at__lte=end) & (
+            Q(record__expires_at__isnull=True) | Q(record__expires_at__gt=end)
+        )
+        columns[f"r{i}"] = Max(Case(When(valid, then=1), default=0))
+    return (
+        queryset.order_by()
+        .values(
+            "pk",
+            "module_id",
+            "user_id",
+            "closed_at",
+            "exempt_reason",
+            "exempted_at",
+            "completed_at",
+            "valid_until",
+            person_type=F("user__person_type"),
+            department_id=F("user__department_id"),
+        )
+        .annotate(**columns)
+    )
+
+
+def trend_counts(ends: list[datetime]) -> tuple[str, list]:
+    """Aggregates over trend_assignments rows (`a`): for each moment in `ends`, how many had to
+    comply then and how many did, in pairs; and their parameters.
+
+    Had to comply: in scope (see trend_assignments), not closed and not yet exempted. Complied:
+    from the latest satisfying completion on, by the assignment's own dates (as
+    Assignment.with_status counts today, so the last point is today's rate); before it, while an
+    earlier completion on record was valid, imported or not."""
+    aggregates, params = [], []
+    for i, end in enumerate(ends):
+        counted = (
+            "a.in_scope_from <= %s AND (a.closed_at IS NULL OR a.closed_at > %s)"
+            " AND (a.exempt_reason = '' OR a.exempted_at > %s)"
+        )
+        compliant = (
+            f"{counted} AND ((a.completed_at <= %s"
+            " AND (a.valid_until IS NULL OR a.valid_until > %s))"
+            f" OR ((a.completed_at IS NULL OR a.completed_at > %s) AND a.r{i} = 1))"
+        )
+        aggregates += [f"COUNT(*) FILTER (WHERE {counted})", f"COUNT(*) FILTER (WHERE {compliant})"]
+        params += [connection.ops.adapt_datetimefield_value(end)] * 9
+    return ", ".join(aggregates), params
+
+
+TREND_SQL = "SELECT {aggregates} FROM ({assignments}{fence}) a"
 
 
 def compliance_trend(
     *, filters: ReportFilters, now: datetime, weeks: int = TREND_WEEKS
 ) -> list[TrendPoint]:
-    """The compliance rate now and at the same time each of the last `weeks` weeks: one query.
+    """The compliance rate now and at the same time each of the last `weeks` weeks: one query
+    (see trend_counts for who counts at each moment). A moment with nobody to count has
+    must_comply 0 and so no rate: "no data", not 0%.
 
     People are filtered by who they are today. HR's pages read the weeks counted ahead
     (snapshot_trend); this is their fallback until the first count."""
     ends = [now - timedelta(weeks=w) for w in range(weeks, -1, -1)]
-    queryset = Assignment.objects.filter(people_filter(filters)).order_by()
-    aggregates = {}
-    for i, end in enumerate(ends):
-        counted, compliant = _trend_conditions(end)
-        aggregates[f"a{i}"] = Count("pk", filter=counted)
-        aggregates[f"c{i}"] = Count("pk", filter=compliant)
-    totals = queryset.aggregate(**aggregates)
+    assignments = trend_assignments(
+        queryset=Assignment.objects.filter(people_filter(filters)), ends=ends
+    )
+    a_sql, a_params = assignments.query.sql_with_params()
+    aggregates, params = trend_counts(ends)
+    sql = TREND_SQL.format(aggregates=aggregates, assignments=a_sql, fence=_fence())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *a_params])
+        totals = cursor.fetchone()
     return [
-        TrendPoint(timezone.localdate(end), totals[f"a{i}"], totals[f"c{i}"])
+        TrendPoint(timezone.localdate(end), totals[2 * i], totals[2 * i + 1])
         for i, end in enumerate(ends)
     ]
 
@@ -207,24 +312,13 @@ def compliance_trend(
 def trend_groups(*, week_ending_dates: list[date], audiences: list) -> list[tuple]:
     """For each group (see grouped_counts): must comply and compliant at the end of each given week,
     in pairs in the order given: one query, every group (zeros included) for every week."""
-    columns = {}
-    aggregates = []
-    for i, day in enumerate(week_ending_dates):
-        counted, compliant = _trend_conditions(week_end_moment(day))
-        columns[f"m{i}"] = ExpressionWrapper(counted, output_field=BooleanField())
-        columns[f"c{i}"] = ExpressionWrapper(compliant, output_field=BooleanField())
-        aggregates += [f"COUNT(*) FILTER (WHERE a.m{i})", f"COUNT(*) FILTER (WHERE a.c{i})"]
-    assignments = (
-        Assignment.objects.filter(people_filter(ReportFilters()))
-        .order_by()
-        .values(
-            "module_id",
-            "user_id",
-            person_type=F("user__person_type"),
-            department_id=F("user__department_id"),
-            **columns,
-        )
-    )
+    ends = [week_end_moment(day) for day in week_ending_dates]
+    aggregates, params = trend_counts(ends)
     return grouped_counts(
-        assignments=assignments, aggregates=", ".join(aggregates), audiences=audiences
+        assignments=trend_assignments(
+            queryset=Assignment.objects.filter(people_filter(ReportFilters())), ends=ends
+        ),
+        aggregates=aggregates,
+        aggregate_params=params,
+        audiences=audiences,
     )

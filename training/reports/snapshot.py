@@ -128,6 +128,24 @@ def report_trend(
     return trend if trend is not None else compliance_trend_cached(filters=filters, now=now)
 
 
+def report_weeks_forget(*, since: datetime) -> int:
+    """Drop the counted weeks that end after `since`, so the next report_counts_refresh counts
+    them again from each assignment's dates and the completion records.
+
+    Weeks are counted once and kept, which is right while history only grows at its end; call
+    this, inside the transaction that writes them, after writing records dated in the past (an
+    import of historic completions). It waits for a count that is running, so that count
+    cannot put back weeks counted without the new records. Returns the rows dropped."""
+    # A week ending the day before `since` ends at midnight: drop it too, in case `since` is
+    # that midnight (one week counted again at most).
+    first = timezone.localdate(since) - timedelta(days=1)
+    with transaction.atomic():
+        advisory_lock(Lock.REPORT_COUNTS)
+        dropped, _ = ComplianceWeek.objects.filter(week_ending__gte=first).delete()
+    logger.info("Report counts: %s rows for weeks from %s dropped to count again", dropped, first)
+    return dropped
+
+
 def report_counts_refresh(*, now: datetime | None = None) -> bool:
     """Count the overview again, and any of the last year's weeks not yet counted, for the
     report pages to read (training.reports.snapshot_overview and snapshot_trend).

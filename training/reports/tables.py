@@ -184,13 +184,17 @@ def _overdue_batch(batch: list[dict], *, names: dict, today: date) -> Iterator[l
         yield overdue_line(row, names=names, reminders=reminders, today=today)
 
 
+NO_DATA = "No data"  # a week with nobody to count, as the page says it
+
+
 def trend_table(*, filters: ReportFilters, now: datetime) -> ExportTable:
+    """The weekly trend as the page shows it: "No data" for a week with nobody to count."""
     points: list = []
 
     def lines() -> list[list]:
         if not points:
             for p in report_trend(filters=filters, now=now, counted_at=snapshot_taken_at(now=now)):
-                rate = "" if p.rate is None else round(p.rate, 1)
+                rate = NO_DATA if p.rate is None else round(p.rate, 1)
                 points.append([p.week_ending, p.must_comply, p.compliant, rate])
         return points
 
