@@ -68,6 +68,35 @@ def redis_is_up() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _checkpoints_in_tmp(settings, tmp_path):
+    """verify_records reads the newest checkpoint: never one a developer's beat wrote."""
+    settings.AWARE_CHECKPOINT_DIR = tmp_path / "checkpoints"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flushes_lift_the_evidence_triggers():
+    """A transactional test ends with a flush, on SQLite a DELETE that the evidence triggers
+    refuse (PostgreSQL's TRUNCATE fires no row trigger). Tests only: it runs with them lifted."""
+    from django.db import connection
+
+    from tests.tampering import evidence_triggers_lifted
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    DatabaseOperations = type(connection.ops)
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with evidence_triggers_lifted(connection=self.connection):
+            flush(self, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """allauth keeps rate limits in the cache; no test may inherit another's."""
     cache.clear()

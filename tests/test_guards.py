@@ -16,7 +16,10 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "aware.example.gov.uk",
     "SITE_URL": "https://aware.example.gov.uk",
     "DATABASE_URL": "sqlite:////tmp/aware-deploy-check.sqlite3",
+    "AWARE_RECORDS_KEYS": "2026a:ZGVwbG95LWNoZWNrLW9ubHktbm90LWEtcmVhbC1rZXktMDEyMzQ1Njc4OQ==",
+    "AWARE_RECORDS_KEY_ID": "2026a",
 }
+RECORDS_KEY_VARS = ["AWARE_RECORDS_KEYS", "AWARE_RECORDS_KEY_ID"]
 
 
 def manage(*args, env_overrides=None, drop=()):
@@ -49,6 +52,28 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_without_the_records_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in RECORDS_KEY_VARS}
+
+    result = manage("check", env_overrides=env, drop=RECORDS_KEY_VARS)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set AWARE_RECORDS_KEYS" in result.stderr
+
+
+def test_production_refuses_the_development_records_key():
+    env = {
+        **PRODUCTION_ENV,
+        "AWARE_RECORDS_KEYS": os.environ["AWARE_RECORDS_KEYS"],  # test settings' dev key
+        "AWARE_RECORDS_KEY_ID": "dev-not-for-production",
+    }
+
+    result = manage("check", env_overrides=env)
+
+    assert result.returncode != 0
+    assert "AWARE_RECORDS_KEYS holds a development key" in result.stderr
+
+
 def test_hr_reports_count_on_sqlite_as_make_demo_runs_them(tmp_path):
     """`make demo` without DATABASE_URL runs on SQLite: the reports' grouped SQL must run there."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "REDIS_URL": ""}
@@ -78,5 +103,5 @@ def test_every_beat_schedule_names_a_task_the_worker_runs(settings):
     app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
     scheduled = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     scheduled.append(settings.AWARE_REMINDER_SWEEP_SCHEDULE["task"])
-    assert len(scheduled) == 5
+    assert len(scheduled) == 6
     assert set(scheduled) <= set(app.tasks)

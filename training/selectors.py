@@ -9,6 +9,8 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import User
+from training.checkpoints import Checkpoint
+from training.hashing import RecordsKeyUnknown
 from training.models import (
     Assignment,
     Audience,
@@ -17,6 +19,7 @@ from training.models import (
     ModuleCompletion,
     ModuleIndexPage,
     ModulePage,
+    QuizPass,
     Status,
 )
 
@@ -306,20 +309,141 @@ def certificate_status(*, completion: ModuleCompletion, now: datetime | None = N
     return "superseded" if newer else "valid"
 
 
-def completion_chain_problems() -> tuple[int, list[str]]:
-    """Walk the completion records in order, recomputing each hash. Streams; flat memory.
+@dataclass
+class ChainProblem:
+    """One thing wrong with the chain: the record it concerns (None for the chain as a whole,
+    such as records missing since a checkpoint) and what is wrong, for an auditor."""
 
-    A record whose content no longer matches its hash was altered; a record whose previous_hash
-    is not the hash of the record before it means a record was removed or inserted.
-    """
-    problems: list[str] = []
+    record_id: int | None
+    what: str
+
+
+@dataclass
+class ChainReport:
+    checked: int = 0
+    legacy: int = 0
+    problems: list[ChainProblem] = field(default_factory=list)
+
+
+def completion_chain_problems(*, checkpoint: Checkpoint | None = None) -> ChainReport:
+    """Walk the completion records in order, recomputing each HMAC (plain SHA-256 for legacy
+    records) and each link, then compare the chain with `checkpoint`. Streams; flat memory.
+
+    Finds: content changed (naming the field when the record's quiz pass disagrees), a record
+    signed with a key that is not configured, a broken link (a record before it changed, was
+    removed or inserted), a legacy record after keyed ones (forged or downgraded), and against
+    the checkpoint: records removed since it, or the chain rewritten up to it."""
+    report = ChainReport()
+    problems = report.problems
     previous = ""
-    checked = 0
+    keyed_seen = False
+    up_to_checkpoint = 0
+    checkpoint_record = None
+    last_id = checkpoint.last_id if checkpoint else None
     for record in ModuleCompletion.objects.order_by("pk").iterator(chunk_size=2000):
-        checked += 1
-        if record.record_hash != record.compute_hash():
-            problems.append(f"record {record.pk}: content changed since it was written")
+        report.checked += 1
+        if record.is_legacy:
+            report.legacy += 1
+            if keyed_seen or (checkpoint and (last_id is None or record.pk > last_id)):
+                problems.append(
+                    ChainProblem(
+                        record.pk,
+                        "unkeyed (legacy) record written after records were keyed: forged",
+                    )
+                )
+        else:
+            keyed_seen = True
+        try:
+            content_matches = record.record_hash == record.compute_hash()
+        except RecordsKeyUnknown:
+            problems.append(
+                ChainProblem(
+                    record.pk,
+                    f"signed with unknown key {record.key_id!r} (not in AWARE_RECORDS_KEYS)",
+                )
+            )
+        else:
+            if not content_matches:
+                problems.append(ChainProblem(record.pk, _content_changed(record)))
         if record.previous_hash != previous:
-            problems.append(f"record {record.pk}: the record before it was changed or removed")
+            problems.append(
+                ChainProblem(
+                    record.pk,
+                    "hash chain broken: its previous_hash is not the hash of the record before "
+                    "it (a record before it was changed, removed or inserted)",
+                )
+            )
+        if last_id is not None and record.pk <= last_id:
+            up_to_checkpoint += 1
+            if record.pk == last_id:
+                checkpoint_record = record
         previous = record.record_hash
-    return checked, problems
+    if checkpoint:
+        problems.extend(
+            _checkpoint_problems(
+                checkpoint=checkpoint, up_to_checkpoint=up_to_checkpoint, record=checkpoint_record
+            )
+        )
+    return report
+
+
+def _content_changed(record: ModuleCompletion) -> str:
+    """'content changed', naming the fields that now disagree with the record's quiz pass."""
+    if record.quiz_pass_id is None:
+        return "content changed: it no longer matches its hash"
+    quiz_pass = QuizPass.objects.filter(pk=record.quiz_pass_id).first()
+    if quiz_pass is None:
+        return f"content changed (quiz_pass: {record.quiz_pass_id} does not exist)"
+    differ = [
+        f"{name}: {getattr(record, name)} on the record, {getattr(quiz_pass, name)} on quiz "
+        f"pass {quiz_pass.pk}"
+        for name in ("score", "attempt_id", "module_version", "user_id", "module_id")
+        if getattr(record, name) != getattr(quiz_pass, name)
+    ]
+    if differ:
+        return f"content changed ({'; '.join(differ)})"
+    return "content changed: it no longer matches its hash"
+
+
+def _checkpoint_problems(
+    *, checkpoint: Checkpoint, up_to_checkpoint: int, record: ModuleCompletion | None
+) -> list[ChainProblem]:
+    problems = []
+    described = (
+        f"checkpoint of {checkpoint.taken_at} (count {checkpoint.count}, "
+        f"last id {checkpoint.last_id})"
+    )
+    try:
+        if not checkpoint.signature_valid():
+            problems.append(
+                ChainProblem(None, f"{described}: signature invalid (the checkpoint was altered)")
+            )
+    except RecordsKeyUnknown:
+        problems.append(
+            ChainProblem(None, f"{described}: signed with unknown key {checkpoint.key_id!r}")
+        )
+    if checkpoint.last_id is None:
+        return problems
+    if up_to_checkpoint != checkpoint.count:
+        problems.append(
+            ChainProblem(
+                None,
+                f"missing after {described}: {up_to_checkpoint} records up to id "
+                f"{checkpoint.last_id}, {checkpoint.count - up_to_checkpoint} gone",
+            )
+        )
+    if record is None:
+        problems.append(
+            ChainProblem(
+                checkpoint.last_id,
+                f"missing after {described}: the checkpoint's last record is gone",
+            )
+        )
+    elif record.record_hash != checkpoint.last_hash:
+        problems.append(
+            ChainProblem(
+                record.pk,
+                f"hash differs from the {described}: the chain up to it was rewritten",
+            )
+        )
+    return problems

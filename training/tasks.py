@@ -88,3 +88,13 @@ def report_counts_refresh_soon() -> None:
     report_counts_refresh_task after commit."""
     if cache.add("aware-report-counts-queued", True, timeout=COUNTS_SOON_SECONDS):
         task_enqueue_on_commit(report_counts_refresh_task, countdown=COUNTS_SOON_SECONDS)
+
+
+@shared_task
+def records_checkpoint_task() -> dict:
+    """Daily (beat): sign the completion chain's head, append it to the checkpoint file and
+    email it to the checkpoint mailbox."""
+    from training.services.checkpoints import records_checkpoint_write
+
+    checkpoint = records_checkpoint_write()
+    return {"count": checkpoint.count, "last_id": checkpoint.last_id}

@@ -1,9 +1,13 @@
 """Settings shared by every environment; values come from the environment (see .env.example)."""
 
+import base64
+import binascii
+import re
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_celery_beat",
+    "pgtrigger",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -107,6 +112,41 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# EVIDENCE (the completion chain's HMAC keys: never SECRET_KEY, so each rotates on its own)
+
+
+def records_keys_parse(value: str) -> dict[str, bytes]:
+    """AWARE_RECORDS_KEYS, "id:base64-secret,id:base64-secret", as {id: secret}. Errors name the
+    entry by position and id, never the secret."""
+    keys = {}
+    for number, entry in enumerate(filter(None, (e.strip() for e in value.split(","))), 1):
+        key_id, colon, secret = entry.partition(":")
+        if not colon or not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", key_id):
+            raise ImproperlyConfigured(
+                f"AWARE_RECORDS_KEYS entry {number} must be 'key-id:base64-secret', the id "
+                "1 to 32 letters, digits, dots, dashes or underscores."
+            )
+        try:
+            keys[key_id] = base64.b64decode(secret, validate=True)
+        except binascii.Error:
+            keys[key_id] = b""
+        if len(keys[key_id]) < 32:
+            raise ImproperlyConfigured(
+                f"AWARE_RECORDS_KEYS key {key_id!r} must be at least 32 random bytes in base64 "
+                '(python -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())").'
+            )
+    return keys
+
+
+# Every key that ever signed a record stays here, so old records still verify after a rotation.
+AWARE_RECORDS_KEYS = records_keys_parse(env("AWARE_RECORDS_KEYS", default=""))
+# The key new records and checkpoints are signed with.
+AWARE_RECORDS_KEY_ID = env("AWARE_RECORDS_KEY_ID", default="")
+# Signed checkpoints of the chain's head, one JSON line each (also emailed: Settings -> Reports).
+AWARE_CHECKPOINT_DIR = Path(
+    env("AWARE_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "checkpoints"))
+)
 
 # AUTHENTICATION
 AUTH_USER_MODEL = "accounts.User"
@@ -232,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-hr-pack-monthly": {
         "task": "training.tasks.hr_pack_send_task",
         "schedule": crontab(day_of_month=1, hour=6, minute=30),
+    },
+    "records-checkpoint-daily": {
+        "task": "training.tasks.records_checkpoint_task",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 

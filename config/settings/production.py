@@ -1,6 +1,19 @@
 """Production: every secret from the environment, HTTPS only, no demo data."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *
+
+if AWARE_RECORDS_KEY_ID not in AWARE_RECORDS_KEYS:
+    raise ImproperlyConfigured(
+        "Set AWARE_RECORDS_KEYS ('key-id:base64-secret', comma-separated; keep every key that "
+        "ever signed a record) and AWARE_RECORDS_KEY_ID (the id of the one that signs new "
+        "records): without them completion records cannot be signed or verified."
+    )
+if any(key_id.startswith("dev-") for key_id in AWARE_RECORDS_KEYS):
+    raise ImproperlyConfigured(
+        "AWARE_RECORDS_KEYS holds a development key (id starting 'dev-'): use your own secret."
+    )
 
 DEBUG = False
 AWARE_DEMO_DATA = False

@@ -3,6 +3,13 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-only")
+# Unless the environment names one, a development key for the completion chain. It is public
+# (it is in this file): NOT FOR PRODUCTION, which refuses any key id starting "dev-".
+if not os.environ.get("AWARE_RECORDS_KEYS"):
+    os.environ["AWARE_RECORDS_KEYS"] = (
+        "dev-not-for-production:ZY8Fyu0vsmekMrPVgHMhz2EvLYC656Qtdm2oJTh2MPQ="
+    )
+    os.environ["AWARE_RECORDS_KEY_ID"] = "dev-not-for-production"
 
 from .base import *
 

@@ -1,12 +1,20 @@
 """The evidence: module versions, lesson progress, quiz passes and completion records."""
 
-import hashlib
+import json
 from datetime import UTC
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from training.hashing import legacy_sha256, records_hmac, records_key
 from training.models.pages import LessonPage, ModulePage
+
+
+def append_only() -> pgtrigger.Protect:
+    """PostgreSQL refuses UPDATE and DELETE of the model's rows (training's migration 0009 makes
+    the same refusal on SQLite)."""
+    return pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
 class ModuleVersion(models.Model):
@@ -72,6 +80,7 @@ class QuizPass(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["attempt_id"], name="training_quizpass_attempt_unique"),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"pass {self.pk}"
@@ -80,9 +89,10 @@ class QuizPass(models.Model):
 class ModuleCompletion(models.Model):
     """Evidence that a person completed version N of a module on a date: the certificate.
 
-    Append-only: saving an existing record or deleting one is refused, and every record carries a
-    hash over its content and the previous record's hash, so `verify_records` finds any change
-    made behind the application's back.
+    Append-only: the database refuses UPDATE and DELETE (a trigger), and every record carries an
+    HMAC under the records key (key_id) over its content and the previous record's hash, so
+    `verify_records` finds any change made behind the application's back. Records with an empty
+    key_id are legacy: plain SHA-256 over fewer fields.
     """
 
     user = models.ForeignKey(
@@ -103,12 +113,16 @@ class ModuleCompletion(models.Model):
     )
     previous_hash = models.CharField(max_length=64, blank=True)
     record_hash = models.CharField(max_length=64)
+    key_id = models.CharField(
+        max_length=32, blank=True, help_text="The records key that signed it; empty: legacy."
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["module", "completed_at"], name="training_completion_mod"),
             models.Index(fields=["user", "module"], name="training_completion_user"),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"completion {self.pk}"
@@ -121,10 +135,40 @@ class ModuleCompletion(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("Completion records are evidence and cannot be deleted.")
 
+    @property
+    def is_legacy(self) -> bool:
+        return not self.key_id
+
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.content_for_hash().encode()).hexdigest()
+        """The HMAC under the record's key (RecordsKeyUnknown if it is not configured), or for
+        a legacy record the plain SHA-256."""
+        if self.is_legacy:
+            return legacy_sha256(self.legacy_content_for_hash())
+        return records_hmac(key=records_key(self.key_id), content=self.content_for_hash())
 
     def content_for_hash(self) -> str:
+        """Every field that says what the record proves, and the key and link, as JSON."""
+        return json.dumps(
+            [
+                "aware-completion-v2",
+                self.key_id,
+                self.user_id,
+                self.module_id,
+                self.module_version,
+                self.quiz_pass_id,
+                self.attempt_id,
+                self.score,
+                self.completed_at.astimezone(UTC).isoformat(),
+                self.expires_at.astimezone(UTC).isoformat() if self.expires_at else None,
+                self.verification_code,
+                self.source,
+                self.previous_hash,
+            ],
+            separators=(",", ":"),
+        )
+
+    def legacy_content_for_hash(self) -> str:
+        """What the first records hashed (no quiz_pass_id, no key): kept so they still verify."""
         fields = [
             self.user_id,
             self.module_id,

@@ -2,10 +2,21 @@
 
 from datetime import time
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+# What identifies a logged reminder and what it said: never changed once written.
+SENT_MESSAGE_FIXED_FIELDS = (
+    "recipient",
+    "recipient_email",
+    "kind",
+    "period",
+    "items",
+    "created_at",
+)
 
 
 @register_setting(icon="mail", order=1020)
@@ -99,6 +110,16 @@ class SentMessage(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["recipient", "created_at"], name="training_msg_recipient")]
+        # Its state moves pending -> sent/failed, but what identifies the message and what it
+        # said never change, and no row is deleted (the same on SQLite: migration 0009).
+        triggers = [
+            pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="what_was_sent_fixed",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(*SENT_MESSAGE_FIXED_FIELDS),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period}"

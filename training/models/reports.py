@@ -14,13 +14,23 @@ from training.models.pages import ModulePage
 
 @register_setting(icon="table", order=1030)
 class ReportSettings(BaseSiteSetting):
-    """Where the monthly HR pack goes."""
+    """Where the monthly HR pack and the daily records checkpoint go."""
 
     hr_mailbox = models.EmailField(
         "HR mailbox", blank=True, help_text="Gets the monthly HR pack (XLSX). Empty: not sent."
     )
 
-    panels = [FieldPanel("hr_mailbox")]
+    checkpoint_mailbox = models.EmailField(
+        "Records checkpoint mailbox",
+        blank=True,
+        help_text=(
+            "Gets the daily signed checkpoint of the completion records, kept outside Aware so "
+            "an auditor can prove none was removed. Best someone who cannot change the "
+            "database (internal audit, information governance). Empty: the HR mailbox."
+        ),
+    )
+
+    panels = [FieldPanel("hr_mailbox"), FieldPanel("checkpoint_mailbox")]
 
     class Meta:
         verbose_name = "Reports"

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from training.hashing import RecordsKeyUnknown, records_key_current
 from training.importers import historic_completions_plan
 from training.locks import Lock, advisory_lock
 from training.models import (
@@ -151,17 +153,22 @@ def completion_records_append(*, drafts: Sequence[CompletionDraft]) -> list[Modu
     """The one writer of the completion chain: append `drafts` in order and return the records.
 
     Takes the chain lock once, so each record's previous_hash is the hash of the record before
-    it (the chain's head for the first), and gives each a verification code no record holds.
+    it (the chain's head for the first), signs each with the current records key (HMAC) and
+    gives each a verification code no record holds. Raises ImproperlyConfigured, writing
+    nothing, when the current key is not configured or does not verify the chain's head.
     Side effects: each person's open assignments for the module, at or below the record's
     version, take the latest completion's dates (one bulk update); the report counts are
     queued to run again soon (report_counts_refresh_soon, once per call). Callers with very
     many records call it in batches of a few thousand, so memory stays flat."""
     if not drafts:
         return []
+    # Before anything is written: a missing key stops here with the settings to fix.
+    key_id, _ = records_key_current()
     # One writer at a time, so each record's previous_hash is the chain's real head.
     advisory_lock(Lock.COMPLETION_CHAIN)
-    head = ModuleCompletion.objects.order_by("-pk").values_list("record_hash", flat=True).first()
-    previous = head or ""
+    head = ModuleCompletion.objects.order_by("-pk").first()
+    _chain_head_check(head=head, key_id=key_id)
+    previous = head.record_hash if head else ""
     records = []
     for draft, code in zip(drafts, _verification_codes_unused(count=len(drafts)), strict=True):
         record = ModuleCompletion(
@@ -176,6 +183,7 @@ def completion_records_append(*, drafts: Sequence[CompletionDraft]) -> list[Modu
             verification_code=code,
             source=draft.source,
             previous_hash=previous,
+            key_id=key_id,
         )
         record.record_hash = previous = record.compute_hash()
         records.append(record)
@@ -184,6 +192,27 @@ def completion_records_append(*, drafts: Sequence[CompletionDraft]) -> list[Modu
     _assignments_complete(records=records)
     report_counts_refresh_soon()
     return records
+
+
+def _chain_head_check(*, head: ModuleCompletion | None, key_id: str) -> None:
+    """Refuse to extend a chain whose head the configured keys cannot verify: a wrong or
+    dropped key would otherwise sign new records that no later check can tie to the old ones."""
+    if head is None or head.is_legacy:
+        return
+    try:
+        valid = head.record_hash == head.compute_hash()
+    except RecordsKeyUnknown:
+        raise ImproperlyConfigured(
+            f"The newest completion record ({head.pk}) was signed with records key "
+            f"{head.key_id!r}, which AWARE_RECORDS_KEYS no longer holds: keep every key that "
+            "ever signed a record. Nothing was written."
+        ) from None
+    if not valid:
+        raise ImproperlyConfigured(
+            f"The newest completion record ({head.pk}) does not verify under records key "
+            f"{head.key_id!r}: the key in AWARE_RECORDS_KEYS is wrong, or the record was "
+            "altered (run verify_records). Nothing was written."
+        )
 
 
 def _verification_codes_unused(*, count: int) -> list[str]:
