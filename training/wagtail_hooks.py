@@ -9,7 +9,13 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from cms.menus import PermittedMenuItem
 from training.forms import AssignmentForm
+from training.import_admin import (
+    IMPORT_PERMISSION,
+    CompletionImportPreviewView,
+    CompletionImportUploadView,
+)
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
 from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
@@ -122,6 +128,42 @@ def reminder_permissions():
 @hooks.register("register_admin_urls")
 def reminder_preview_urls():
     return [path("reminder-previews/", reminder_preview, name="training_reminder_previews")]
+
+
+@hooks.register("register_admin_urls")
+def completions_import_urls():
+    return [
+        path(
+            "completions/import/",
+            CompletionImportUploadView.as_view(),
+            name="training_completions_import",
+        ),
+        path(
+            "completions/import/<str:token>/",
+            CompletionImportPreviewView.as_view(),
+            name="training_completions_import_preview",
+        ),
+    ]
+
+
+@hooks.register("register_permissions")
+def completions_import_permissions():
+    """So an administrator can give Import completions to a group in the admin."""
+    return Permission.objects.filter(
+        content_type__app_label="training", codename__in=["add_modulecompletion"]
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def completions_import_menu_item():
+    """Next to "Import people", for HR."""
+    return PermittedMenuItem(
+        "Import completions",
+        reverse("training_completions_import"),
+        icon_name="upload",
+        order=251,
+        permissions=(IMPORT_PERMISSION,),
+    )
 
 
 # HR REPORTS: views in training/reports/views.py, in Wagtail's "Reports" submenu.

@@ -8,6 +8,7 @@ from training.models.assignments import (
     Status,
 )
 from training.models.audiences import Audience, AudienceForm
+from training.models.imports import CompletionImport
 from training.models.pages import LessonPage, ModuleIndexPage, ModulePage, ModuleTopic, SignedInPage
 from training.models.records import LessonProgress, ModuleCompletion, ModuleVersion, QuizPass
 from training.models.reminders import ReminderSettings, SentMessage
@@ -26,6 +27,7 @@ __all__ = [
     "AssignmentRule",
     "Audience",
     "AudienceForm",
+    "CompletionImport",
     "ComplianceCount",
     "ComplianceWeek",
     "LessonPage",

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from training.hashing import RecordsKeyUnknown, records_key_current
-from training.importers import historic_completions_plan
 from training.locks import Lock, advisory_lock
 from training.models import (
     Assignment,
@@ -29,8 +28,6 @@ from training.tasks import report_counts_refresh_soon
 
 # Rows or ids per query: well inside SQLite's limit on parameters.
 QUERY_CHUNK = 2000
-# Records per completion_records_append call from a long file, so memory stays flat.
-APPEND_BATCH = 5000
 
 
 @transaction.atomic
@@ -267,30 +264,3 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-@transaction.atomic
-def historic_completions_import(*, text: str, import_valid_rows: bool = False) -> tuple[int, list]:
-    """Append completions from a previous LMS to the evidence chain (source "import").
-
-    With any bad row nothing is written unless `import_valid_rows`. Returns (imported, errors).
-    """
-    plan = historic_completions_plan(text=text)
-    if plan.errors and not import_valid_rows:
-        return 0, plan.errors
-    for start in range(0, len(plan.rows), APPEND_BATCH):
-        completion_records_append(
-            drafts=[
-                CompletionDraft(
-                    user_id=row.user.pk,
-                    module_id=row.module.pk,
-                    module_version=row.module_version,
-                    score=row.score,
-                    completed_at=row.completed_at,
-                    expires_at=row.expires_at,
-                    source="import",
-                )
-                for row in plan.rows[start : start + APPEND_BATCH]
-            ]
-        )
-    return len(plan.rows), plan.errors

@@ -28,6 +28,7 @@ ROLES = {
             "training.add_assignmentrule",
             "training.change_assignmentrule",
             "training.view_modulecompletion",
+            "training.add_modulecompletion",  # Import completions (historic records)
             "training.view_sentmessage",
             "training.view_hr_reports",
             "quizzes.statistics_question",
