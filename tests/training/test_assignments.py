@@ -188,9 +188,9 @@ def test_a_must_retake_change_keeps_the_certificate_and_assigns_the_new_version(
     assert certificate_status(completion=first, now=at("2026-03-02")) == "valid"
     old, new = Assignment.objects.filter(user=officer).order_by("pk")
     assert old.closed_reason == Assignment.Closed.SUPERSEDED
-    assert (new.required_version, new.due_on) == (2, dt.date(2026, 3, 31))
-    # Lesson ticks stay; only the new version's assessment is needed.
-    assert status_of(officer, at("2026-03-02")).status == Status.IN_PROGRESS
+    # Up to date until the module's update-by date (60 days), which is when version 2 is due.
+    assert (new.required_version, new.due_on) == (2, dt.date(2026, 4, 30))
+    assert status_of(officer, at("2026-03-02")).status == Status.DUE_SOON
     assert Assignment.objects.get(user=newcomer).required_version == 2
 
 

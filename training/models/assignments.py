@@ -32,11 +32,6 @@ class AssignmentRule(models.Model):
     reopen_days = models.PositiveIntegerField(
         default=60, help_text="Recertification opens this many days before a completion expires."
     )
-    retake_due_days = models.PositiveIntegerField(
-        default=30,
-        help_text="When the module changes and learners must retake, the new version is due "
-        "this many days later.",
-    )
     active = models.BooleanField(default=True)
 
     panels = [
@@ -44,7 +39,6 @@ class AssignmentRule(models.Model):
         FieldPanel("mandatory"),
         FieldRowPanel([FieldPanel("due_days"), FieldPanel("councillor_due_weeks")]),
         FieldRowPanel([FieldPanel("valid_months"), FieldPanel("reopen_days")]),
-        FieldPanel("retake_due_days"),
         FieldPanel("active"),
     ]
 

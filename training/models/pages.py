@@ -79,6 +79,13 @@ class ModulePage(SignedInPage):
         help_text="Tick when this change matters enough that learners must take the module "
         "again. Publishing then raises the version; past completions stay on record.",
     )
+    update_by_days = models.PositiveIntegerField(
+        "update by (days)",
+        default=60,
+        help_text="When learners must retake: people who completed an earlier version stay "
+        "up to date until this many days after publishing (or until their completion expires, "
+        "if sooner), and the new version is due then.",
+    )
 
     content_panels = [
         *Page.content_panels,
@@ -93,6 +100,7 @@ class ModulePage(SignedInPage):
                 FieldPanel("version", read_only=True),
                 FieldPanel("change_note"),
                 FieldPanel("learners_must_retake"),
+                FieldPanel("update_by_days"),
             ],
             heading="Version",
         ),

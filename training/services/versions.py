@@ -1,6 +1,6 @@
 """Writes for module versions: recording a publish, and a retake publish superseding assignments."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from accounts.models import User
-from training.models import Assignment, ModuleCompletion, ModulePage, ModuleVersion
+from training.models import Assignment, ModulePage, ModuleVersion
 from training.tasks import report_counts_refresh_soon
 
 
@@ -44,19 +44,28 @@ def module_version_publish(
     return version
 
 
+def module_update_by(*, module: ModulePage, published_at: datetime) -> datetime:
+    """The end of the module's "update by" day, counted from publishing (local time)."""
+    last_day = timezone.localdate(published_at) + timedelta(days=module.update_by_days)
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
 def assignments_supersede(*, module: ModulePage, version: int, now: datetime | None = None) -> int:
     """After a "learners must retake" publish: everyone with an open assignment now needs the new
-    version. Those who completed an earlier one keep that record (and certificate) until it expires
-    and get a new assignment, due after the rule's retake period; the old one is closed as history.
+    version, and nobody's status or figure changes at that moment.
+
+    People whose assignment an earlier version's completion satisfies keep it valid (and counted
+    compliant) until it expires or until the module's update-by date, whichever is first: their
+    old assignment is closed as history and a new one for the new version carries the
+    completion's dates, with valid_until capped at the update-by date, recertification open from
+    now ("due soon": an update is asked for) and the update-by date as its due date. Exemptions
+    carry over. Everyone else keeps their assignment, which now needs the new version.
     Returns how many new assignments were opened. A few queries, however many people."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    update_by = module_update_by(module=module, published_at=now)
     behind = Assignment.objects.open().filter(module=module, required_version__lt=version)
-    completed_users = ModuleCompletion.objects.filter(
-        module=module, module_version__lt=version
-    ).values("user_id")
-    behind.exclude(user_id__in=completed_users).update(required_version=version)
-    superseded = list(behind.filter(user_id__in=completed_users).select_related("rule"))
+    behind.filter(completed_at__isnull=True).update(required_version=version)
+    superseded = list(behind.filter(completed_at__isnull=False))
     for assignment in superseded:
         assignment.closed_at, assignment.closed_reason = now, Assignment.Closed.SUPERSEDED
     # Close first: one open assignment per person and module is a database constraint.
@@ -66,14 +75,20 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
             Assignment(
                 user_id=old.user_id,
                 module=module,
-                rule=old.rule,
+                rule_id=old.rule_id,
                 mandatory=old.mandatory,
                 required_version=version,
                 assigned_at=now,
-                due_on=today + timedelta(days=old.rule.retake_due_days if old.rule else 30),
+                due_on=timezone.localdate(update_by - timedelta(microseconds=1)),
                 valid_months=old.valid_months,
                 reopen_days=old.reopen_days,
+                exempt_reason=old.exempt_reason,
+                exempted_by_id=old.exempted_by_id,
+                exempted_at=old.exempted_at,
                 started_at=old.started_at,
+                completed_at=old.completed_at,
+                valid_until=min(old.valid_until or update_by, update_by),
+                recertify_from=min(old.recertify_from or now, now),
             )
             for old in superseded
         ],

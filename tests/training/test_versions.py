@@ -1,0 +1,178 @@
+"""Module versions: a "learners must retake" publish keeps valid evidence valid until the update-by
+date, tells the learner what changed, and never moves a figure at the moment of publishing."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from tests.factories import lessons_of, module_with_lessons
+from training.models import Assignment, AssignmentRule, Audience, ModuleVersion, Status
+from training.reports.filters import ReportFilters
+from training.reports.live import compliance_overview
+from training.reports.snapshot import report_counts_refresh, snapshot_overview
+from training.selectors import assignment_states_for_users
+from training.services.assignments import assignments_sync
+from training.services.completion import quiz_pass_record
+from training.services.exemptions import assignment_exempt
+from training.services.progress import lesson_complete, lesson_open
+
+pytestmark = pytest.mark.django_db
+
+PUBLISHED = "2026-03-01"
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
+
+
+@pytest.fixture
+def module(site):
+    return module_with_lessons(2)
+
+
+@pytest.fixture
+def rule(module):
+    officers = Audience.objects.create(name="Officers", slug="officers-v", person_types=["officer"])
+    return AssignmentRule.objects.create(
+        module=module, audience=officers, due_days=28, valid_months=12, reopen_days=60
+    )
+
+
+def complete(user, module, attempt_id, when, score=100):
+    with time_machine.travel(when, tick=False):
+        for lesson in lessons_of(module):
+            lesson_complete(user=user, lesson=lesson)
+        _, completion = quiz_pass_record(
+            user=user,
+            module=module,
+            score=score,
+            attempt_id=attempt_id,
+            module_version=module.version,
+        )
+    return completion
+
+
+def publish_retake(module, when, note="New offences under the 2026 Act.", update_by_days=60):
+    with time_machine.travel(when, tick=False):
+        draft = module.get_latest_revision_as_object()
+        draft.learners_must_retake = True
+        draft.change_note = note
+        draft.update_by_days = update_by_days
+        draft.save_revision().publish()
+    module.refresh_from_db()
+
+
+def statuses(people, when) -> dict[str, str]:
+    with time_machine.travel(when, tick=False):
+        states = assignment_states_for_users(user_ids=[p.pk for p in people])
+    return {p.email: [s.status for s in states[p.pk]] for p in people}
+
+
+def figures(when) -> tuple[dict, float]:
+    row = compliance_overview(filters=ReportFilters(), now=when).modules[0]
+    return dict(row.counts), row.rate
+
+
+@pytest.fixture
+def council(rule, module, user_factory):
+    """Six officers, one in each state a retake publish can find them in."""
+    people = {
+        name: user_factory(email=f"{name}@example.gov.uk")
+        for name in ("valid", "expired", "renewing", "fresh", "started", "exempt")
+    }
+    with time_machine.travel(at("2025-01-05"), tick=False):
+        assignments_sync()
+    complete(people["expired"], module, 1, at("2025-02-01"))  # expired 1 February 2026
+    complete(people["renewing"], module, 2, at("2025-04-01"))  # renewal open from 1 February
+    complete(people["valid"], module, 3, at("2026-01-10"))
+    complete(people["exempt"], module, 4, at("2026-01-10"))
+    with time_machine.travel(at("2026-01-11"), tick=False):
+        lesson_open(user=people["started"], lesson=lessons_of(module)[0])
+        assignment_exempt(
+            assignment=Assignment.objects.get(user=people["exempt"]),
+            reason="Long-term secondment",
+            by=people["valid"],
+        )
+    return people
+
+
+def test_a_retake_publish_changes_no_figure_and_no_status_at_that_moment(council, module):
+    people = list(council.values())
+    before_counts, before_rate = figures(at(PUBLISHED))
+    before = statuses(people, at(PUBLISHED))
+    assert before_counts["compliant"] == 2  # valid and renewing; expired is not
+
+    publish_retake(module, at(PUBLISHED))
+
+    assert module.version == 2
+    after_counts, after_rate = figures(at(PUBLISHED, 10))
+    assert (after_counts, after_rate) == (before_counts, before_rate)
+    after = statuses(people, at(PUBLISHED, 10))
+    # Only the person whose completion was simply valid changes: an update is now asked for.
+    assert after == {**before, "valid@example.gov.uk": [Status.DUE_SOON]}
+    assert before["valid@example.gov.uk"] == [Status.COMPLETED]
+    # Everyone now needs version 2.
+    assert set(Assignment.objects.open().values_list("required_version", flat=True)) == {2}
+
+
+def test_the_snapshot_figures_do_not_move_either(council, module):
+    report_counts_refresh(now=at(PUBLISHED))
+    before = snapshot_overview(filters=ReportFilters()).modules[0]
+    publish_retake(module, at(PUBLISHED))
+    report_counts_refresh(now=at(PUBLISHED, 10))
+    after = snapshot_overview(filters=ReportFilters()).modules[0]
+    assert (after.counts, after.rate) == (before.counts, before.rate)
+
+
+def test_the_earlier_completion_counts_until_the_update_by_date_or_its_expiry(council, module):
+    publish_retake(module, at(PUBLISHED), update_by_days=45)  # update by 15 April 2026
+    valid = Assignment.objects.open().get(user=council["valid"])
+    renewing = Assignment.objects.open().get(user=council["renewing"])
+    assert valid.due_on == dt.date(2026, 4, 15)
+    assert valid.valid_until == at("2026-04-15", 23)  # midnight, London summer time
+    assert valid.closed_at is None
+    assert valid.required_version == 2
+    # The completion expiring first (1 April) keeps its own date; update-by caps the other.
+    assert renewing.valid_until == at("2026-04-01")
+
+    assert statuses([council["valid"]], at("2026-04-15", 21)) == {
+        "valid@example.gov.uk": [Status.DUE_SOON]
+    }
+    assert statuses([council["valid"]], at("2026-04-16", 9)) == {
+        "valid@example.gov.uk": [Status.EXPIRED]
+    }
+    counts, _ = figures(at("2026-04-16"))
+    assert counts["compliant"] == 0
+    # The earlier assignment is kept as history.
+    old = Assignment.objects.filter(user=council["valid"], closed_at__isnull=False).get()
+    assert old.closed_reason == Assignment.Closed.SUPERSEDED
+    assert old.required_version == 1
+
+
+def test_completing_the_new_version_makes_them_up_to_date_again(council, module):
+    publish_retake(module, at(PUBLISHED))
+    complete(council["valid"], module, 10, at("2026-03-10"))
+    assert statuses([council["valid"]], at("2026-03-11")) == {
+        "valid@example.gov.uk": [Status.COMPLETED]
+    }
+    assignment = Assignment.objects.open().get(user=council["valid"])
+    assert assignment.valid_until == at("2027-03-10")
+
+
+def test_an_exemption_survives_a_retake_publish(council, module):
+    publish_retake(module, at(PUBLISHED))
+    assert statuses([council["exempt"]], at(PUBLISHED, 10)) == {
+        "exempt@example.gov.uk": [Status.EXEMPT]
+    }
+
+
+def test_an_edit_without_the_flag_keeps_the_version_and_the_assignments(council, module):
+    with time_machine.travel(at(PUBLISHED), tick=False):
+        draft = module.get_latest_revision_as_object()
+        draft.summary = "Clearer wording."
+        draft.save_revision().publish()
+    module.refresh_from_db()
+    assert module.version == 1
+    assert ModuleVersion.objects.filter(module=module).count() == 1
+    assert not Assignment.objects.filter(closed_at__isnull=False).exists()
