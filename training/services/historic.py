@@ -17,6 +17,7 @@ from training.importers import (
 )
 from training.locks import Lock, advisory_lock
 from training.models import CompletionImport
+from training.reports.snapshot import report_weeks_forget
 from training.services.completion import CompletionDraft, completion_records_append
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ def _historic_rows_append(
                 for row in rows[start : start + APPEND_BATCH]
             ]
         )
+    if rows:
+        # The weeks these records fall in were counted without them: count them again.
+        report_weeks_forget(since=min(row.completed_at for row in rows))
     result = HistoricImportResult(
         went_ahead=True,
         imported=len(rows),
