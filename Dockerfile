@@ -15,8 +15,13 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 COPY --from=assets /app/build/static ./build/static
 COPY --from=assets /app/node_modules/govuk-frontend/dist ./node_modules/govuk-frontend/dist
-RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
-    && useradd --create-home aware && mkdir -p /app/media && chown aware /app/media
+# collectstatic loads the production settings, which need a secret key and a records key: both
+# are throwaways here (the real ones come from .env at run time, never from the image).
+RUN DJANGO_SECRET_KEY=collectstatic-only AWARE_RECORDS_KEY_ID=collectstatic-only \
+    AWARE_RECORDS_KEYS="collectstatic-only:$(python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')" \
+    python manage.py collectstatic --no-input \
+    && useradd --create-home aware && mkdir -p /app/media /app/var/checkpoints \
+    && chown aware /app/media /app/var/checkpoints
 USER aware
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

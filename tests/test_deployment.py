@@ -1,9 +1,11 @@
 """docker-compose.yml and the Dockerfile, checked by the real Compose binary (no engine)."""
 
+import base64
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import compose
@@ -11,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_BIN = Path(compose.__file__).parent / "docker-compose"
+RECORDS_KEYS = "compose-check:" + base64.b64encode(b"k" * 32).decode()
 
 
 @pytest.fixture
@@ -21,6 +24,7 @@ def compose_config(tmp_path):
     env_text = (ROOT / ".env.example").read_text()
     env_text = env_text.replace("DJANGO_SECRET_KEY=\n", "DJANGO_SECRET_KEY=compose-check\n")
     env_text = env_text.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=compose-check\n")
+    env_text = env_text.replace("AWARE_RECORDS_KEYS=\n", f"AWARE_RECORDS_KEYS={RECORDS_KEYS}\n")
     (tmp_path / ".env").write_text(env_text)
     result = subprocess.run(
         [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "--format", "json"],
@@ -83,6 +87,56 @@ def test_compose_refuses_to_start_without_a_database_password(tmp_path):
 
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_compose_refuses_to_start_without_a_records_key(tmp_path):
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    (tmp_path / ".env").write_text("DJANGO_SECRET_KEY=x\nPOSTGRES_PASSWORD=x\n")
+
+    result = subprocess.run(
+        [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWARE_RECORDS")},
+            "DOCKER_CONFIG": str(tmp_path / ".docker"),
+        },
+    )
+
+    assert result.returncode != 0
+    assert "AWARE_RECORDS_KEYS" in result.stderr
+
+
+def test_app_services_keep_the_checkpoints_on_a_volume(compose_config):
+    for name in ("web", "worker", "beat"):
+        mounts = compose_config["services"][name]["volumes"]
+        assert {"type": "volume", "source": "checkpoints", "target": "/app/var/checkpoints"} in [
+            {k: m[k] for k in ("type", "source", "target")} for m in mounts
+        ], name
+
+
+def test_the_image_build_loads_production_settings_with_its_throwaway_keys(tmp_path):
+    """The Dockerfile's collectstatic step runs under production settings, which refuse to start
+    without a secret key and a records key: run that step's own command, as the build does."""
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    [step] = [line for line in dockerfile.splitlines() if "collectstatic" in line and "RUN" in line]
+    command = step.removeprefix("RUN").split("&&")[0]
+    command = command.replace(
+        "python manage.py collectstatic --no-input",
+        f"{sys.executable} -c 'import django; django.setup()'",
+    ).replace("$(python -c", f"$({sys.executable} -c")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARE_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'build.sqlite3'}",
+    )
+
+    result = subprocess.run(
+        ["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_dockerfile_installs_the_locked_dependencies():
