@@ -107,8 +107,16 @@ class QuizStatus:
         if self.passed_attempt is not None:
             finished = date_format(timezone.localtime(self.passed_attempt.finished_at), "j F Y")
             return f"You passed with {self.passed_attempt.score}% on {finished}."
-        if self.last_finished is not None:
-            return f"Your last attempt scored {self.last_finished.score}%, which is not a pass."
+        last = self.last_finished
+        if last is not None and last.passed and last.module_version != self.quiz.module.version:
+            finished = date_format(timezone.localtime(last.finished_at), "j F Y")
+            return (
+                f"You passed version {last.module_version} on {finished}. "
+                f"Version {self.quiz.module.version} has been published since: take the "
+                "assessment again to stay up to date."
+            )
+        if last is not None:
+            return f"Your last attempt scored {last.score}%, which is not a pass."
         return ""
 
     @property

@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
@@ -19,6 +19,7 @@ from training.models import (
     ModuleCompletion,
     ModuleIndexPage,
     ModulePage,
+    ModuleVersion,
     QuizPass,
     Status,
 )
@@ -181,6 +182,37 @@ def module_completion_latest(*, user: User, module: ModulePage) -> ModuleComplet
     )
 
 
+@dataclass
+class ModuleUpdate:
+    """The module's current version when it is not the first, and the learner's latest completion
+    of an earlier version (None when they have none, or have completed this one)."""
+
+    version: ModuleVersion
+    passed: ModuleCompletion | None = None
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """Until when the earlier completion counts: its expiry or the update-by date, if sooner."""
+        if self.passed is None:
+            return None
+        ends = [t for t in (self.passed.expires_at, self.version.update_by_ends_at) if t]
+        return min(ends, default=None)
+
+
+def module_update_for_user(*, user: User, module: ModulePage) -> ModuleUpdate | None:
+    """What changed in a module since version 1, and whether the learner still has to take the
+    new version after passing an earlier one: two queries."""
+    if module.version <= 1:
+        return None
+    version = ModuleVersion.objects.filter(module=module, number=module.version).first()
+    if version is None:
+        return None
+    latest = module_completion_latest(user=user, module=module)
+    if latest is not None and latest.module_version >= module.version:
+        latest = None
+    return ModuleUpdate(version=version, passed=latest)
+
+
 STATUS_TAGS = {
     Status.NOT_STARTED: "govuk-tag--grey",
     Status.IN_PROGRESS: "govuk-tag--blue",
@@ -197,6 +229,9 @@ class AssignmentState:
     assignment: Assignment
     lessons_done: int = 0
     lessons_total: int = 0
+    # The version the assignment needs, when the person passed only an earlier one.
+    update: ModuleVersion | None = None
+    passed_version: int | None = None
 
     @property
     def status(self) -> str:
@@ -227,12 +262,24 @@ class AssignmentState:
     def needs_action(self) -> bool:
         return self.status not in {Status.COMPLETED, Status.EXEMPT}
 
+    @property
+    def up_to_date(self) -> bool:
+        """Done, exempt, or a completion still valid while a renewal or an update is due."""
+        if not self.needs_action:
+            return True
+        return (
+            self.status == Status.DUE_SOON
+            and self.assignment.completed_at is not None
+            and self.assignment.valid_until is not None
+        )
+
 
 def assignment_states_for_users(
     *, user_ids: list[int], now: datetime | None = None
 ) -> dict[int, list[AssignmentState]]:
-    """Every open assignment of these people with its status and lesson progress: four queries,
-    however many people or assignments."""
+    """Every open assignment of these people with its status, lesson progress and, where they
+    passed only an earlier version, the version now needed: six queries, however many people or
+    assignments."""
     now = now or timezone.now()
     assignments = list(
         Assignment.objects.open()
@@ -251,13 +298,32 @@ def assignment_states_for_users(
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
     totals = lesson_totals(module_ids=module_ids)
+    passed = {
+        (row["user_id"], row["module_id"]): row["version"]
+        for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
+        .values("user_id", "module_id")
+        .annotate(version=Max("module_version"))
+    }
+    versions = {
+        (v.module_id, v.number): v
+        for v in ModuleVersion.objects.filter(module_id__in=module_ids, number__gt=1)
+    }
     states: dict[int, list[AssignmentState]] = {user_id: [] for user_id in user_ids}
     for assignment in assignments:
+        key = (assignment.user_id, assignment.module_id)
+        passed_version = passed.get(key)
+        behind = passed_version is not None and passed_version < assignment.required_version
         states[assignment.user_id].append(
             AssignmentState(
                 assignment=assignment,
-                lessons_done=done.get((assignment.user_id, assignment.module_id), 0),
+                lessons_done=done.get(key, 0),
                 lessons_total=totals.get(assignment.module_id, 0),
+                update=(
+                    versions.get((assignment.module_id, assignment.required_version))
+                    if behind
+                    else None
+                ),
+                passed_version=passed_version if behind else None,
             )
         )
     return states
@@ -296,17 +362,52 @@ def team_members(*, manager: User) -> list[User]:
     )
 
 
-def certificate_status(*, completion: ModuleCompletion, now: datetime | None = None) -> str:
-    """ "valid", "expired", or "superseded" by a later completion of the same module."""
+@dataclass
+class CertificateCheck:
+    """What the public verify page says: "valid", "expired" or "superseded"; until when it
+    counts; the first later version of the module, if any; and whether a later completion of
+    the module replaced it."""
+
+    status: str
+    valid_until: datetime | None
+    newer_version: ModuleVersion | None = None
+    replaced: bool = False
+
+
+def certificate_check(
+    *, completion: ModuleCompletion, now: datetime | None = None
+) -> CertificateCheck:
+    """Whether a certificate still counts: until its expiry, or until the update-by date of the
+    first later "learners must retake" version if that is sooner; superseded once a later
+    completion of the module replaced it or that update-by date has passed. Two queries."""
     now = now or timezone.now()
-    if completion.expires_at is not None and now >= completion.expires_at:
-        return "expired"
-    newer = ModuleCompletion.objects.filter(
+    newer_version = (
+        ModuleVersion.objects.filter(
+            module_id=completion.module_id, number__gt=completion.module_version
+        )
+        .order_by("number")
+        .first()
+    )
+    update_ends = newer_version.update_by_ends_at if newer_version else None
+    ends = [t for t in (completion.expires_at, update_ends) if t]
+    check = CertificateCheck(
+        status="valid", valid_until=min(ends, default=None), newer_version=newer_version
+    )
+    check.replaced = ModuleCompletion.objects.filter(
         user_id=completion.user_id,
         module_id=completion.module_id,
         completed_at__gt=completion.completed_at,
     ).exists()
-    return "superseded" if newer else "valid"
+    if completion.expires_at is not None and now >= completion.expires_at:
+        check.status = "expired"
+    elif check.replaced or (update_ends is not None and now >= update_ends):
+        check.status = "superseded"
+    return check
+
+
+def certificate_status(*, completion: ModuleCompletion, now: datetime | None = None) -> str:
+    """ "valid", "expired", or "superseded" (see certificate_check)."""
+    return certificate_check(completion=completion, now=now).status
 
 
 @dataclass

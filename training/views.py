@@ -18,11 +18,12 @@ from training.models import LessonPage, ModuleCompletion, ModuleIndexPage, Modul
 from training.reminders.emails import TEMPLATES, reminder_sample_context
 from training.selectors import (
     assignment_states_for_users,
-    certificate_status,
+    certificate_check,
     completion_history,
     module_catalogue_for_user,
     module_completion_latest,
     module_progress_for_user,
+    module_update_for_user,
     team_members,
 )
 from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
@@ -48,6 +49,7 @@ def learner_page_context(*, page: Page, request) -> dict:
         return {
             "progress": progress,
             "completion": module_completion_latest(user=user, module=page),
+            "module_update": module_update_for_user(user=user, module=page),
             "assessments": assessments,
         }
     if isinstance(page, LessonPage):
@@ -94,7 +96,8 @@ def my_training(request):
         "training/my_training.html",
         {
             "to_do": [s for s in states if s.needs_action],
-            "done": [s for s in states if not s.needs_action],
+            # A completion still valid while an update or renewal is asked for is in both.
+            "done": [s for s in states if s.up_to_date],
             "completions": completion_history(user=request.user),
         },
     )
@@ -145,7 +148,8 @@ def certificate_verify(request, code: str | None = None):
         )
     context = {"code": code, "completion": completion}
     if completion is not None:
-        context["status"] = certificate_status(completion=completion)
+        context["check"] = check = certificate_check(completion=completion)
+        context["status"] = check.status
     status = 404 if code and completion is None else 200
     return render(request, "training/certificate_verify.html", context, status=status)
 

@@ -397,3 +397,19 @@ def test_end_to_end_lessons_then_a_pass_completes_the_module(client, learner, mo
     assert page.context["completion"] == completion
     assert "You passed with 100%" in page.context["assessments"][0]["status"]
     assert page.context["assessments"][0]["action"] == "Retake the assessment"
+
+
+def test_after_a_retake_version_the_earlier_pass_is_described_as_a_pass(client, learner, module):
+    quiz = quiz_for(module, questions=5)
+    client.force_login(learner)
+    finish_lessons(learner, module)
+    attempt = begin(client, quiz)
+    client.post(attempt_url(attempt), form_data(attempt, right_answers(attempt)))
+    draft = module.get_latest_revision_as_object()
+    draft.learners_must_retake, draft.change_note = True, "New offences."
+    draft.save_revision().publish()
+
+    status = client.get(module.url).context["assessments"][0]["status"]
+    today = timezone.localdate().strftime("%-d %B %Y")
+    assert f"You passed version 1 on {today}." in status
+    assert "not a pass" not in status

@@ -130,7 +130,8 @@ def test_the_earlier_completion_counts_until_the_update_by_date_or_its_expiry(co
     valid = Assignment.objects.open().get(user=council["valid"])
     renewing = Assignment.objects.open().get(user=council["renewing"])
     assert valid.due_on == dt.date(2026, 4, 15)
-    assert valid.valid_until == at("2026-04-15", 23)  # midnight, London summer time
+    # To the end of that day, London time (summer time by then).
+    assert valid.valid_until == dt.datetime(2026, 4, 15, 22, 59, 59, 999999, tzinfo=dt.UTC)
     assert valid.closed_at is None
     assert valid.required_version == 2
     # The completion expiring first (1 April) keeps its own date; update-by caps the other.
@@ -176,3 +177,44 @@ def test_an_edit_without_the_flag_keeps_the_version_and_the_assignments(council,
     assert module.version == 1
     assert ModuleVersion.objects.filter(module=module).count() == 1
     assert not Assignment.objects.filter(closed_at__isnull=False).exists()
+
+
+def test_the_learner_sees_what_changed_and_what_to_do_on_the_module_page(council, module, client):
+    publish_retake(module, at(PUBLISHED))
+    client.force_login(council["valid"])
+    with time_machine.travel(at("2026-03-02"), tick=False):
+        html = client.get(module.url).content.decode()
+    assert "Updated on 1 March 2026: New offences under the 2026 Act." in html
+    assert "You passed version 1 on 10 January 2026" in html
+    assert "take the assessment for version 2 by 30 April 2026" in html
+
+
+def test_my_training_asks_for_the_update_and_keeps_the_module_up_to_date(council, module, client):
+    publish_retake(module, at(PUBLISHED))
+    client.force_login(council["valid"])
+    with time_machine.travel(at("2026-03-02"), tick=False):
+        response = client.get("/my-training/")
+    html = response.content.decode()
+    assert [s.assignment.module_id for s in response.context["done"]] == [module.pk]
+    (to_do,) = response.context["to_do"]
+    assert to_do.update.number == 2
+    assert "Updated on 1 Mar 2026: New offences under the 2026 Act.<br>" in html
+    assert "You passed version 1 on 10 Jan 2026; take version 2 by 30 Apr 2026." in html
+    assert "Valid until 30 Apr 2026" in html
+
+    with time_machine.travel(at("2026-05-01"), tick=False):
+        response = client.get("/my-training/")
+    assert response.context["done"] == []
+
+
+def test_the_verify_page_names_the_version_and_the_newer_one(council, module, client):
+    completion = council["valid"].module_completions.get()
+    publish_retake(module, at(PUBLISHED))
+    with time_machine.travel(at("2026-03-02"), tick=False):
+        html = client.get(f"/verify/{completion.verification_code}/").content.decode()
+    assert "genuine and current" not in html
+    assert "valid for version 1 until 30 April 2026; version 2 published 1 March 2026" in html
+    with time_machine.travel(at("2026-05-01"), tick=False):
+        html = client.get(f"/verify/{completion.verification_code}/").content.decode()
+    assert "Superseded" in html
+    assert "was valid for version 1 until 30 April 2026" in html

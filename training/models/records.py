@@ -1,11 +1,12 @@
 """The evidence: module versions, lesson progress, quiz passes and completion records."""
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime, time
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from training.hashing import legacy_sha256, records_hmac, records_key
 from training.models.pages import LessonPage, ModulePage
@@ -30,6 +31,12 @@ class ModuleVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    update_by = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Learners must retake: completions of earlier versions count until the end "
+        "of this day (or their own expiry, if sooner).",
+    )
 
     class Meta:
         ordering = ["module", "number"]
@@ -39,6 +46,13 @@ class ModuleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module} v{self.number}"
+
+    @property
+    def update_by_ends_at(self) -> datetime | None:
+        """The last moment of the update-by day, local time: earlier versions count until then."""
+        if self.update_by is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.update_by, time.max))
 
 
 class LessonProgress(models.Model):

@@ -1,6 +1,6 @@
 """Writes for module versions: recording a publish, and a retake publish superseding assignments."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -25,13 +25,17 @@ def module_version_publish(
     if latest is not None and not module.learners_must_retake:
         return None
     number = 1 if latest is None else latest + 1
+    now = timezone.now()
     version = ModuleVersion.objects.create(
         module=module,
         number=number,
         change_note=module.change_note,
         revision=revision,
-        published_at=timezone.now(),
+        published_at=now,
         published_by=user,
+        update_by=(
+            timezone.localdate(now) + timedelta(days=module.update_by_days) if number > 1 else None
+        ),
     )
     ModulePage.objects.filter(pk=module.pk).update(version=number, learners_must_retake=False)
     if revision is not None:
@@ -40,17 +44,11 @@ def module_version_publish(
         revision.save(update_fields=["content"])
     module.version, module.learners_must_retake = number, False
     if number > 1:
-        assignments_supersede(module=module, version=number)
+        assignments_supersede(module=module, version=version, now=now)
     return version
 
 
-def module_update_by(*, module: ModulePage, published_at: datetime) -> datetime:
-    """The end of the module's "update by" day, counted from publishing (local time)."""
-    last_day = timezone.localdate(published_at) + timedelta(days=module.update_by_days)
-    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
-
-
-def assignments_supersede(*, module: ModulePage, version: int, now: datetime | None = None) -> int:
+def assignments_supersede(*, module: ModulePage, version: ModuleVersion, now: datetime) -> int:
     """After a "learners must retake" publish: everyone with an open assignment now needs the new
     version, and nobody's status or figure changes at that moment.
 
@@ -61,10 +59,9 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
     now ("due soon": an update is asked for) and the update-by date as its due date. Exemptions
     carry over. Everyone else keeps their assignment, which now needs the new version.
     Returns how many new assignments were opened. A few queries, however many people."""
-    now = now or timezone.now()
-    update_by = module_update_by(module=module, published_at=now)
-    behind = Assignment.objects.open().filter(module=module, required_version__lt=version)
-    behind.filter(completed_at__isnull=True).update(required_version=version)
+    update_by = version.update_by_ends_at
+    behind = Assignment.objects.open().filter(module=module, required_version__lt=version.number)
+    behind.filter(completed_at__isnull=True).update(required_version=version.number)
     superseded = list(behind.filter(completed_at__isnull=False))
     for assignment in superseded:
         assignment.closed_at, assignment.closed_reason = now, Assignment.Closed.SUPERSEDED
@@ -77,9 +74,9 @@ def assignments_supersede(*, module: ModulePage, version: int, now: datetime | N
                 module=module,
                 rule_id=old.rule_id,
                 mandatory=old.mandatory,
-                required_version=version,
+                required_version=version.number,
                 assigned_at=now,
-                due_on=timezone.localdate(update_by - timedelta(microseconds=1)),
+                due_on=version.update_by,
                 valid_months=old.valid_months,
                 reopen_days=old.reopen_days,
                 exempt_reason=old.exempt_reason,
