@@ -7,7 +7,14 @@ import pytest
 import time_machine
 
 from tests.factories import lessons_of, module_with_lessons
-from training.models import Assignment, AssignmentRule, Audience, ModuleVersion, Status
+from training.models import (
+    Assignment,
+    AssignmentRule,
+    Audience,
+    ModuleVersion,
+    SentMessage,
+    Status,
+)
 from training.reports.filters import ReportFilters
 from training.reports.live import compliance_overview
 from training.reports.snapshot import report_counts_refresh, snapshot_overview
@@ -16,6 +23,8 @@ from training.services.assignments import assignments_sync
 from training.services.completion import quiz_pass_record
 from training.services.exemptions import assignment_exempt
 from training.services.progress import lesson_complete, lesson_open
+from training.services.versions import module_update_messages_log
+from training.tasks import reminder_send_task
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +227,54 @@ def test_the_verify_page_names_the_version_and_the_newer_one(council, module, cl
         html = client.get(f"/verify/{completion.verification_code}/").content.decode()
     assert "Superseded" in html
     assert "was valid for version 1 until 30 April 2026" in html
+
+
+def test_one_email_tells_each_person_asked_to_update_once_only(
+    council, module, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_retake(module, at(PUBLISHED))
+
+    messages = SentMessage.objects.filter(kind=SentMessage.Kind.MODULE_UPDATED)
+    told = {m.recipient.email for m in messages}
+    # Everyone whose earlier completion is carried, but not the exempt, and nobody who had not
+    # completed (they needed the module anyway).
+    assert told == {"valid@example.gov.uk", "renewing@example.gov.uk", "expired@example.gov.uk"}
+    assert {m.period for m in messages} == {f"module-{module.pk}-v2"}
+    assert set(messages.values_list("state", flat=True)) == {SentMessage.State.SENT}
+    email = next(e for e in mailoutbox if e.to == ["valid@example.gov.uk"])
+    assert email.subject == ("Test module has been updated: please take version 2 by 30 April 2026")
+    assert "What changed: New offences under the 2026 Act." in email.body
+    assert len(mailoutbox) == 3
+
+    # Logging again for the same version sends nobody anything new.
+    version = ModuleVersion.objects.get(module=module, number=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        module_update_messages_log(
+            version=version, assignments=list(Assignment.objects.open()), now=at(PUBLISHED, 11)
+        )
+    assert messages.count() == 3
+    assert len(mailoutbox) == 3
+
+
+def test_a_dead_broker_does_not_stop_the_publish_and_the_email_waits_in_the_log(
+    council, module, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(reminder_send_task, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_retake(module, at(PUBLISHED))
+    assert module.version == 2
+    waiting = SentMessage.objects.filter(kind=SentMessage.Kind.MODULE_UPDATED)
+    assert set(waiting.values_list("state", flat=True)) == {SentMessage.State.PENDING}
+    assert mailoutbox == []
+
+
+def test_the_email_preview_shows_the_module_updated_email(client, site, signed_in_with_mfa):
+    signed_in_with_mfa("ed@example.gov.uk", groups=["Content editors"], person_type="other")
+    response = client.get("/cms/reminder-previews/", {"kind": "module-updated"})
+    assert response.status_code == 200
+    assert "has been updated: please take version 2" in response.content.decode()

@@ -80,6 +80,7 @@ class SentMessage(models.Model):
         MEMBER_SERVICES = "member-services", "Member Services digest (councillors)"
         MONITORING_OFFICER = "monitoring-officer", "Monitoring Officer digest (councillors)"
         HR_SUMMARY = "hr-summary", "HR weekly summary"
+        MODULE_UPDATED = "module-updated", "Module updated"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to send"

@@ -19,6 +19,7 @@ TEMPLATES = {
     Kind.MEMBER_SERVICES: "email/reminders/escalation",
     Kind.MONITORING_OFFICER: "email/reminders/escalation",
     Kind.HR_SUMMARY: "email/reminders/hr_summary",
+    Kind.MODULE_UPDATED: "email/reminders/module_updated",
 }
 
 
@@ -38,6 +39,8 @@ def reminder_context(message: SentMessage) -> dict:
             "reason": r["reason"],
             "days": r["days"],
             "due_on": assignments[r["assignment"]].due_on,
+            "version": r.get("version"),
+            "change_note": r.get("change_note", ""),
         }
         for r in records
         if r["assignment"] in assignments
@@ -77,6 +80,19 @@ def reminder_sample_context(kind: str) -> dict:
             "due_on": timezone.localdate() + timedelta(days=5),
         },
     ]
+    if kind == Kind.MODULE_UPDATED:
+        sample = [
+            {
+                "person": "Jordan Reid",
+                "module": "Modern slavery and human trafficking",
+                "url": base + "/training/",
+                "reason": "module-updated",
+                "days": 60,
+                "due_on": timezone.localdate() + timedelta(days=60),
+                "version": 2,
+                "change_note": "New duty to notify under the 2026 guidance.",
+            }
+        ]
     return {
         "council_name": "Aware Demo Council",
         "recipient": User(full_name="Jordan Reid", email="someone@example.gov.uk"),

@@ -8,8 +8,11 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from accounts.models import User
-from training.models import Assignment, ModulePage, ModuleVersion
-from training.tasks import report_counts_refresh_soon
+from cms.services import task_enqueue_on_commit
+from training.models import Assignment, ModulePage, ModuleVersion, SentMessage
+from training.tasks import reminder_send_task, report_counts_refresh_soon
+
+MODULE_UPDATED = "module-updated"
 
 
 @transaction.atomic
@@ -20,6 +23,8 @@ def module_version_publish(
 
     The first publish records version 1. Later, only a publish marked "learners must retake"
     raises the version; other edits keep it. Past progress and completions are not touched.
+    A raised version moves assignments on (assignments_supersede) and logs one "module updated"
+    email to each person asked to update, queued for sending after commit.
     """
     latest = module.versions.aggregate(n=Max("number"))["n"]
     if latest is not None and not module.learners_must_retake:
@@ -44,11 +49,15 @@ def module_version_publish(
         revision.save(update_fields=["content"])
     module.version, module.learners_must_retake = number, False
     if number > 1:
-        assignments_supersede(module=module, version=version, now=now)
+        updates = assignments_supersede(module=module, version=version, now=now)
+        for message_id in module_update_messages_log(version=version, assignments=updates, now=now):
+            task_enqueue_on_commit(reminder_send_task, message_id)
     return version
 
 
-def assignments_supersede(*, module: ModulePage, version: ModuleVersion, now: datetime) -> int:
+def assignments_supersede(
+    *, module: ModulePage, version: ModuleVersion, now: datetime
+) -> list[Assignment]:
     """After a "learners must retake" publish: everyone with an open assignment now needs the new
     version, and nobody's status or figure changes at that moment.
 
@@ -58,7 +67,7 @@ def assignments_supersede(*, module: ModulePage, version: ModuleVersion, now: da
     completion's dates, with valid_until capped at the update-by date, recertification open from
     now ("due soon": an update is asked for) and the update-by date as its due date. Exemptions
     carry over. Everyone else keeps their assignment, which now needs the new version.
-    Returns how many new assignments were opened. A few queries, however many people."""
+    Returns the new assignments. A few queries, however many people."""
     update_by = version.update_by_ends_at
     behind = Assignment.objects.open().filter(module=module, required_version__lt=version.number)
     behind.filter(completed_at__isnull=True).update(required_version=version.number)
@@ -67,7 +76,7 @@ def assignments_supersede(*, module: ModulePage, version: ModuleVersion, now: da
         assignment.closed_at, assignment.closed_reason = now, Assignment.Closed.SUPERSEDED
     # Close first: one open assignment per person and module is a database constraint.
     Assignment.objects.bulk_update(superseded, ["closed_at", "closed_reason"], batch_size=1000)
-    Assignment.objects.bulk_create(
+    opened = Assignment.objects.bulk_create(
         [
             Assignment(
                 user_id=old.user_id,
@@ -93,4 +102,48 @@ def assignments_supersede(*, module: ModulePage, version: ModuleVersion, now: da
     )
     if superseded:
         report_counts_refresh_soon()
-    return len(superseded)
+    return opened
+
+
+def module_update_messages_log(
+    *, version: ModuleVersion, assignments: list[Assignment], now: datetime
+) -> list[int]:
+    """Log one "module updated" email to each active, non-exempt person asked to update, keyed
+    by the module version as its period, so nobody is told twice. Returns the ids of those
+    waiting to send (the caller queues them). Two queries."""
+    period = f"module-{version.module_id}-v{version.number}"
+    people = {
+        a.pk: a
+        for a in Assignment.objects.filter(
+            pk__in=[a.pk for a in assignments], exempt_reason="", user__is_active=True
+        ).select_related("user")
+    }
+    SentMessage.objects.bulk_create(
+        [
+            SentMessage(
+                recipient=a.user,
+                recipient_email=a.user.email,
+                kind=SentMessage.Kind.MODULE_UPDATED,
+                period=period,
+                items=[
+                    {
+                        "assignment": a.pk,
+                        "reason": MODULE_UPDATED,
+                        "days": (a.due_on - timezone.localdate(now)).days,
+                        "version": version.number,
+                        "change_note": version.change_note,
+                    }
+                ],
+                created_at=now,
+            )
+            for a in people.values()
+            if a.user.email
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return list(
+        SentMessage.objects.filter(
+            kind=SentMessage.Kind.MODULE_UPDATED, period=period, state=SentMessage.State.PENDING
+        ).values_list("pk", flat=True)
+    )
