@@ -28,17 +28,41 @@ from accounts.importers import (
 from accounts.models import Department, PeopleImport, User
 from accounts.signals import people_imported
 from accounts.tasks import people_invite_task
+from cms.audit import (
+    ACTION_DEACTIVATE,
+    ACTION_IMPORT_CHANGE,
+    audit_changes,
+    audit_entries_save,
+    audit_entry,
+    audit_record,
+    audit_record_import,
+    audit_snapshot,
+)
 from cms.services import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 
-def user_deactivate(*, user: User, now: datetime | None = None) -> User:
-    """Mark a leaver inactive; their records stay. Nothing is deleted and no email is sent."""
+DEACTIVATION_FIELDS = ["is_active", "deactivated_at"]
+
+
+def user_deactivate(
+    *, user: User, by: User | None = None, via: str = "", now: datetime | None = None
+) -> User:
+    """Mark a leaver inactive; their records stay. Nothing is deleted and no email is sent.
+
+    The audit trail records who did it (`by`; nobody for the command line), and `via` what
+    ("people import"), with Active True → False.
+    """
     if user.is_active:
+        before = audit_snapshot(user, fields=DEACTIVATION_FIELDS)
         user.is_active = False
         user.deactivated_at = now or timezone.now()
-        user.save(update_fields=["is_active", "deactivated_at"])
+        user.save(update_fields=DEACTIVATION_FIELDS)
+        after = audit_snapshot(user, fields=DEACTIVATION_FIELDS)
+        changes = audit_changes(before=before, after=after)
+        extra = {"via": via} if via else {}
+        audit_record(instance=user, action=ACTION_DEACTIVATE, user=by, changes=changes, **extra)
     return user
 
 
@@ -129,11 +153,12 @@ def _email_addresses_verify(users: list[User]) -> None:
     EmailAddress.objects.bulk_create(new, batch_size=BATCH_SIZE)
 
 
-def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
+def _people_write(*, plan: ImportPlan, now: datetime, by: User | None = None) -> dict[int, User]:
     """Create and update the plan's people, then set line managers; returns users by line.
 
     A privileged account is never written: the plan refuses every row that would change one, and
-    the unchanged ones are left out of the email check below too.
+    the unchanged ones are left out of the email check below too. Each updated person's field
+    changes go to the audit trail (one entry each, written in batches).
     """
     privileged = {row.user.pk for row in plan.rows if row.privileged_roles}
     if any(row.privileged_roles and row.action != UNCHANGED for row in plan.rows):
@@ -144,6 +169,7 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
     users: dict[int, User] = {}
     created, leavers = [], []
     updated: dict[tuple[str, ...], list[User]] = defaultdict(list)  # by the fields they change
+    audited: dict[int, tuple[User, list]] = {}  # person's pk -> (person, field changes)
     for row in plan.rows:
         department_pk = plan.departments.pk_for(row.department)
         if row.action == CREATE:
@@ -156,10 +182,13 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
             changes = row_changes(row, department_pk)
             if row.active and not user.is_active:
                 changes.update(is_active=True, deactivated_at=None)
+            before = audit_snapshot(user, fields=changes) if changes else {}
             for name, value in changes.items():
                 setattr(user, name, value)
             if changes:
                 updated[tuple(sorted(changes))].append(user)
+                after = audit_snapshot(user, fields=changes)
+                audited[user.pk] = (user, audit_changes(before=before, after=after))
             if row.action == DEACTIVATE:
                 leavers.append(user)
         users[row.line] = user
@@ -168,7 +197,7 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
         fields = [User._meta.get_field(attname).name for attname in attnames]
         User.objects.bulk_update(group, fields, batch_size=UPDATE_BATCH_SIZE)
     for user in leavers:
-        user_deactivate(user=user, now=now)
+        user_deactivate(user=user, by=by, via="people import", now=now)
 
     # Second pass: every person now has a primary key, whichever line their manager is on.
     managed = []
@@ -179,9 +208,24 @@ def _people_write(*, plan: ImportPlan, now: datetime) -> dict[int, User]:
             kind, value = row.manager
             manager_pk = users[value].pk if kind == "new" else value
         if user.line_manager_id != manager_pk:
+            before = audit_snapshot(user, fields=["line_manager"]) if row.action != CREATE else {}
             user.line_manager_id = manager_pk
             managed.append(user)
+            if row.action != CREATE:
+                after = audit_snapshot(user, fields=["line_manager"])
+                audited.setdefault(user.pk, (user, []))[1].extend(
+                    audit_changes(before=before, after=after)
+                )
     User.objects.bulk_update(managed, ["line_manager"], batch_size=UPDATE_BATCH_SIZE)
+    audit_entries_save(
+        [
+            audit_entry(
+                instance=user, action=ACTION_IMPORT_CHANGE, user=by, changes=changes, timestamp=now
+            )
+            for user, changes in audited.values()
+            if changes
+        ]
+    )
     _email_addresses_verify([user for user in users.values() if user.pk not in privileged])
     return users
 
@@ -193,6 +237,9 @@ def people_import(
     import_valid_rows: bool = False,
     expected: dict[str, int] | None = None,
     now: datetime | None = None,
+    by: User | None = None,
+    filename: str = "",
+    upload: PeopleImport | None = None,
 ) -> PeopleImportResult:
     """Create, update and deactivate people from HR's CSV, in one transaction.
 
@@ -201,7 +248,9 @@ def people_import(
     a file whose plan has changed since is refused with PeopleImportRefused. After commit:
     invitations for new active people are queued (people_invite_task, in batches), and
     `people_imported` is sent with the ids of everyone created, updated or deactivated. Raises
-    PeopleFileError for a file that cannot be read.
+    PeopleFileError for a file that cannot be read. The audit trail gets each person's changes
+    and one entry for the import: `filename`, its counts, and who ran it (`by`, or the command
+    line), filed under the `upload` when there is one.
     """
     plan = people_import_plan(text=text)
     if expected is not None and plan.summary() != expected:
@@ -212,7 +261,7 @@ def people_import(
     result = PeopleImportResult(imported=False, errors=plan.errors)
     if (plan.errors and not import_valid_rows) or not plan.rows:
         return result
-    users = _people_write(plan=plan, now=now or timezone.now())
+    users = _people_write(plan=plan, now=now or timezone.now(), by=by)
 
     result.imported = True
     result.created = plan.count(CREATE)
@@ -223,6 +272,14 @@ def people_import(
     result.invited = len(invited)
     changed = [users[r.line].pk for r in plan.rows if r.action != UNCHANGED]
     logger.info("People import: %s", result.as_dict())  # counts only, never names or emails
+    audit_record_import(
+        what="people",
+        filename=filename,
+        counts=result.as_dict(),
+        record=upload,
+        record_model=PeopleImport,
+        user=by,
+    )
     for chunk in in_chunks(invited, INVITE_TASK_SIZE):
         task_enqueue_on_commit(people_invite_task, chunk)
     transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
@@ -267,7 +324,15 @@ def people_import_confirm(
             "This preview has expired or is not yours, so nothing was imported. "
             "Upload the file again."
         )
-    result = people_import(text=upload.csv_text, import_valid_rows=True, expected=expected, now=now)
+    result = people_import(
+        text=upload.csv_text,
+        import_valid_rows=True,
+        expected=expected,
+        now=now,
+        by=user,
+        filename=upload.filename,
+        upload=upload,
+    )
     upload.imported_at = now
     upload.csv_text = ""
     upload.summary = result.as_dict()

@@ -14,7 +14,7 @@ from accounts.views import IMPORT_PERMISSION, PeopleImportPreviewView, PeopleImp
 def deactivate_instead_of_delete(request, user):
     """Staff records are evidence: "delete" in the admin deactivates the person instead."""
     if request.method == "POST":
-        user_deactivate(user=user)
+        user_deactivate(user=user, by=request.user)
         messages.success(
             request, f"{user} has been deactivated. Training records are kept, never deleted."
         )

@@ -19,5 +19,5 @@ class AssignmentForm(WagtailAdminModelForm):
                         assignment=assignment, reason=assignment.exempt_reason, by=self.for_user
                     )
                 else:
-                    assignment_exemption_withdraw(assignment=assignment)
+                    assignment_exemption_withdraw(assignment=assignment, by=self.for_user)
         return assignment

@@ -27,7 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, import_valid_rows: bool, **options):
         try:
             text = people_csv_decode(data=file.read_bytes())
-            result = people_import(text=text, import_valid_rows=import_valid_rows)
+            result = people_import(
+                text=text, import_valid_rows=import_valid_rows, filename=file.name
+            )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         except PeopleFileError as error:

@@ -22,6 +22,7 @@ ROLES = {
             "accounts.view_department",
             "accounts.add_department",
             "accounts.change_department",
+            "accounts.view_peopleimport",  # its imports in Reports → Site history
             "training.view_assignment",
             "training.change_assignment",
             "training.view_assignmentrule",
