@@ -1,5 +1,6 @@
 """People: email login, the department tree, leavers kept, roles and demo people."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -93,7 +94,13 @@ def test_no_demo_people_without_the_demo_setting(settings):
 
 
 def test_production_settings_never_enable_demo_people():
-    env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_SETTINGS_MODULE": ""}
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_SETTINGS_MODULE": "",
+        "AWARE_RECORDS_KEYS": "2026a:" + base64.b64encode(b"k" * 32).decode(),
+        "AWARE_RECORDS_KEY_ID": "2026a",
+    }
     code = "import config.settings.production as p; print(p.AWARE_DEMO_DATA)"
 
     result = subprocess.run(
