@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -211,6 +211,40 @@ def module_update_for_user(*, user: User, module: ModulePage) -> ModuleUpdate | 
     if latest is not None and latest.module_version >= module.version:
         latest = None
     return ModuleUpdate(version=version, passed=latest)
+
+
+@dataclass
+class RetakePreview:
+    """What a "learners must retake" publish of the module would do now."""
+
+    asked_to_update: int  # completed an earlier version: told once, and due by update_by
+    stay_valid: int  # of those, certificates still valid, now until update_by at the latest
+    still_to_do: int  # not yet completed: they will need the new version
+    update_by: date
+
+
+def retake_preview(*, module: ModulePage, now: datetime | None = None) -> RetakePreview:
+    """Counts from the module's open assignments of active people, exemptions left out, as
+    assignments_supersede and module_update_messages_log will treat them: one query."""
+    now = now or timezone.now()
+    completed = Q(completed_at__isnull=False)
+    counts = (
+        Assignment.objects.open()
+        .filter(module=module, exempt_reason="", user__is_active=True)
+        .aggregate(
+            asked=Count("pk", filter=completed),
+            valid=Count(
+                "pk", filter=completed & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+            ),
+            to_do=Count("pk", filter=Q(completed_at__isnull=True)),
+        )
+    )
+    return RetakePreview(
+        asked_to_update=counts["asked"],
+        stay_valid=counts["valid"],
+        still_to_do=counts["to_do"],
+        update_by=timezone.localdate(now) + timedelta(days=module.update_by_days),
+    )
 
 
 STATUS_TAGS = {

@@ -24,6 +24,7 @@ from training.selectors import (
     module_completion_latest,
     module_progress_for_user,
     module_update_for_user,
+    retake_preview,
     team_members,
 )
 from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
@@ -64,6 +65,13 @@ def learner_page_context(*, page: Page, request) -> dict:
             "lesson_done": progress.is_done(page),
         }
     return {}
+
+
+def version_panel_context(*, module: ModulePage) -> dict:
+    """What the module editor's Version panel shows: the `training_version_panel_context` hook."""
+    if module.pk is None:
+        return {}
+    return {"module": module, "retake_preview": retake_preview(module=module)}
 
 
 def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:

@@ -20,7 +20,12 @@ from training.models import Assignment, AssignmentRule, Audience, LessonPage, Se
 from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
 from training.tasks import report_counts_refresh_soon
-from training.views import learner_page_context, lesson_progress_record, reminder_preview
+from training.views import (
+    learner_page_context,
+    lesson_progress_record,
+    reminder_preview,
+    version_panel_context,
+)
 
 
 class AudienceViewSet(SnippetViewSet):
@@ -170,3 +175,8 @@ def completions_import_menu_item():
 for _item in REPORT_MENU:
     hooks.register("register_reports_menu_item", report_menu_hook(*_item))
 hooks.register("register_admin_urls", report_urls)
+
+
+@hooks.register("training_version_panel_context")
+def module_version_panel_context(module):
+    return version_panel_context(module=module)

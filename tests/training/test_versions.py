@@ -278,3 +278,25 @@ def test_the_email_preview_shows_the_module_updated_email(client, site, signed_i
     response = client.get("/cms/reminder-previews/", {"kind": "module-updated"})
     assert response.status_code == 200
     assert "has been updated: please take version 2" in response.content.decode()
+
+
+def test_the_version_panel_tells_the_approver_what_publishing_will_do(
+    council, module, client, signed_in_with_mfa
+):
+    signed_in_with_mfa("ed@example.gov.uk", groups=["Content editors"], person_type="other")
+    edit_url = f"/cms/pages/{module.pk}/edit/"
+    with time_machine.travel(at(PUBLISHED), tick=False):
+        html = client.get(edit_url).content.decode()
+        assert "Publishing keeps version 1: nobody is asked to take it again." in html
+
+        draft = module.get_latest_revision_as_object()
+        draft.learners_must_retake = True
+        draft.save_revision()
+        html = client.get(edit_url).content.decode()
+    # valid, renewing and expired completed version 1 (exempt is left out); fresh and started
+    # have not completed it.
+    assert (
+        "3 people will be asked to update (one email each); 2 certificates stay valid until "
+        "30 April 2026 (or until they expire, if sooner). 2 people who have not completed it "
+        "yet will need the new version." in html
+    )

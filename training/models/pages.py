@@ -6,7 +6,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail import blocks, hooks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -37,6 +37,25 @@ class SignedInPage(Page):
         for hook in hooks.get_hooks("training_page_context"):
             context.update(hook(page=self, request=request))
         return context
+
+
+class VersionStatusPanel(HelpPanel):
+    """The Version panel's read-out for editors and approvers: what publishing would do (how many
+    people would be asked to update, how many certificates stay valid and until when). Its
+    figures come from the `training_version_panel_context` hook (training/wagtail_hooks.py), as
+    page models import no selectors."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("template", "training/admin/version_status_panel.html")
+        kwargs.setdefault("heading", "What publishing will do")
+        super().__init__(**kwargs)
+
+    class BoundPanel(HelpPanel.BoundPanel):
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            for hook in hooks.get_hooks("training_version_panel_context"):
+                context.update(hook(module=self.instance))
+            return context
 
 
 class ModuleIndexPage(SignedInPage):
@@ -101,6 +120,7 @@ class ModulePage(SignedInPage):
                 FieldPanel("change_note"),
                 FieldPanel("learners_must_retake"),
                 FieldPanel("update_by_days"),
+                VersionStatusPanel(),
             ],
             heading="Version",
         ),
