@@ -24,6 +24,7 @@ EMPTY = "—"
 ARROW = "→"
 
 # Actions (registered with their messages in cms/wagtail_hooks.py).
+ACTION_CREATE = "wagtail.create"
 ACTION_EDIT = "wagtail.edit"
 ACTION_DEACTIVATE = "aware.deactivate"
 ACTION_EXEMPT = "aware.exempt"
@@ -32,7 +33,7 @@ ACTION_IMPORT = "aware.import"
 ACTION_IMPORT_CHANGE = "aware.import_change"
 
 # How an import's counts are listed (other counts follow, by name).
-COUNT_ORDER = ["created", "imported", "updated", "deactivated", "unchanged", "already recorded"]
+COUNT_ORDER = ["created", "imported", "updated", "deactivated", "unchanged", "already_recorded"]
 
 Snapshot = dict[str, tuple[str, str]]  # field name -> (label, value as shown)
 Change = dict[str, str]  # {"field", "label", "before", "after"}
@@ -224,26 +225,28 @@ def import_text(data: dict) -> str:
     names = sorted(
         counts, key=lambda name: (COUNT_ORDER.index(name) if name in COUNT_ORDER else 99, name)
     )
-    counts = ", ".join(f"{counts[name]} {name}" for name in names)
+    counts = ", ".join(f"{counts[name]} {name.replace('_', ' ')}" for name in names)
     return (
         f"Imported {data.get('what', '')} from {data.get('filename') or 'a file'} "
         f"(run by {data.get('run_by', 'command line')}): {counts}"
     )
 
 
-def audit_edit_attach(*, instance: models.Model, user, changes: list[Change]) -> None:
-    """Put the field changes on the "Edited" entry the admin's edit view has just written for
-    `instance` (Wagtail logs "wagtail.edit" without them), or write that entry. One query and
+def audit_edit_attach(
+    *, instance: models.Model, user, changes: list[Change], action: str = ACTION_EDIT
+) -> None:
+    """Put the field changes on the "Edited" (or "Created") entry the admin's view has just
+    written for `instance` (Wagtail logs it without them), or write that entry. One query and
     one write."""
     if not changes:
         return
     context = get_active_log_context()
-    entries = ModelLogEntry.objects.for_instance(instance).filter(action=ACTION_EDIT)
+    entries = ModelLogEntry.objects.for_instance(instance).filter(action=action)
     if context.uuid is not None:
         entries = entries.filter(uuid=context.uuid)
     entry = entries.filter(user=user).order_by("-timestamp", "-pk").first()
     if entry is None or "changes" in entry.data:
-        audit_record(instance=instance, action=ACTION_EDIT, user=user, changes=changes)
+        audit_record(instance=instance, action=action, user=user, changes=changes)
         return
     entry.data = {**entry.data, "changes": changes}
     entry.content_changed = True

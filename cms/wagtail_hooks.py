@@ -5,12 +5,14 @@ from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from cms.audit import (
+    ACTION_CREATE,
     ACTION_DEACTIVATE,
     ACTION_EDIT,
     ACTION_EXEMPT,
     ACTION_EXEMPTION_WITHDRAW,
     ACTION_IMPORT,
     ACTION_IMPORT_CHANGE,
+    EMPTY,
     audit_changes,
     audit_edit_attach,
     audit_snapshot,
@@ -47,8 +49,9 @@ def _changes_formatter(label: str, message: str) -> type[LogFormatter]:
 
 @hooks.register("register_log_actions", order=100)  # after Wagtail's own, to extend "Edited"
 def audit_log_actions(actions):
+    actions.register_action(ACTION_CREATE)(_changes_formatter("Create", "Created"))
     actions.register_action(ACTION_EDIT)(_changes_formatter("Edit", "Edited"))
-    # Wagtail registered "wagtail.edit" already: keep one "Edit" in the site history filter.
+    # Wagtail registered both already: keep one of each in the site history's action filter.
     actions.choices[:] = list(dict.fromkeys(actions.choices))
     actions.register_action(ACTION_DEACTIVATE)(_changes_formatter("Deactivate", "Deactivated"))
     actions.register_action(ACTION_EXEMPT)(_changes_formatter("Exempt", "Exempted"))
@@ -82,3 +85,15 @@ def audit_record_admin_edit(request, instance):
     if before is not None:
         changes = audit_changes(before=before, after=audit_snapshot(instance))
         audit_edit_attach(instance=instance, user=request.user, changes=changes)
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_create_user")
+def audit_record_admin_create(request, instance):
+    """What a new rule, audience or person was created with, on its "Created" entry."""
+    changes = [
+        change
+        for change in audit_changes(before={}, after=audit_snapshot(instance))
+        if change["after"] not in (EMPTY, "''")
+    ]
+    audit_edit_attach(instance=instance, user=request.user, changes=changes, action=ACTION_CREATE)

@@ -275,3 +275,68 @@ def test_nothing_is_recorded_when_an_admin_save_changes_nothing(client, administ
     entry = entries_for(audience, "wagtail.edit").get()
     assert "changes" not in entry.data
     assert entry.message == "Edited"
+
+
+def test_a_reporting_route_change_names_the_route_and_its_field(client, administrator):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    from cms.site_settings import ReportingRoutes
+
+    site = Site.objects.get(is_default_site=True)
+    setting = ReportingRoutes.for_site(site)
+    routes = list(setting.routes.all())
+    assert routes, "load_cms_data ships reporting routes"
+    fields = ["slug", "name", "contact", "other_contact", "use_for", "link", "verification_note"]
+    items = []
+    for order, route in enumerate(routes):
+        item = {name: getattr(route, name) for name in fields}
+        item |= {"id": route.pk, "ORDER": order, "last_verified": route.last_verified.isoformat()}
+        item |= {flag: "on" for flag in ["is_internal", "is_emergency"] if getattr(route, flag)}
+        items.append(item)
+    old_contact = routes[0].contact
+    items[0]["contact"] = "0300 000 0000"
+
+    response = client.post(
+        f"/cms/settings/cms/reportingroutes/{site.pk}/",
+        nested_form_data(
+            {"intro": setting.intro, "routes": inline_formset(items, initial=len(items))}
+        ),
+    )
+
+    assert response.status_code == 302
+    entry = entries_for(setting, "wagtail.edit").get()
+    assert [c["label"] for c in entry.data["changes"]] == [
+        f"Reporting route '{routes[0].name}', contact"
+    ]
+    assert (entry.data["changes"][0]["before"], entry.data["changes"][0]["after"]) == (
+        f"'{old_contact}'",
+        "'0300 000 0000'",
+    )
+    page = client.get(SITE_HISTORY).content.decode()
+    assert page.count('value="wagtail.edit"') == 1  # one "Edit" in the action filter
+
+
+def test_a_new_assignment_rule_records_what_it_was_created_with(client, hr):
+    audience = Audience.objects.create(name="Officers", slug="o", person_types=["officer"])
+    module = module_with_lessons(1)
+
+    response = client.post(
+        "/cms/snippets/training/assignmentrule/add/",
+        {
+            "module": module.pk,
+            "audience": audience.pk,
+            "mandatory": "on",
+            "due_days": 30,
+            "councillor_due_weeks": 8,
+            "valid_months": "",
+            "reopen_days": 60,
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    rule = AssignmentRule.objects.get()
+    created = changes_of(entries_for(rule, "wagtail.create").get())
+    assert created["audience"] == ("—", "Officers")
+    assert created["due_days"] == ("—", "30")
+    assert "valid_months" not in created  # left empty, so not listed
