@@ -17,7 +17,8 @@ from modelcluster.fields import ParentalKey
 from wagtail.log_actions import get_active_log_context, log
 from wagtail.models import ModelLogEntry
 
-# Never recorded, whatever the model: credentials, and sign-in times (noise, not a change).
+# Never recorded, whatever the model: credentials and sign-in times (noise, not a change), and
+# any field whose name says it holds a secret or an uploaded file's text.
 NEVER_RECORDED = {"password", "last_login"}
 SECRET_WORDS = ("password", "secret", "token", "totp", "csv_text")
 EMPTY = "—"
@@ -165,7 +166,7 @@ def audit_entry(
     return ModelLogEntry(
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
         object_id=str(instance.pk),
-        label=str(instance)[:255] if instance is not None else "",
+        label=str(instance)[:255],
         action=action,
         timestamp=timestamp or timezone.now(),
         user=user or context.user,

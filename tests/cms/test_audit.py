@@ -1,6 +1,9 @@
 """The audit trail: who changed what, when, with each field's before and after, on the object's
 History, in Reports → Site history and in its CSV export."""
 
+import io
+
+import openpyxl
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -255,6 +258,11 @@ def test_the_site_history_csv_export_has_the_changes(client, hr, user_factory):
     assert csv_text.splitlines()[0].endswith(",Changes")
     assert "→ 2027-03-01" in csv_text
     assert "Exempt reason: '' → 'Secondment'" in csv_text
+    xlsx = client.get(SITE_HISTORY, {"export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    cells = [str(cell.value) for row in sheet.iter_rows() for cell in row]
+    assert "Changes" in cells
+    assert any("Exempt reason: '' → 'Secondment'" in cell for cell in cells)
 
 
 def test_nothing_is_recorded_when_an_admin_save_changes_nothing(client, administrator):
