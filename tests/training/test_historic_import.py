@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from wagtail.models import ModelLogEntry
 
 from tests.factories import module_with_lessons
 from training.import_admin import CompletionImportUploadForm
@@ -181,6 +182,11 @@ def test_a_command_line_import_is_recorded_like_an_admin_one(tmp_path, people):
     assert (newer.imported, newer.already_recorded, newer.refused) == (1, 1, 1)
     assert older.imported_at is not None
     assert newer.csv_text == ""
+    logged = ModelLogEntry.objects.filter(action="aware.import").order_by("pk")
+    assert [(e.user, e.data["run_by"], e.data["filename"]) for e in logged] == [
+        (None, "command line", "old-lms-2024.csv"),
+        (None, "command line", "completions.csv"),
+    ]
 
 
 # ADMIN: upload, preview, confirm once (HR only).
@@ -271,6 +277,15 @@ def test_confirming_imports_the_new_rows_once(hr_client):
     assert (kept.csv_text, kept.imported, kept.already_recorded, kept.refused) == ("", 2, 1, 2)
     assert kept.imported_by.email == "hr.person@example.gov.uk"
     assert verified_intact()
+    # The file's first row came in from the command line; HR's confirmation is logged once.
+    [entry] = ModelLogEntry.objects.filter(action="aware.import", user__isnull=False)
+    assert (entry.user.email, entry.data["what"]) == (
+        "hr.person@example.gov.uk",
+        "historic completions",
+    )
+    assert entry.data["counts"] == {"imported": 2, "already_recorded": 1, "refused": 2}
+    history = hr_client.get("/cms/reports/site-history/").content.decode()
+    assert "completions.csv" in history
 
 
 def test_a_file_already_imported_offers_nothing_to_import(hr_client):

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cms.audit import audit_record_import
 from training.importers import (
     HistoricPlan,
     historic_completions_plan,
@@ -109,14 +110,21 @@ def historic_completions_import(
     on record already (same person, module, version and completion date, imported before) adds
     nothing and is counted as already recorded, so a file imported twice, or two overlapping
     files at once, add each completion once. When the import goes ahead it is recorded as a
-    CompletionImport (by `imported_by`, or the command line when None). Side effects as
-    completion_records_append."""
+    CompletionImport (by `imported_by`, or the command line when None) and in the audit trail.
+    Side effects as completion_records_append."""
     plan = historic_completions_plan(text=text)
     result = _historic_rows_append(plan=plan, import_valid_rows=import_valid_rows)
     if result.went_ahead:
         now = now or timezone.now()
-        CompletionImport.objects.create(
+        record = CompletionImport.objects.create(
             imported_by=imported_by, filename=filename[:255], imported_at=now, **result.counts()
+        )
+        audit_record_import(
+            what="historic completions",
+            filename=record.filename,
+            counts=result.counts(),
+            record=record,
+            user=imported_by,
         )
     return result
 
@@ -174,5 +182,12 @@ def historic_import_confirm(
     )
     upload.save(
         update_fields=["imported_at", "csv_text", "imported", "already_recorded", "refused"]
+    )
+    audit_record_import(
+        what="historic completions",
+        filename=upload.filename,
+        counts=result.counts(),
+        record=upload,
+        user=user,
     )
     return result

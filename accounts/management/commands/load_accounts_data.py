@@ -30,6 +30,7 @@ ROLES = {
             "training.change_assignmentrule",
             "training.view_modulecompletion",
             "training.add_modulecompletion",  # Import completions (historic records)
+            "training.view_completionimport",  # those imports in Reports → Site history
             "training.view_sentmessage",
             "training.view_hr_reports",
             "quizzes.statistics_question",
