@@ -21,6 +21,7 @@ from training.models import (
     ModulePage,
     ModuleVersion,
     QuizPass,
+    RetakeRequest,
     Status,
 )
 
@@ -244,6 +245,13 @@ def retake_preview(*, module: ModulePage, now: datetime | None = None) -> Retake
         stay_valid=counts["valid"],
         still_to_do=counts["to_do"],
         update_by=timezone.localdate(now) + timedelta(days=module.update_by_days),
+    )
+
+
+def retake_request_pending(*, module: ModulePage) -> RetakeRequest | None:
+    """The module's pending "learners must retake" request, with who made it: one query."""
+    return (
+        RetakeRequest.objects.pending().filter(module=module).select_related("requested_by").first()
     )
 
 

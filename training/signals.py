@@ -1,18 +1,29 @@
 """Connects other apps' signals to training's services (receivers stay thin)."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_save
+from wagtail.models import Revision
 from wagtail.signals import page_published
 
 from accounts.signals import people_imported
 from cms.services import task_enqueue_on_commit
 from training.models import ModulePage, ReminderSettings
 from training.reminders.schedule import reminder_schedule_apply
-from training.services.versions import module_version_publish
+from training.services.versions import module_version_publish, retake_request_record
 from training.tasks import assignments_sync_task
 
 
 def record_module_version(sender, instance, revision=None, **kwargs):
     module_version_publish(module=instance, revision=revision, user=getattr(revision, "user", None))
+
+
+def record_retake_request(sender, instance, created, update_fields=None, **kwargs):
+    """A module revision saved with "learners must retake" ticked records the request."""
+    module_type = ContentType.objects.get_for_model(ModulePage)
+    if instance.content_type_id == module_type.pk and (
+        update_fields is None or "content" in update_fields
+    ):
+        retake_request_record(revision=instance)
 
 
 def sync_imported_people(sender, user_ids, **kwargs):
@@ -27,5 +38,6 @@ def apply_reminder_schedule(sender, **kwargs):
 
 def connect() -> None:
     page_published.connect(record_module_version, sender=ModulePage)
+    post_save.connect(record_retake_request, sender=Revision)
     people_imported.connect(sync_imported_people)
     post_save.connect(apply_reminder_schedule, sender=ReminderSettings)

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from wagtail import hooks
 from wagtail.models import Page
 
@@ -25,9 +26,11 @@ from training.selectors import (
     module_progress_for_user,
     module_update_for_user,
     retake_preview,
+    retake_request_pending,
     team_members,
 )
 from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
+from training.services.versions import retake_request_withdraw
 
 CODE_PATTERN = re.compile(r"[0-9A-F]{10}")
 
@@ -71,7 +74,34 @@ def version_panel_context(*, module: ModulePage) -> dict:
     """What the module editor's Version panel shows: the `training_version_panel_context` hook."""
     if module.pk is None:
         return {}
-    return {"module": module, "retake_preview": retake_preview(module=module)}
+    return {
+        "module": module,
+        "retake_preview": retake_preview(module=module),
+        "retake_request": retake_request_pending(module=module),
+    }
+
+
+def retake_request_withdraw_view(request, module_id: int):
+    """Admin: an editor withdraws the module's pending retake request (GET asks, POST does it)."""
+    module = get_object_or_404(ModulePage, pk=module_id)
+    if not module.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    pending = retake_request_pending(module=module)
+    edit_url = reverse("wagtailadmin_pages:edit", args=[module.pk])
+    if pending is None:
+        messages.info(request, "There is no retake request to withdraw.")
+        return redirect(edit_url)
+    if request.method == "POST":
+        retake_request_withdraw(request=pending, by=request.user)
+        messages.success(
+            request, f"Withdrawn: publishing “{module.title}” keeps version {module.version}."
+        )
+        return redirect(edit_url)
+    return render(
+        request,
+        "training/admin/retake_request_withdraw.html",
+        {"module": module, "retake_request": pending, "edit_url": edit_url},
+    )
 
 
 def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:

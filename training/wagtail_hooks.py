@@ -24,6 +24,7 @@ from training.views import (
     learner_page_context,
     lesson_progress_record,
     reminder_preview,
+    retake_request_withdraw_view,
     version_panel_context,
 )
 
@@ -180,3 +181,14 @@ hooks.register("register_admin_urls", report_urls)
 @hooks.register("training_version_panel_context")
 def module_version_panel_context(module):
     return version_panel_context(module=module)
+
+
+@hooks.register("register_admin_urls")
+def retake_request_urls():
+    return [
+        path(
+            "modules/<int:module_id>/retake-request/withdraw/",
+            retake_request_withdraw_view,
+            name="training_retake_request_withdraw",
+        )
+    ]

@@ -11,7 +11,9 @@ from training.models import (
     Assignment,
     AssignmentRule,
     Audience,
+    ModulePage,
     ModuleVersion,
+    RetakeRequest,
     SentMessage,
     Status,
 )
@@ -300,3 +302,69 @@ def test_the_version_panel_tells_the_approver_what_publishing_will_do(
         "30 April 2026 (or until they expire, if sooner). 2 people who have not completed it "
         "yet will need the new version." in html
     )
+
+
+def test_a_later_revision_with_the_tick_off_still_raises_the_version(council, module):
+    with time_machine.travel(at(PUBLISHED), tick=False):
+        draft = module.get_latest_revision_as_object()
+        draft.learners_must_retake, draft.change_note = True, "New offences."
+        draft.save_revision()  # submitted with the tick on
+        stale = ModulePage.objects.get(pk=module.pk)  # a tab opened before the tick
+        stale.summary = "A clearer summary."
+        published = stale.save_revision()
+        assert published.content["learners_must_retake"] is False
+        published.publish()
+    module.refresh_from_db()
+    assert module.version == 2
+    version = ModuleVersion.objects.get(module=module, number=2)
+    assert version.change_note == "New offences."
+    assert RetakeRequest.objects.get().version == version
+    assert not RetakeRequest.objects.pending().exists()
+    # The next draft starts from the published revision, without the tick or a stale note.
+    draft = ModulePage.objects.get(pk=module.pk).get_latest_revision_as_object()
+    assert (draft.version, draft.learners_must_retake, draft.change_note) == (
+        2,
+        False,
+        "New offences.",
+    )
+    # And a plain edit after that keeps version 2.
+    draft.summary = "Clearer again."
+    draft.save_revision().publish()
+    module.refresh_from_db()
+    assert module.version == 2
+
+
+def test_an_editor_can_withdraw_the_request_and_then_the_version_stays(
+    council, module, client, signed_in_with_mfa
+):
+    signed_in_with_mfa("ed@example.gov.uk", groups=["Content editors"], person_type="other")
+    draft = module.get_latest_revision_as_object()
+    draft.learners_must_retake, draft.change_note = True, "New offences."
+    draft.save_revision()
+    draft.learners_must_retake = False
+    draft.save_revision()
+
+    edit = client.get(f"/cms/pages/{module.pk}/edit/").content.decode()
+    assert "Learners must retake: requested" in edit
+    assert "3 people will be asked to update" in edit
+    url = f"/cms/modules/{module.pk}/retake-request/withdraw/"
+    assert "Withdraw the request" in client.get(url).content.decode()
+    assert client.post(url).status_code == 302
+    assert not RetakeRequest.objects.pending().exists()
+    assert (
+        "Publishing keeps version 1" in client.get(f"/cms/pages/{module.pk}/edit/").content.decode()
+    )
+
+    ModulePage.objects.get(pk=module.pk).get_latest_revision().publish()
+    module.refresh_from_db()
+    assert module.version == 1
+
+
+def test_only_someone_who_may_edit_the_module_can_withdraw(council, module, client):
+    draft = module.get_latest_revision_as_object()
+    draft.learners_must_retake = True
+    draft.save_revision()
+    client.force_login(council["valid"])
+    response = client.post(f"/cms/modules/{module.pk}/retake-request/withdraw/")
+    assert response.status_code in {302, 403}
+    assert RetakeRequest.objects.pending().exists()

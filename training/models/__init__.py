@@ -10,7 +10,13 @@ from training.models.assignments import (
 from training.models.audiences import Audience, AudienceForm
 from training.models.imports import CompletionImport
 from training.models.pages import LessonPage, ModuleIndexPage, ModulePage, ModuleTopic, SignedInPage
-from training.models.records import LessonProgress, ModuleCompletion, ModuleVersion, QuizPass
+from training.models.records import (
+    LessonProgress,
+    ModuleCompletion,
+    ModuleVersion,
+    QuizPass,
+    RetakeRequest,
+)
 from training.models.reminders import ReminderSettings, SentMessage
 from training.models.reports import (
     ComplianceCount,
@@ -41,6 +47,7 @@ __all__ = [
     "ReminderSettings",
     "ReportExport",
     "ReportSettings",
+    "RetakeRequest",
     "SentMessage",
     "SignedInPage",
     "SnapshotGroup",

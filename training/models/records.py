@@ -55,6 +55,54 @@ class ModuleVersion(models.Model):
         return timezone.make_aware(datetime.combine(self.update_by, time.max))
 
 
+class RetakeRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(withdrawn_at__isnull=True, version__isnull=True)
+
+
+class RetakeRequest(models.Model):
+    """An editor's "learners must retake", recorded when a revision of the module with the tick
+    on is saved (autosave, save draft or submit). It stays pending until a publish of any later
+    revision raises the version, or an editor withdraws it, so a later revision with the tick
+    off (a stale tab's save, an approver's edit) cannot lose it."""
+
+    module = models.ForeignKey(ModulePage, on_delete=models.CASCADE, related_name="retake_requests")
+    revision = models.ForeignKey(
+        "wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    change_note = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.ForeignKey(
+        ModuleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retake_requests",
+        help_text="The version whose publish fulfilled the request.",
+    )
+
+    objects = RetakeRequestQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["module"],
+                condition=models.Q(withdrawn_at__isnull=True, version__isnull=True),
+                name="training_one_pending_retake_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"retake request {self.pk} for {self.module}"
+
+
 class LessonProgress(models.Model):
     """One row per learner and lesson: when they first opened it and when they completed it."""
 

@@ -2,14 +2,14 @@
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from wagtail.models import Revision
 
 from accounts.models import User
 from cms.services import task_enqueue_on_commit
-from training.models import Assignment, ModulePage, ModuleVersion, SentMessage
+from training.models import Assignment, ModulePage, ModuleVersion, RetakeRequest, SentMessage
 from training.tasks import reminder_send_task, report_counts_refresh_soon
 
 MODULE_UPDATED = "module-updated"
@@ -21,20 +21,27 @@ def module_version_publish(
 ) -> ModuleVersion | None:
     """Record a module's version when it is published.
 
-    The first publish records version 1. Later, only a publish marked "learners must retake"
-    raises the version; other edits keep it. Past progress and completions are not touched.
-    A raised version moves assignments on (assignments_supersede) and logs one "module updated"
-    email to each person asked to update, queued for sending after commit.
+    The first publish records version 1. Later, a publish raises the version when the published
+    revision is marked "learners must retake" or a retake request is pending (one was saved or
+    submitted with the tick on and not withdrawn, whatever revision is published now); other
+    edits keep it. Past progress and completions are not touched. A raised version moves
+    assignments on (assignments_supersede) and logs one "module updated" email to each person
+    asked to update, queued for sending after commit.
     """
     latest = module.versions.aggregate(n=Max("number"))["n"]
-    if latest is not None and not module.learners_must_retake:
+    pending = RetakeRequest.objects.pending().select_for_update().filter(module=module).first()
+    if latest is not None and not module.learners_must_retake and pending is None:
         return None
     number = 1 if latest is None else latest + 1
+    change_note = module.change_note
+    if pending is not None and not module.learners_must_retake:
+        # The published revision lost the tick: it carries the note from before it too.
+        change_note = pending.change_note
     now = timezone.now()
     version = ModuleVersion.objects.create(
         module=module,
         number=number,
-        change_note=module.change_note,
+        change_note=change_note,
         revision=revision,
         published_at=now,
         published_by=user,
@@ -42,17 +49,59 @@ def module_version_publish(
             timezone.localdate(now) + timedelta(days=module.update_by_days) if number > 1 else None
         ),
     )
-    ModulePage.objects.filter(pk=module.pk).update(version=number, learners_must_retake=False)
+    if pending is not None:
+        pending.version = version
+        pending.save(update_fields=["version"])
+    ModulePage.objects.filter(pk=module.pk).update(
+        version=number, learners_must_retake=False, change_note=change_note
+    )
     if revision is not None:
         # The next draft starts from this revision: it must not carry the flag forward.
-        revision.content.update(version=number, learners_must_retake=False)
+        revision.content.update(version=number, learners_must_retake=False, change_note=change_note)
         revision.save(update_fields=["content"])
-    module.version, module.learners_must_retake = number, False
+    module.version, module.learners_must_retake, module.change_note = number, False, change_note
     if number > 1:
         updates = assignments_supersede(module=module, version=version, now=now)
         for message_id in module_update_messages_log(version=version, assignments=updates, now=now):
             task_enqueue_on_commit(reminder_send_task, message_id)
     return version
+
+
+def retake_request_record(*, revision: Revision) -> RetakeRequest | None:
+    """Keep an editor's "learners must retake" from a saved revision of a module (autosave, save
+    draft, submit) until a publish or an explicit withdrawal: the pending request takes the
+    revision's change note. Race-safe: one pending request per module is a constraint."""
+    content = revision.content or {}
+    if not content.get("learners_must_retake"):
+        return None
+    module_id = int(revision.object_id)
+    fields = {
+        "revision": revision,
+        "change_note": content.get("change_note", ""),
+    }
+    try:
+        with transaction.atomic():
+            request, created = RetakeRequest.objects.pending().get_or_create(
+                module_id=module_id,
+                defaults={
+                    **fields,
+                    "requested_by_id": revision.user_id,
+                    "requested_at": revision.created_at or timezone.now(),
+                },
+            )
+    except IntegrityError:
+        request, created = RetakeRequest.objects.pending().get(module_id=module_id), False
+    if not created:
+        RetakeRequest.objects.filter(pk=request.pk).update(**fields)
+    return request
+
+
+def retake_request_withdraw(*, request: RetakeRequest, by: User) -> None:
+    """An editor withdraws a pending retake request: publishing keeps the version again (until
+    a revision with the tick on is saved). Sends nothing."""
+    RetakeRequest.objects.pending().filter(pk=request.pk).update(
+        withdrawn_at=timezone.now(), withdrawn_by=by
+    )
 
 
 def assignments_supersede(
