@@ -232,9 +232,15 @@ def test_the_verify_page_names_the_version_and_the_newer_one(council, module, cl
 
 
 def test_one_email_tells_each_person_asked_to_update_once_only(
-    council, module, settings, mailoutbox, django_capture_on_commit_callbacks
+    council, module, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    queued = []
+
+    def run_now(args=(), kwargs=None, **options):
+        queued.append(args)
+        return reminder_send_task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(reminder_send_task, "apply_async", run_now)
     with django_capture_on_commit_callbacks(execute=True):
         publish_retake(module, at(PUBLISHED))
 
@@ -249,6 +255,7 @@ def test_one_email_tells_each_person_asked_to_update_once_only(
     assert email.subject == ("Test module has been updated: please take version 2 by 30 April 2026")
     assert "What changed: New offences under the 2026 Act." in email.body
     assert len(mailoutbox) == 3
+    assert len(queued) == 3
 
     # Logging again for the same version sends nobody anything new.
     version = ModuleVersion.objects.get(module=module, number=2)
