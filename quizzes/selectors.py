@@ -262,6 +262,16 @@ def question_pool(*, quiz: Quiz) -> QuerySet[Question]:
     return pool
 
 
+def delta_question_count(*, module: ModulePage, lesson_ids: list[int]) -> int:
+    """How many questions a delta path's short quiz draws: the quiz's count, or fewer when the
+    bank has fewer on the changed lessons (0 without a quiz). Two queries."""
+    quiz = Quiz.objects.filter(module=module).first()
+    if quiz is None:
+        return 0
+    on_lessons = question_pool(quiz=quiz).filter(lesson_id__in=lesson_ids).count()
+    return min(quiz.questions_to_draw, on_lessons)
+
+
 def question_seen_counts(*, user: User, quiz: Quiz) -> dict[int, int]:
     """How often the learner has been served each question of this quiz: one query."""
     rows = (

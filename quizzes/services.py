@@ -97,8 +97,9 @@ def attempt_start(
     """Start an attempt: draw its questions and fix their order and choice order on the server.
 
     An attempt already in progress is returned instead (reloads and double clicks start nothing);
-    one whose time has run out is closed and marked first. Raises QuizUnavailable or
-    AttemptNotAllowed, recording nothing.
+    one whose time has run out is closed and marked first. On a delta path (someone who
+    completed an earlier version) only questions on the changed lessons are drawn. Raises
+    QuizUnavailable or AttemptNotAllowed, recording nothing.
     """
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
@@ -116,11 +117,11 @@ def attempt_start(
     status = quiz_status_for_user(user=user, quiz=quiz, progress=progress, now=now)
     if status.reason:
         raise AttemptNotAllowed(status.reason)
-    pool = {
-        q.pk: q
-        for q in question_pool(quiz=quiz).prefetch_related("choices")
-        if len(q.choices.all()) >= 2
-    }
+    candidates = question_pool(quiz=quiz)
+    if progress.delta is not None:
+        # A delta path's short quiz: only questions on the lessons changed since their version.
+        candidates = candidates.filter(lesson_id__in=progress.delta.lesson_ids)
+    pool = {q.pk: q for q in candidates.prefetch_related("choices") if len(q.choices.all()) >= 2}
     if not pool:
         raise AttemptNotAllowed("This assessment has no questions yet. Nothing was recorded.")
     drawn = questions_draw(

@@ -23,6 +23,7 @@ from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
 from quizzes.selectors import (
+    delta_question_count,
     is_flagged,
     percent_correct,
     question_bank_rows,
@@ -142,11 +143,20 @@ def module_assessment(request, module, progress) -> dict | None:
     quiz = quiz_for_module(module=module)
     if quiz is None:
         return None
+    delta = progress.delta
+    if delta is not None and not delta.questions:
+        return None  # the changed lessons have no questions: redoing them is the update
     quiz.module = module
     status = quiz_status_for_user(
         user=request.user, quiz=quiz, progress=progress, now=timezone.now()
     )
-    text = " ".join(part for part in [status.rules, status.state, status.reason] if part)
+    short = (
+        f"A short quiz for your update: {delta.questions} question"
+        f"{'' if delta.questions == 1 else 's'} on the changed lessons."
+        if delta is not None
+        else ""
+    )
+    text = " ".join(part for part in [short, status.rules, status.state, status.reason] if part)
     actionable = status.open_attempt is not None or status.can_start
     return {
         "title": "Assessment",
@@ -154,6 +164,12 @@ def module_assessment(request, module, progress) -> dict | None:
         "url": reverse("quizzes:start", kwargs={"quiz_id": quiz.pk}) if actionable else "",
         "action": status.action,
     }
+
+
+@hooks.register("training_delta_quiz_questions")
+def delta_quiz_questions(module, lesson_ids) -> int:
+    """How many questions the short quiz of a module's delta path draws (training asks)."""
+    return delta_question_count(module=module, lesson_ids=lesson_ids)
 
 
 class StatisticsFilterSet(WagtailFilterSet):

@@ -21,6 +21,7 @@ from training.selectors import (
     assignment_states_for_users,
     certificate_check,
     completion_history,
+    delta_next_lessons_apply,
     module_catalogue_for_user,
     module_completion_latest,
     module_progress_for_user,
@@ -129,6 +130,7 @@ def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | Non
 def my_training(request):
     """Everything the learner must do, with status and the next action; then their certificates."""
     states = assignment_states_for_users(user_ids=[request.user.pk])[request.user.pk]
+    delta_next_lessons_apply(user=request.user, states=states)
     return render(
         request,
         "training/my_training.html",

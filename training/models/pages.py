@@ -6,6 +6,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail import blocks, hooks
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
@@ -58,6 +59,19 @@ class VersionStatusPanel(HelpPanel):
             return context
 
 
+class ModulePageForm(WagtailAdminPageForm):
+    """The Version panel offers only this module's own lessons as "changed"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("changed_lessons")
+        if field is not None:
+            lessons = LessonPage.objects.none()
+            if self.instance.pk:
+                lessons = LessonPage.objects.child_of(self.instance).order_by("path")
+            field.queryset = lessons
+
+
 class ModuleIndexPage(SignedInPage):
     """The training catalogue: every module, the learner's own first."""
 
@@ -98,6 +112,15 @@ class ModulePage(SignedInPage):
         help_text="Tick when this change matters enough that learners must take the module "
         "again. Publishing then raises the version; past completions stay on record.",
     )
+    changed_lessons = ParentalManyToManyField(
+        "training.LessonPage",
+        blank=True,
+        related_name="+",
+        verbose_name="lessons changed in this version",
+        help_text="When learners must retake: tick the lessons this change affects. People who "
+        "completed an earlier version then read only those again and take a short quiz on them. "
+        "Tick none and everyone takes the whole module again.",
+    )
     update_by_days = models.PositiveIntegerField(
         "update by (days)",
         default=60,
@@ -119,6 +142,7 @@ class ModulePage(SignedInPage):
                 FieldPanel("version", read_only=True),
                 FieldPanel("change_note"),
                 FieldPanel("learners_must_retake"),
+                FieldPanel("changed_lessons", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("update_by_days"),
                 VersionStatusPanel(),
             ],
@@ -131,6 +155,7 @@ class ModulePage(SignedInPage):
         index.FilterField("mandatory"),
     ]
 
+    base_form_class = ModulePageForm
     parent_page_types = ["training.ModuleIndexPage"]
     subpage_types = ["training.LessonPage"]
 

@@ -37,6 +37,13 @@ class ModuleVersion(models.Model):
         help_text="Learners must retake: completions of earlier versions count until the end "
         "of this day (or their own expiry, if sooner).",
     )
+    changed_lessons = models.ManyToManyField(
+        LessonPage,
+        blank=True,
+        related_name="+",
+        help_text="The lessons the editor marked as changed: people who completed an earlier "
+        "version redo only these (and a short quiz on them). None marked: the whole module.",
+    )
 
     class Meta:
         ordering = ["module", "number"]

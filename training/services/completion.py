@@ -17,12 +17,11 @@ from training.hashing import RecordsKeyUnknown, records_key_current
 from training.locks import Lock, advisory_lock
 from training.models import (
     Assignment,
-    LessonPage,
-    LessonProgress,
     ModuleCompletion,
     ModulePage,
     QuizPass,
 )
+from training.selectors import module_progress_for_user
 from training.services.assignments import assignment_completion_apply
 from training.tasks import report_counts_refresh_soon
 
@@ -63,17 +62,27 @@ def module_completion_check(
 ) -> ModuleCompletion | None:
     """Complete the module once every live lesson is done and the current version's quiz passed.
 
-    Creates at most one completion per pass; returns the existing or new completion, or None.
+    On a delta path (see module_progress_for_user) only the changed lessons must be redone and
+    the pass is the short quiz's; with no questions on those lessons, redoing them completes the
+    new version, keeping the earlier completion's score. Creates at most one completion per pass;
+    returns the existing or new completion, or None. Side effects as completion_records_append.
     """
     module = ModulePage.objects.select_for_update().get(pk=module.pk)
-    lesson_ids = set(LessonPage.objects.child_of(module).live().values_list("pk", flat=True))
-    done_ids = set(
-        LessonProgress.objects.filter(
-            user=user, lesson_id__in=lesson_ids, completed_at__isnull=False
-        ).values_list("lesson_id", flat=True)
-    )
-    if not lesson_ids or done_ids != lesson_ids:
+    progress = module_progress_for_user(user=user, module=module)
+    if not progress.all_done:
         return None
+    assignment = Assignment.objects.filter(user=user, module=module, closed_at__isnull=True).first()
+    delta = progress.delta
+    if delta is not None and not delta.questions:
+        # A delta path whose changed lessons have no questions: the lessons are the update.
+        return completion_record_create(
+            user=user,
+            module=module,
+            module_version=module.version,
+            score=delta.passed.score,
+            completed_at=now or timezone.now(),
+            valid_months=assignment.valid_months if assignment else None,
+        )
     quiz_pass = (
         QuizPass.objects.filter(user=user, module=module, module_version=module.version)
         .order_by("-passed_at")
@@ -84,7 +93,6 @@ def module_completion_check(
     existing = ModuleCompletion.objects.filter(quiz_pass=quiz_pass).first()
     if existing is not None:
         return existing
-    assignment = Assignment.objects.filter(user=user, module=module, closed_at__isnull=True).first()
     return completion_record_create(
         user=user,
         module=module,

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -54,12 +55,17 @@ def lesson_open(*, user: User, lesson: LessonPage, now: datetime | None = None) 
 def lesson_complete(
     *, user: User, lesson: LessonPage, now: datetime | None = None
 ) -> LessonProgress:
-    """Mark the lesson complete for the learner. Repeating it changes nothing."""
+    """Mark the lesson complete for the learner. Repeating it in the same module version changes
+    nothing; completing it again after a new version is published records the new time and
+    version (a delta path counts a changed lesson only when completed after its publish)."""
     now = now or timezone.now()
     progress = lesson_open(user=user, lesson=lesson, now=now)
-    if progress.completed_at is None:
-        LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
-            completed_at=now, module_version=progress.module.version
+    version = progress.module.version
+    if progress.completed_at is None or progress.module_version < version:
+        LessonProgress.objects.filter(
+            pk=progress.pk, module_version=progress.module_version
+        ).filter(Q(completed_at__isnull=True) | Q(module_version__lt=version)).update(
+            completed_at=now, module_version=version
         )
         progress.refresh_from_db()
         module_completion_check(user=user, module=progress.module, now=now)

@@ -9,7 +9,14 @@ from wagtail.models import Revision
 
 from accounts.models import User
 from cms.services import task_enqueue_on_commit
-from training.models import Assignment, ModulePage, ModuleVersion, RetakeRequest, SentMessage
+from training.models import (
+    Assignment,
+    LessonPage,
+    ModulePage,
+    ModuleVersion,
+    RetakeRequest,
+    SentMessage,
+)
 from training.tasks import reminder_send_task, report_counts_refresh_soon
 
 MODULE_UPDATED = "module-updated"
@@ -34,6 +41,7 @@ def module_version_publish(
         return None
     number = 1 if latest is None else latest + 1
     change_note = module.change_note
+    tick_kept = module.learners_must_retake
     if pending is not None and not module.learners_must_retake:
         # The published revision lost the tick: it carries the note from before it too.
         change_note = pending.change_note
@@ -52,12 +60,21 @@ def module_version_publish(
     if pending is not None:
         pending.version = version
         pending.save(update_fields=["version"])
+    if number > 1:
+        version.changed_lessons.set(
+            module_changed_lessons_marked(module=module, pending=pending, tick_kept=tick_kept)
+        )
+    # The next version's marks start empty, like the tick.
+    ModulePage.changed_lessons.through.objects.filter(modulepage_id=module.pk).delete()
+    module.changed_lessons.set([])
     ModulePage.objects.filter(pk=module.pk).update(
         version=number, learners_must_retake=False, change_note=change_note
     )
     if revision is not None:
         # The next draft starts from this revision: it must not carry the flag forward.
-        revision.content.update(version=number, learners_must_retake=False, change_note=change_note)
+        revision.content.update(
+            version=number, learners_must_retake=False, change_note=change_note, changed_lessons=[]
+        )
         revision.save(update_fields=["content"])
     module.version, module.learners_must_retake, module.change_note = number, False, change_note
     if number > 1:
@@ -65,6 +82,17 @@ def module_version_publish(
         for message_id in module_update_messages_log(version=version, assignments=updates, now=now):
             task_enqueue_on_commit(reminder_send_task, message_id)
     return version
+
+
+def module_changed_lessons_marked(
+    *, module: ModulePage, pending: RetakeRequest | None, tick_kept: bool
+) -> list[LessonPage]:
+    """The module's own lessons the editor marked as changed in the published revision, or, when
+    that revision lost the retake tick, in the revision the pending request came from."""
+    lesson_ids = [lesson.pk for lesson in module.changed_lessons.all()]
+    if not lesson_ids and not tick_kept and pending is not None and pending.revision is not None:
+        lesson_ids = (pending.revision.content or {}).get("changed_lessons") or []
+    return list(LessonPage.objects.child_of(module).filter(pk__in=lesson_ids))
 
 
 def retake_request_record(*, revision: Revision) -> RetakeRequest | None:
