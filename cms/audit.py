@@ -27,6 +27,7 @@ ARROW = "→"
 # Actions (registered with their messages in cms/wagtail_hooks.py).
 ACTION_CREATE = "wagtail.create"
 ACTION_EDIT = "wagtail.edit"
+ACTION_DELETE = "wagtail.delete"
 ACTION_DEACTIVATE = "aware.deactivate"
 ACTION_EXEMPT = "aware.exempt"
 ACTION_EXEMPTION_WITHDRAW = "aware.exemption_withdraw"
@@ -252,3 +253,26 @@ def audit_edit_attach(
     entry.data = {**entry.data, "changes": changes}
     entry.content_changed = True
     entry.save(update_fields=["data", "content_changed"])
+
+
+def audit_delete_attach(
+    *, model: type[models.Model], object_id: str, user, changes: list[Change]
+) -> None:
+    """Put a deleted object's values on the "Deleted" entry the admin's view wrote for it (the
+    object, and so its primary key, is gone by now: it is found by type and id). One query and
+    one write."""
+    if not changes:
+        return
+    entry = (
+        ModelLogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+            object_id=object_id,
+            action=ACTION_DELETE,
+            user=user,
+        )
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    if entry is not None and "changes" not in entry.data:
+        entry.data = {**entry.data, "changes": changes}
+        entry.save(update_fields=["data"])

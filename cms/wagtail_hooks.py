@@ -7,6 +7,7 @@ from wagtail.log_actions import LogFormatter
 from cms.audit import (
     ACTION_CREATE,
     ACTION_DEACTIVATE,
+    ACTION_DELETE,
     ACTION_EDIT,
     ACTION_EXEMPT,
     ACTION_EXEMPTION_WITHDRAW,
@@ -14,6 +15,7 @@ from cms.audit import (
     ACTION_IMPORT_CHANGE,
     EMPTY,
     audit_changes,
+    audit_delete_attach,
     audit_edit_attach,
     audit_snapshot,
     changes_text,
@@ -51,7 +53,8 @@ def _changes_formatter(label: str, message: str) -> type[LogFormatter]:
 def audit_log_actions(actions):
     actions.register_action(ACTION_CREATE)(_changes_formatter("Create", "Created"))
     actions.register_action(ACTION_EDIT)(_changes_formatter("Edit", "Edited"))
-    # Wagtail registered both already: keep one of each in the site history's action filter.
+    actions.register_action(ACTION_DELETE)(_changes_formatter("Delete", "Deleted"))
+    # Wagtail registered these already: keep one of each in the site history's action filter.
     actions.choices[:] = list(dict.fromkeys(actions.choices))
     actions.register_action(ACTION_DEACTIVATE)(_changes_formatter("Deactivate", "Deactivated"))
     actions.register_action(ACTION_EXEMPT)(_changes_formatter("Exempt", "Exempted"))
@@ -97,3 +100,32 @@ def audit_record_admin_create(request, instance):
         if change["after"] not in (EMPTY, "''")
     ]
     audit_edit_attach(instance=instance, user=request.user, changes=changes, action=ACTION_CREATE)
+
+
+REQUEST_DELETED = "aware_audit_deleted"
+
+
+@hooks.register("before_delete_snippet")
+def audit_remember_deleted(request, instances):
+    """The values of what is about to be deleted (a rule, an audience…), for its entry."""
+    if request.method == "POST":
+        setattr(
+            request,
+            REQUEST_DELETED,
+            [
+                (type(instance), str(instance.pk), audit_snapshot(instance))
+                for instance in instances
+            ],
+        )
+
+
+@hooks.register("after_delete_snippet")
+def audit_record_admin_delete(request, instances):
+    """What each deleted object held, on its "Deleted" entry, so the trail keeps the values."""
+    for model, object_id, before in getattr(request, REQUEST_DELETED, []):
+        changes = [
+            change
+            for change in audit_changes(before=before, after={})
+            if change["before"] not in (EMPTY, "''")
+        ]
+        audit_delete_attach(model=model, object_id=object_id, user=request.user, changes=changes)

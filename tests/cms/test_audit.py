@@ -1,6 +1,7 @@
 """The audit trail: who changed what, when, with each field's before and after, on the object's
 History, in Reports → Site history and in its CSV export."""
 
+import html
 import io
 
 import openpyxl
@@ -348,3 +349,22 @@ def test_a_new_assignment_rule_records_what_it_was_created_with(client, hr):
     assert created["audience"] == ("—", "Officers")
     assert created["due_days"] == ("—", "30")
     assert "valid_months" not in created  # left empty, so not listed
+
+
+def test_a_deleted_audience_keeps_what_it_held_in_site_history(client, administrator):
+    audience = Audience.objects.create(
+        name="Waste crews", slug="waste-crews", service_areas=["waste"], job_title_keywords="crew"
+    )
+    pk = audience.pk
+
+    response = client.post(f"/cms/snippets/training/audience/delete/{pk}/")
+
+    assert response.status_code == 302
+    assert not Audience.objects.filter(pk=pk).exists()
+    entry = ModelLogEntry.objects.get(action="wagtail.delete", object_id=str(pk))
+    assert entry.user == administrator
+    deleted = {c["field"]: (c["before"], c["after"]) for c in entry.data["changes"]}
+    assert deleted["name"] == ("'Waste crews'", "—")
+    assert deleted["job_title_keywords"] == ("'crew'", "—")
+    page = html.unescape(client.get(SITE_HISTORY).content.decode())
+    assert "Deleted: Name: 'Waste crews' → —" in page
