@@ -1,11 +1,11 @@
 """Forms for people: allauth's sign-up extras, Wagtail's user admin and HR's CSV import."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
-from accounts.importers import PeopleFileError, people_csv_check, people_csv_decode
+from accounts.importers import people_csv_check
 from accounts.models import User
+from cms.uploads import CsvUploadForm
 
 PROFILE_FIELDS = ["full_name", "person_type", "department", "service_area", "job_title"]
 
@@ -40,10 +40,8 @@ class WagtailUserEditForm(UserEditForm):
         fields = {"email", "is_active", "is_superuser", "groups", *PROFILE_FIELDS}
 
 
-class PeopleImportUploadForm(forms.Form):
+class PeopleImportUploadForm(CsvUploadForm):
     """HR's people CSV: UTF-8, the right header and at least one row, or a clear error."""
-
-    MAX_BYTES = 20 * 1024 * 1024
 
     file = forms.FileField(
         label="People file (CSV)",
@@ -52,16 +50,8 @@ class PeopleImportUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 20 MB. Split it into smaller files.")
-        try:
-            self.text = people_csv_decode(data=upload.read())
-            people_csv_check(text=self.text)
-        except PeopleFileError as error:
-            raise ValidationError(str(error)) from error
-        return upload
+    def csv_check(self, text: str) -> None:
+        people_csv_check(text=text)
 
 
 class PeopleImportConfirmForm(forms.Form):

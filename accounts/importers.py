@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 
 from accounts.models import Department, PersonType, ServiceArea, User
 from accounts.selectors import privileged_roles_by_user
+from cms.uploads import CsvFileError
 
 COLUMNS = (
     "employee_number",
@@ -43,8 +44,8 @@ CREATE, UPDATE, DEACTIVATE, UNCHANGED = "create", "update", "deactivate", "uncha
 PersonRef = tuple[str, int]
 
 
-class PeopleFileError(Exception):
-    """The file as a whole cannot be read (encoding, header, no rows); no row was checked."""
+class PeopleFileError(CsvFileError):
+    """The people file as a whole cannot be read (encoding, header, no rows)."""
 
 
 def _max_length(name: str) -> int:
@@ -208,17 +209,6 @@ def in_chunks(values: Iterable, size: int | None = None) -> Iterator[list]:
     size = size or max(1, (connection.features.max_query_params or 50_000) - 10)
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def people_csv_decode(*, data: bytes) -> str:
-    """The file's text; Excel's "CSV UTF-8" byte-order mark is dropped."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise PeopleFileError(
-            "The file is not UTF-8 text. In Excel, save it as "
-            "\u201cCSV UTF-8 (comma delimited)\u201d."
-        ) from error
 
 
 def _header_columns(header: list[str]) -> list[str]:

@@ -3,7 +3,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -11,12 +11,11 @@ from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from cms.uploads import CsvUploadForm
 from training.importers import (
     COLUMNS,
-    CompletionFileError,
     completion_import_open,
     completions_csv_check,
-    completions_csv_decode,
     historic_completions_plan,
     historic_rows_recorded_mark,
 )
@@ -35,10 +34,14 @@ CLOSED_PREVIEW = (
 )
 
 
-class CompletionImportUploadForm(forms.Form):
+class CompletionImportUploadForm(CsvUploadForm):
     """A completions CSV: at most 10 MB, UTF-8, the right header and a row, or a clear error."""
 
     MAX_BYTES = 10 * 1024 * 1024
+    too_large = (
+        "The file is larger than 10 MB. Split it into smaller files (a completion already "
+        "imported is never added twice), or use the import_completions command."
+    )
 
     file = forms.FileField(
         label="Completions file (CSV)",
@@ -47,19 +50,8 @@ class CompletionImportUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError(
-                "The file is larger than 10 MB. Split it into smaller files (a completion "
-                "already imported is never added twice), or use the import_completions command."
-            )
-        try:
-            self.text = completions_csv_decode(data=upload.read())
-            completions_csv_check(text=self.text)
-        except CompletionFileError as error:
-            raise ValidationError(str(error)) from error
-        return upload
+    def csv_check(self, text: str) -> None:
+        completions_csv_check(text=text)
 
 
 class CompletionImportConfirmForm(forms.Form):

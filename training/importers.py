@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from accounts.models import User
+from cms.uploads import CsvFileError
 from training.models import CompletionImport, ModuleCompletion, ModulePage
 
 COLUMNS = ["email", "module", "module_version", "completed_on", "score", "expires_on"]
@@ -18,8 +19,8 @@ COLUMNS = ["email", "module", "module_version", "completed_on", "score", "expire
 QUERY_CHUNK = 2000
 
 
-class CompletionFileError(Exception):
-    """The file as a whole cannot be read (encoding, header, no rows); no row was checked."""
+class CompletionFileError(CsvFileError):
+    """The completions file as a whole cannot be read (header, no rows, not CSV)."""
 
 
 @dataclass
@@ -51,20 +52,6 @@ class HistoricPlan:
             "already_recorded": len(self.recorded_lines),
             "errors": len(self.errors),
         }
-
-
-def completions_csv_decode(*, data: bytes) -> str:
-    """The file's text; Excel's "CSV UTF-8" byte-order mark is dropped."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CompletionFileError(
-            "The file is not UTF-8 text. In Excel, save it as "
-            "\u201cCSV UTF-8 (comma delimited)\u201d."
-        ) from error
-    if "\x00" in text:
-        raise CompletionFileError("The file is not a CSV file (it holds binary data).")
-    return text
 
 
 def _rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

@@ -15,11 +15,12 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.importers import COLUMNS, PeopleFileError, people_csv_decode, people_import_plan
+from accounts.importers import COLUMNS, PeopleFileError, people_import_plan
 from accounts.management.commands.load_accounts_data import department_from_path
 from accounts.models import Department, PersonType, User
 from accounts.services import people_import
 from accounts.signals import people_imported
+from cms.uploads import CsvFileError, csv_text_decode
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def errors_by_line(text: str) -> dict[int, list[str]]:
 
 
 def test_the_example_file_creates_everyone_with_departments_and_managers(imported, mailoutbox):
-    result = imported(people_csv_decode(data=EXAMPLE.read_bytes()))
+    result = imported(csv_text_decode(data=EXAMPLE.read_bytes()))
 
     assert (result.created, result.updated, result.deactivated, result.errors) == (7, 0, 0, [])
     priya = User.objects.get(employee_number="E1003")
@@ -516,12 +517,12 @@ def test_valid_rows_are_imported_only_when_asked(imported):
 )
 def test_an_unreadable_file_is_refused_as_a_whole(data, message):
     with pytest.raises(PeopleFileError, match=re.escape(message)):
-        people_import(text=people_csv_decode(data=data))
+        people_import(text=csv_text_decode(data=data))
 
 
 def test_a_file_that_is_not_utf8_is_refused():
-    with pytest.raises(PeopleFileError, match="CSV UTF-8"):
-        people_csv_decode(data=csv_of(person("E1", full_name="Zo\u00eb")).encode("cp1252"))
+    with pytest.raises(CsvFileError, match="CSV UTF-8"):
+        csv_text_decode(data=csv_of(person("E1", full_name="Zo\u00eb")).encode("cp1252"))
 
 
 def test_departments_are_matched_without_case_and_created_once(imported):

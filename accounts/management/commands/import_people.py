@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from accounts.importers import PeopleFileError, people_csv_decode
 from accounts.services import PeopleImportRefused, people_import
+from cms.uploads import CsvFileError, csv_text_decode
 
 
 class Command(BaseCommand):
@@ -26,13 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, import_valid_rows: bool, **options):
         try:
-            text = people_csv_decode(data=file.read_bytes())
+            text = csv_text_decode(data=file.read_bytes())
             result = people_import(
                 text=text, import_valid_rows=import_valid_rows, filename=file.name
             )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
-        except PeopleFileError as error:
+        except CsvFileError as error:
             raise CommandError(f"{error} Nothing was imported.") from error
         except PeopleImportRefused as error:
             raise CommandError(str(error)) from error

@@ -5,11 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.importers import (
-    CompletionFileError,
-    completions_csv_check,
-    completions_csv_decode,
-)
+from cms.uploads import CsvFileError, csv_text_decode
+from training.importers import completions_csv_check
 from training.services.historic import historic_completions_import
 
 
@@ -27,11 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, import_valid_rows: bool, **options):
         try:
-            text = completions_csv_decode(data=file.read_bytes())
+            text = csv_text_decode(data=file.read_bytes())
             completions_csv_check(text=text)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
-        except CompletionFileError as error:
+        except CsvFileError as error:
             raise CommandError(str(error)) from error
         result = historic_completions_import(
             text=text, import_valid_rows=import_valid_rows, filename=file.name
