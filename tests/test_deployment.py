@@ -73,27 +73,11 @@ def test_app_services_share_one_environment(compose_config):
     assert env["DJANGO_SECRET_KEY"] == "compose-check"
 
 
-def test_compose_refuses_to_start_without_a_database_password(tmp_path):
+def compose_check(tmp_path, env_text: str) -> subprocess.CompletedProcess:
+    """`docker compose config -q` with this .env and none of the records key in the shell."""
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
-    (tmp_path / ".env").write_text("DJANGO_SECRET_KEY=x\n")
-
-    result = subprocess.run(
-        [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "-q"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DOCKER_CONFIG": str(tmp_path / ".docker")},
-    )
-
-    assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
-
-
-def test_compose_refuses_to_start_without_a_records_key(tmp_path):
-    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
-    (tmp_path / ".env").write_text("DJANGO_SECRET_KEY=x\nPOSTGRES_PASSWORD=x\n")
-
-    result = subprocess.run(
+    (tmp_path / ".env").write_text(env_text)
+    return subprocess.run(
         [str(COMPOSE_BIN), "-f", "docker-compose.yml", "config", "-q"],
         cwd=tmp_path,
         capture_output=True,
@@ -103,6 +87,17 @@ def test_compose_refuses_to_start_without_a_records_key(tmp_path):
             "DOCKER_CONFIG": str(tmp_path / ".docker"),
         },
     )
+
+
+def test_compose_refuses_to_start_without_a_database_password(tmp_path):
+    result = compose_check(tmp_path, f"DJANGO_SECRET_KEY=x\nAWARE_RECORDS_KEYS={RECORDS_KEYS}\n")
+
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_compose_refuses_to_start_without_a_records_key(tmp_path):
+    result = compose_check(tmp_path, "DJANGO_SECRET_KEY=x\nPOSTGRES_PASSWORD=x\n")
 
     assert result.returncode != 0
     assert "AWARE_RECORDS_KEYS" in result.stderr
