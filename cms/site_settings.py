@@ -1,5 +1,6 @@
 """Site settings editors keep: the council's details and where to report a concern."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
@@ -59,7 +60,10 @@ class ReportingRoute(Orderable):
     )
     name = models.CharField(max_length=150)
     contact = models.CharField(
-        max_length=250, help_text="Phone number, email or address, exactly as people should use it."
+        max_length=250,
+        blank=True,
+        help_text="Phone number, email or address, exactly as people should use it. Leave "
+        "empty until the council has one: learners are told it is not set up yet.",
     )
     other_contact = models.CharField(
         max_length=250, blank=True, help_text="Textphone, text number or other ways to reach it."
@@ -71,7 +75,10 @@ class ReportingRoute(Orderable):
     )
     is_emergency = models.BooleanField(default=False)
     last_verified = models.DateField(
-        help_text="When someone last checked these details against the official source."
+        null=True,
+        blank=True,
+        help_text="When someone last checked these details against the official source. "
+        "Leave empty until someone has.",
     )
     verification_note = models.CharField(
         max_length=250, blank=True, help_text="How it was checked, or what still needs checking."
@@ -102,6 +109,12 @@ class ReportingRoute(Orderable):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        if self.last_verified and not self.contact.strip():
+            raise ValidationError(
+                {"last_verified": "Enter the contact before you record when it was verified."}
+            )
 
     @property
     def contact_href(self) -> str:

@@ -102,6 +102,14 @@ class Question(ClusterableModel):
         related_name="+",
         help_text="The lesson to revisit when this question is answered wrongly.",
     )
+    outcome = models.PositiveSmallIntegerField(
+        "learning outcome",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The number of the module's learning outcome it tests: 1 for the first. "
+        "Every attempt draws at least one question for each outcome.",
+    )
     retired = models.BooleanField(
         default=False,
         help_text="Retired questions are never drawn again; past attempts keep them.",
@@ -114,6 +122,13 @@ class Question(ClusterableModel):
         editable=False,
         help_text="Where the starter content loader took it from.",
     )
+    source_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="A fingerprint of the starter content as loaded: while the question still "
+        "matches it, no editor has changed it and the loader may update it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     base_form_class = QuestionForm
@@ -125,7 +140,12 @@ class Question(ClusterableModel):
         InlinePanel("choices", label="Choices", min_num=2, max_num=8),
         FieldPanel("explanation"),
         MultiFieldPanel(
-            [FieldPanel("tags"), FieldPanel("service_areas"), FieldPanel("lesson")],
+            [
+                FieldPanel("outcome"),
+                FieldPanel("lesson"),
+                FieldPanel("tags"),
+                FieldPanel("service_areas"),
+            ],
             heading="Drawing and feedback",
         ),
     ]
@@ -146,6 +166,15 @@ class Question(ClusterableModel):
             raise ValidationError({"service_areas": f"Unknown service areas: {sorted(unknown)}"})
         if self.lesson_id and self.module_id and self.lesson.get_parent().pk != self.module_id:
             raise ValidationError({"lesson": "Choose a lesson from this question's module."})
+        if self.outcome and self.module_id:
+            outcomes = len(self.module.learning_outcomes)
+            if self.outcome > outcomes:
+                raise ValidationError(
+                    {
+                        "outcome": f"The module has {outcomes} learning outcome(s): choose 1 to "
+                        f"{outcomes}."
+                    }
+                )
 
 
 class Choice(Orderable):
@@ -198,9 +227,19 @@ class Quiz(ClusterableModel):
     attempts_allowed = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
+        default=3,
         validators=[MinValueValidator(1)],
-        help_text="Per cycle (a module version, restarting after each completion). "
-        "Leave empty for unlimited.",
+        help_text="How many attempts in a row before a wait (see below). Leave empty for "
+        "unlimited.",
+    )
+    retry_after_hours = models.PositiveSmallIntegerField(
+        "hours before a new set of attempts",
+        null=True,
+        blank=True,
+        default=24,
+        help_text="When the attempts are used up without a pass, learners can start a new set "
+        "this many hours after the last one. Leave empty to stop them until the module's owner "
+        "helps.",
     )
     cooldown_minutes = models.PositiveIntegerField("minutes to wait between attempts", default=0)
     time_limit_minutes = models.PositiveSmallIntegerField(
@@ -213,7 +252,9 @@ class Quiz(ClusterableModel):
         "show correct answers",
         max_length=20,
         choices=ShowAnswers.choices,
-        default=ShowAnswers.ALWAYS,
+        default=ShowAnswers.AFTER_PASS,
+        help_text="After a failed attempt learners always see which outcomes were weak, "
+        "feedback on the options they chose and the lessons to revisit.",
     )
     lessons_first = models.BooleanField("learners must finish the lessons first", default=True)
 
@@ -224,7 +265,8 @@ class Quiz(ClusterableModel):
         FieldRowPanel([FieldPanel("shuffle_questions"), FieldPanel("shuffle_choices")]),
         MultiFieldPanel(
             [
-                FieldRowPanel([FieldPanel("attempts_allowed"), FieldPanel("cooldown_minutes")]),
+                FieldRowPanel([FieldPanel("attempts_allowed"), FieldPanel("retry_after_hours")]),
+                FieldPanel("cooldown_minutes"),
                 FieldPanel("time_limit_minutes"),
                 FieldPanel("lessons_first"),
             ],

@@ -10,6 +10,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
+from quizzes.bank_check import (
+    CheckChoice,
+    CheckQuestion,
+    Finding,
+    bank_findings,
+    bank_statistics,
+)
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -375,3 +382,78 @@ def percent_correct(*, marked: int, correct: int) -> int | None:
 
 def is_flagged(*, marked: int, correct: int) -> bool:
     return marked >= FLAG_MIN_ANSWERS and 100 * correct < FLAG_BELOW_PERCENT * marked
+
+
+@dataclass
+class BankCheckReport:
+    """One module's bank held to the writing standard (quizzes.bank_check)."""
+
+    quiz: Quiz
+    findings: list[Finding]
+    statistics: dict
+
+    @property
+    def module(self) -> ModulePage:
+        return self.quiz.module
+
+
+def bank_check_questions(
+    *, questions: list[Question], lesson_titles: dict[int, str]
+) -> list[CheckQuestion]:
+    """Questions (choices prefetched) as the bank check sees them, lessons named by title."""
+    return [
+        CheckQuestion(
+            label=f"Question {q.pk}",
+            kind=q.kind,
+            scenario=q.scenario,
+            text=q.text,
+            outcome=q.outcome,
+            lesson=lesson_titles.get(q.lesson_id, ""),
+            choices=tuple(CheckChoice(text=c.text, correct=c.is_correct) for c in q.choices.all()),
+            feedback_missing=any(not c.feedback.strip() for c in q.choices.all()),
+        )
+        for q in questions
+    ]
+
+
+def bank_check_all(*, modules: list[ModulePage] | None = None) -> list[BankCheckReport]:
+    """Every quiz's bank (the questions a new attempt may draw) checked: four queries."""
+    quizzes = Quiz.objects.select_related("module").order_by("module__path")
+    if modules is not None:
+        quizzes = quizzes.filter(module__in=modules)
+    quizzes = list(quizzes)
+    questions = (
+        Question.objects.filter(module__in=[q.module_id for q in quizzes], retired=False)
+        .prefetch_related("choices")
+        .order_by("pk")
+    )
+    by_module: dict[int, list[Question]] = {}
+    for question in questions:
+        by_module.setdefault(question.module_id, []).append(question)
+    lessons: dict[int, list[str]] = {}
+    titles: dict[int, str] = {}
+    module_by_path = {q.module.path: q.module_id for q in quizzes}
+    for path, pk, title in LessonPage.objects.order_by("path").values_list("path", "pk", "title"):
+        module_id = module_by_path.get(path[: -LessonPage.steplen])
+        if module_id is not None:
+            lessons.setdefault(module_id, []).append(title)
+            titles[pk] = title
+    reports = []
+    for quiz in quizzes:
+        checked = bank_check_questions(
+            questions=by_module.get(quiz.module_id, []), lesson_titles=titles
+        )
+        outcomes = len(quiz.module.learning_outcomes)
+        reports.append(
+            BankCheckReport(
+                quiz=quiz,
+                findings=bank_findings(
+                    checked,
+                    outcomes=outcomes,
+                    lessons=lessons.get(quiz.module_id, []),
+                    draw=quiz.questions_to_draw,
+                ),
+                statistics=bank_statistics(checked, outcomes=outcomes),
+            )
+        )
+    return reports

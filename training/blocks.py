@@ -103,6 +103,19 @@ class DoDontBlock(blocks.StructBlock):
         }
 
 
+class SourceBlock(blocks.StructBlock):
+    """One source a lesson rests on, listed under the lesson with its publisher."""
+
+    title = blocks.CharBlock(max_length=250)
+    publisher = blocks.CharBlock(
+        max_length=120, help_text="For example legislation.gov.uk, GOV.UK."
+    )
+    url = blocks.URLBlock(label="Link")
+
+    class Meta:
+        icon = "link"
+
+
 class LessonBlocks(StandardBlocks):
     """Every shared block plus the lesson-only ones."""
 

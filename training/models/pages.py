@@ -12,7 +12,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from training.blocks import LessonBlocks
+from training.blocks import LessonBlocks, SourceBlock
 from training.models.audiences import Audience
 
 
@@ -101,6 +101,12 @@ class ModulePage(SignedInPage):
     owning_team = models.CharField(
         "owner", max_length=150, help_text="The team that keeps this module accurate."
     )
+    owner_email = models.EmailField(
+        "owner's email",
+        blank=True,
+        help_text="Where learners can ask for help, for example when they have used their "
+        "attempts. Leave empty to show the council's support email.",
+    )
     review_by = models.DateField(null=True, blank=True)
     mandatory = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
@@ -136,7 +142,8 @@ class ModulePage(SignedInPage):
         FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("mandatory")]),
         FieldPanel("audiences", widget=forms.CheckboxSelectMultiple),
         FieldPanel("topics"),
-        FieldRowPanel([FieldPanel("owning_team"), FieldPanel("review_by")]),
+        FieldRowPanel([FieldPanel("owning_team"), FieldPanel("owner_email")]),
+        FieldPanel("review_by"),
         MultiFieldPanel(
             [
                 FieldPanel("version", read_only=True),
@@ -166,12 +173,25 @@ class LessonPage(SignedInPage):
     summary = models.CharField(max_length=250, help_text="One line shown in the lesson list.")
     estimated_minutes = models.PositiveSmallIntegerField(default=5)
     body = StreamField(LessonBlocks())
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When someone last checked the lesson against the law and its sources.",
+    )
+    sources = StreamField(
+        [("source", SourceBlock())],
+        blank=True,
+        help_text="The primary sources the lesson rests on (legislation.gov.uk, GOV.UK, NCA…).",
+    )
 
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
         FieldPanel("estimated_minutes"),
         FieldPanel("body"),
+        MultiFieldPanel(
+            [FieldPanel("sources"), FieldPanel("last_reviewed")], heading="Sources and review"
+        ),
     ]
     search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
+from cms.audit import audit_changes, audit_record, audit_snapshot
 from cms.models import (
     CouncilSettings,
     HomePage,
@@ -24,6 +25,19 @@ HOME_INTRO = (
     "<p>Short, practical training that helps council staff and councillors recognise "
     "organised crime and fraud, and report it through the right route.</p>"
 )
+
+
+# What an earlier release shipped for the council's own routes: made-up contacts marked as
+# verified. Routes still holding exactly these are reset (an editor's own details are kept).
+OLD_PLACEHOLDER_NOTE = "Placeholder: replace with your council's own contact."
+OLD_PLACEHOLDER_CONTACTS = {
+    "counter-fraud-team": "01234 000 001",
+    "safeguarding-front-door": "01234 000 002",
+    "whistleblowing-line": "01234 000 003",
+    "member-services": "member.services@example.gov.uk",
+    "mlro": "mlro@example.gov.uk",
+    "modern-slavery-lead": "modern.slavery@example.gov.uk",
+}
 
 
 class Command(BaseCommand):
@@ -57,16 +71,35 @@ class Command(BaseCommand):
         )
 
     def ensure_reporting_routes(self, site: Site) -> int:
-        """Add shipped routes whose slug is missing; never touch one an editor has changed."""
+        """Add shipped routes whose slug is missing; never touch one an editor has changed.
+
+        A council route still holding the placeholder an earlier release shipped (a made-up
+        number stamped "verified") is reset to "not set up yet".
+        """
         setting = ReportingRoutes.for_site(site)
-        existing = set(setting.routes.values_list("slug", flat=True))
+        existing = {route.slug: route for route in setting.routes.all()}
         specs = yaml.safe_load((CONTENT_DIR / "reporting_routes.yaml").read_text())
         added = 0
+        before = audit_snapshot(setting)
         for order, spec in enumerate(specs):
-            if spec["slug"] in existing:
-                continue
-            ReportingRoute.objects.create(setting=setting, sort_order=order, **spec)
-            added += 1
+            route = existing.get(spec["slug"])
+            if route is None:
+                ReportingRoute.objects.create(setting=setting, sort_order=order, **spec)
+                added += 1
+            elif (
+                route.verification_note == OLD_PLACEHOLDER_NOTE
+                and route.contact == OLD_PLACEHOLDER_CONTACTS.get(route.slug)
+            ):
+                route.contact, route.other_contact = spec["contact"], spec["other_contact"]
+                route.last_verified, route.verification_note = None, spec["verification_note"]
+                route.save()
+                self.stdout.write(
+                    f"Reporting route “{route.name}”: the shipped placeholder contact was "
+                    "removed; it shows as not set up until an editor enters the council's own."
+                )
+        changes = audit_changes(before=before, after=audit_snapshot(setting))
+        if changes:
+            audit_record(instance=setting, action="wagtail.edit", changes=changes)
         return added
 
     def ensure_report_concern_page(self, home: HomePage) -> None:
