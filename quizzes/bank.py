@@ -5,6 +5,7 @@ module and lesson given by their page slugs and an optional id for updating an e
 """
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ CSV_COLUMNS = [
     "tags",
     "service_areas",
     "lesson",
+    "outcome",
     "retired",
 ]
 CHOICE_COLUMNS = ["text", "correct", "feedback"]
@@ -55,6 +57,7 @@ class CleanRow:
     tags: list[str]
     service_areas: list[str]
     lesson_id: int | None
+    outcome: int | None
     retired: bool
     choices: list[dict] = field(default_factory=list)
 
@@ -83,6 +86,7 @@ def row_clean(
     modules: dict[str, int],
     lessons: dict[tuple[int, str], int],
     question_ids: set[int],
+    outcomes: dict[int, int],
 ) -> CleanRow | RowError:
     """Check one row against the bank's rules; return it cleaned, or every problem it has."""
     errors: list[str] = []
@@ -118,6 +122,18 @@ def row_clean(
         lesson_id = lessons.get((module_id, lesson_slug))
         if lesson_id is None:
             errors.append(f"The module has no lesson “{lesson_slug}”.")
+    outcome = None
+    raw_outcome = str(row.get("outcome") if row.get("outcome") is not None else "").strip()
+    if raw_outcome:
+        if not raw_outcome.isdigit() or int(raw_outcome) < 1:
+            errors.append(f"The outcome “{raw_outcome}” is not a learning outcome's number.")
+        elif module_id is not None and int(raw_outcome) > outcomes.get(module_id, 0):
+            errors.append(
+                f"The module has {outcomes.get(module_id, 0)} learning outcome(s), so there is "
+                f"no outcome {raw_outcome}."
+            )
+        else:
+            outcome = int(raw_outcome)
     retired = _flag(row.get("retired"), what="Retired", errors=errors)
     choices = []
     raw_choices = row.get("choices") or []
@@ -154,6 +170,7 @@ def row_clean(
         tags=_words(row.get("tags")),
         service_areas=areas,
         lesson_id=lesson_id,
+        outcome=outcome,
         retired=retired,
         choices=choices,
     )
@@ -223,6 +240,7 @@ def rows_to_csv(rows: list[dict]) -> str:
             "; ".join(row["tags"]),
             "; ".join(row["service_areas"]),
             row["lesson"],
+            row["outcome"] or "",
             "yes" if row["retired"] else "no",
         ]
         for choice in row["choices"]:
@@ -233,3 +251,30 @@ def rows_to_csv(rows: list[dict]) -> str:
 
 def rows_to_json(rows: list[dict]) -> str:
     return json.dumps({"questions": rows}, indent=2, ensure_ascii=False)
+
+
+def row_fingerprint(row: dict) -> str:
+    """A hash of what a question says, for telling a loaded starter question no editor has
+    changed (its fingerprint still matches the one recorded when it was loaded).
+
+    `row` is shaped like an exported row (lesson by slug); ids, module and retired are left out.
+    """
+    canonical = {
+        "kind": str(row.get("kind") or "").strip(),
+        "scenario": str(row.get("scenario") or "").strip(),
+        "text": str(row.get("text") or "").strip(),
+        "explanation": str(row.get("explanation") or "").strip(),
+        "tags": sorted(_words(row.get("tags"))),
+        "service_areas": sorted(_words(row.get("service_areas"))),
+        "lesson": str(row.get("lesson") or "").strip(),
+        "outcome": int(row["outcome"]) if row.get("outcome") else None,
+        "choices": [
+            [
+                str(c.get("text") or "").strip(),
+                bool(c.get("correct")),
+                str(c.get("feedback") or "").strip(),
+            ]
+            for c in row.get("choices") or []
+        ],
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()

@@ -132,7 +132,7 @@ class Finding:
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+    return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
 
 
 def content_words(text: str) -> set[str]:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Candidate:
-    """A question that may be drawn: its id and the service areas it suits (empty: everyone)."""
+    """A question that may be drawn: its id, the service areas it suits (empty: everyone) and
+    the learning outcome it tests (None: not said)."""
 
     id: int
     service_areas: tuple[str, ...] = ()
+    outcome: int | None = None
 
 
 def questions_draw(
@@ -23,10 +25,12 @@ def questions_draw(
 ) -> list[int]:
     """Choose up to `count` question ids for a new attempt.
 
-    First, where the bank has questions for the learner's service area, up to a third of the
-    draw (at least one) comes from them. The rest is filled preferring questions the learner has
-    seen least often (unseen first), then questions that suit everyone or the learner's area
-    over ones meant for other areas; ties are broken at random.
+    First, one question for each learning outcome the bank tests (as many outcomes as the draw
+    has room for), so that every attempt covers every outcome. Then, where the bank has
+    questions for the learner's service area, up to a third of the draw (at least one) comes
+    from them. The rest is filled preferring questions the learner has seen least often (unseen
+    first), then questions that suit everyone or the learner's area over ones meant for other
+    areas; ties are broken at random. Each step prefers the same way.
     """
 
     def suits(candidate: Candidate) -> bool:
@@ -36,12 +40,20 @@ def questions_draw(
         return (seen.get(candidate.id, 0), not suits(candidate), rng.random())
 
     count = min(count, len(candidates))
-    own = sorted(
-        (c for c in candidates if service_area and service_area in c.service_areas), key=priority
-    )
-    chosen = own[: min(len(own), max(1, count // 3))]
+    ranked = sorted(candidates, key=priority)
+    chosen: list[Candidate] = []
+    outcomes = sorted({c.outcome for c in candidates if c.outcome is not None})
+    rng.shuffle(outcomes)
+    for outcome in outcomes[:count]:
+        chosen.append(next(c for c in ranked if c.outcome == outcome))
     taken = {c.id for c in chosen}
-    rest = sorted((c for c in candidates if c.id not in taken), key=priority)
+    own = [
+        c for c in ranked if service_area and service_area in c.service_areas and c.id not in taken
+    ]
+    quota = max(1, count // 3) - sum(1 for c in chosen if service_area in c.service_areas)
+    chosen += own[: max(0, min(quota, count - len(chosen)))]
+    taken = {c.id for c in chosen}
+    rest = [c for c in ranked if c.id not in taken]
     chosen += rest[: count - len(chosen)]
     return [c.id for c in chosen]
 

@@ -58,6 +58,11 @@ def attempt_is_overdue(*, attempt: Attempt, now: datetime) -> bool:
     return attempt.deadline is not None and now > attempt.deadline + SUBMIT_GRACE
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 minute", "3 minutes"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def local_time(value: datetime) -> str:
     return date_format(timezone.localtime(value), "H:i \\o\\n j F Y")
 
@@ -74,12 +79,21 @@ class QuizStatus:
     reason: str = ""
     passed_attempt: Attempt | None = None
     last_finished: Attempt | None = None
+    # When the attempts are used up: when a new set may start (None: only with help).
+    retry_at: datetime | None = None
+    needs_help: bool = False
 
     @property
     def attempts_left(self) -> int | None:
-        if self.quiz.attempts_allowed is None:
+        """Attempts left in the current set. A set restarts once its wait is over."""
+        allowed = self.quiz.attempts_allowed
+        if allowed is None:
             return None
-        return max(0, self.quiz.attempts_allowed - self.attempts_in_cycle)
+        used = self.attempts_in_cycle % allowed
+        if used == 0 and self.attempts_in_cycle:
+            # A full set: none left while waiting (or needing help), else a new set begins.
+            return 0 if self.retry_at or self.needs_help else allowed
+        return allowed - used
 
     @property
     def can_start(self) -> bool:
@@ -96,15 +110,20 @@ class QuizStatus:
         if quiz.attempts_allowed is None:
             parts.append("As many attempts as you need.")
         else:
+            wait = (
+                f", then a wait of {plural(quiz.retry_after_hours, 'hour')} before the next set"
+                if quiz.retry_after_hours
+                else ""
+            )
             parts.append(
-                f"{quiz.attempts_allowed} attempt{'s' if quiz.attempts_allowed != 1 else ''} "
-                f"per cycle; you have {self.attempts_left} left."
+                f"{plural(quiz.attempts_allowed, 'attempt')} in a row{wait}; you have "
+                f"{self.attempts_left} left."
             )
         allowed = self.time_allowed
         if allowed is not None:
             minutes = round(allowed.total_seconds() / 60)
             extra = " (with your extra time)" if self.extra_percent else ""
-            parts.append(f"Time limit {minutes} minutes{extra}.")
+            parts.append(f"Time limit {plural(minutes, 'minute')}{extra}.")
         return " ".join(parts)
 
     @property
@@ -176,11 +195,23 @@ def quiz_status_for_user(
             f"Finish every lesson first; you have {progress.total - progress.done} left. Then "
             "you can take the assessment."
         )
-    elif status.attempts_left == 0:
-        status.reason = (
-            f"You have used all {quiz.attempts_allowed} attempts for this version of the module. "
-            "Ask the module's owner if you need another."
-        )
+    elif quiz.attempts_allowed and cycle and len(cycle) % quiz.attempts_allowed == 0:
+        # A full set of attempts without a pass: wait for a new set, or ask for help.
+        last_in_set = max(a.finished_at for a in cycle[: quiz.attempts_allowed] if a.finished_at)
+        used = plural(quiz.attempts_allowed, "attempt")
+        if not quiz.retry_after_hours:
+            status.needs_help = True
+            status.reason = (
+                f"You have used your {used} for this version of the module. Ask "
+                f"{module.owning_team} for help: they can give you more."
+            )
+        elif now < last_in_set + timedelta(hours=quiz.retry_after_hours):
+            status.retry_at = last_in_set + timedelta(hours=quiz.retry_after_hours)
+            status.reason = (
+                f"You have used your {used} in a row. You can start a new set from "
+                f"{local_time(status.retry_at)}. Until then, revisit the lessons behind the "
+                "questions you missed."
+            )
     elif cooldown_ends is not None and now < cooldown_ends:
         status.reason = f"You can try again from {local_time(cooldown_ends)}."
     return status
@@ -217,12 +248,25 @@ class ResultItem:
                 "text": c["text"],
                 "chosen": c["id"] in self.selected,
                 "correct": c["correct"] if self.show_answer else None,
-                "feedback": c["feedback"]
-                if self.show_answer or (self.is_correct and c["id"] in self.selected)
-                else "",
+                # Feedback on what they chose always; on the rest only with the answers.
+                "feedback": c["feedback"] if self.show_answer or c["id"] in self.selected else "",
             }
             for c in self.snapshot["choices"]
         ]
+
+
+@dataclass
+class OutcomeScore:
+    """How an attempt went on one learning outcome."""
+
+    number: int
+    text: str
+    right: int
+    asked: int
+
+    @property
+    def weak(self) -> bool:
+        return self.right < self.asked
 
 
 @dataclass
@@ -231,6 +275,11 @@ class AttemptResult:
     items: list[ResultItem]
     show_answers: bool
     lessons_to_revisit: list[LessonPage] = field(default_factory=list)
+    outcomes: list[OutcomeScore] = field(default_factory=list)
+
+    @property
+    def weak_outcomes(self) -> list[OutcomeScore]:
+        return [o for o in self.outcomes if o.weak]
 
     @property
     def correct(self) -> int:
@@ -238,9 +287,11 @@ class AttemptResult:
 
 
 def attempt_result(*, attempt: Attempt) -> AttemptResult:
-    """A finished attempt's marks and feedback, with the lessons behind wrong answers: 2 queries.
+    """A finished attempt's marks and feedback, how it went on each learning outcome, and the
+    lessons behind wrong answers: 2 queries (the quiz and module already loaded).
 
-    Correct answers and explanations appear only as the quiz's "show correct answers" allows.
+    Correct answers and explanations appear only as the quiz's "show correct answers" allows;
+    feedback on the options the learner chose always appears.
     """
     show = attempt.quiz.show_answers == ShowAnswers.ALWAYS or bool(attempt.passed)
     items = [
@@ -255,8 +306,23 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
     ]
     lesson_ids = {i.snapshot.get("lesson_id") for i in items if not i.is_correct} - {None}
     lessons = list(LessonPage.objects.live().filter(pk__in=lesson_ids).order_by("path"))
+    texts = [block.value for block in attempt.quiz.module.learning_outcomes]
+    asked, right = Counter(), Counter()
+    for item in items:
+        number = item.snapshot.get("outcome")
+        if number and number <= len(texts):
+            asked[number] += 1
+            right[number] += item.is_correct
+    outcomes = [
+        OutcomeScore(number=n, text=texts[n - 1], right=right[n], asked=asked[n])
+        for n in sorted(asked)
+    ]
     return AttemptResult(
-        attempt=attempt, items=items, show_answers=show, lessons_to_revisit=lessons
+        attempt=attempt,
+        items=items,
+        show_answers=show,
+        lessons_to_revisit=lessons,
+        outcomes=outcomes,
     )
 
 
@@ -290,7 +356,8 @@ def question_seen_counts(*, user: User, quiz: Quiz) -> dict[int, int]:
 
 
 def bank_lookups() -> dict:
-    """What checking a bank row needs: module and lesson slugs, question ids (three queries)."""
+    """What checking a bank row needs: module and lesson slugs, question ids and each module's
+    number of learning outcomes (five queries)."""
     modules = dict(ModulePage.objects.values_list("slug", "pk"))
     module_by_path = dict(ModulePage.objects.values_list("path", "pk"))
     lessons = {}
@@ -302,6 +369,10 @@ def bank_lookups() -> dict:
         "modules": modules,
         "lessons": lessons,
         "question_ids": set(Question.objects.values_list("pk", flat=True)),
+        "outcomes": {
+            module.pk: len(module.learning_outcomes)
+            for module in ModulePage.objects.only("pk", "learning_outcomes")
+        },
     }
 
 
@@ -323,6 +394,7 @@ def question_bank_rows(*, module: ModulePage | None = None) -> list[dict]:
             "tags": sorted(t.name for t in q.tags.all()),
             "service_areas": list(q.service_areas or []),
             "lesson": q.lesson.slug if q.lesson else "",
+            "outcome": q.outcome,
             "retired": q.retired,
             "choices": [
                 {"text": c.text, "correct": c.is_correct, "feedback": c.feedback}
@@ -403,7 +475,7 @@ def bank_check_questions(
     """Questions (choices prefetched) as the bank check sees them, lessons named by title."""
     return [
         CheckQuestion(
-            label=f"Question {q.pk}",
+            label=str(q.pk),
             kind=q.kind,
             scenario=q.scenario,
             text=q.text,

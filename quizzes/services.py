@@ -75,6 +75,7 @@ def question_snapshot(*, question: Question, rng: random.Random, shuffle: bool) 
         "text": question.text,
         "explanation": question.explanation,
         "lesson_id": question.lesson_id,
+        "outcome": question.outcome,
         "choices": [
             {"id": c.pk, "text": c.text, "correct": c.is_correct, "feedback": c.feedback}
             for c in choices
@@ -125,7 +126,9 @@ def attempt_start(
     if not pool:
         raise AttemptNotAllowed("This assessment has no questions yet. Nothing was recorded.")
     drawn = questions_draw(
-        candidates=[Candidate(q.pk, tuple(q.service_areas or ())) for q in pool.values()],
+        candidates=[
+            Candidate(q.pk, tuple(q.service_areas or ()), q.outcome) for q in pool.values()
+        ],
         count=quiz.questions_to_draw,
         seen=question_seen_counts(user=user, quiz=quiz),
         service_area=user.service_area,
@@ -303,17 +306,24 @@ def _question_fields(row: CleanRow) -> dict:
         "explanation": row.explanation,
         "service_areas": row.service_areas,
         "lesson_id": row.lesson_id,
+        "outcome": row.outcome,
         "retired": row.retired,
     }
 
 
-def question_write(*, question: Question | None, row: CleanRow, source_key: str = "") -> Question:
+def question_write(
+    *, question: Question | None, row: CleanRow, source_key: str = "", source_hash: str = ""
+) -> Question:
     """Create or update one question and its choices from a checked row.
 
-    Choices are updated in place by position, so item statistics keep following them.
+    Choices are updated in place by position, so item statistics keep following them. The
+    starter content loader passes the row's fingerprint as `source_hash`; any other write
+    leaves the one recorded, so the loader can tell the question has been changed.
     """
     existing = [] if question is None else list(question.choices.all())
     question = question or Question(source_key=source_key or None)
+    if source_hash:
+        question.source_hash = source_hash
     for key, value in _question_fields(row).items():
         setattr(question, key, value)
     question.save()

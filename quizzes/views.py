@@ -15,6 +15,7 @@ from quizzes.selectors import (
     attempt_is_overdue,
     attempt_items,
     attempt_result,
+    extra_time_percent,
     local_time,
     quiz_is_open_to,
     quiz_status_for_user,
@@ -102,6 +103,12 @@ def attempt_page(request, attempt_id: int):
         "quiz": attempt.quiz,
         "form": form,
         "deadline": local_time(attempt.deadline) if attempt.deadline else "",
+        "seconds_left": (
+            max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+            if attempt.deadline
+            else None
+        ),
+        "extra_percent": extra_time_percent(user=request.user) if attempt.deadline else 0,
     }
     return render(request, "quizzes/attempt.html", context, status=status)
 
@@ -111,9 +118,17 @@ def attempt_result_page(request, attempt_id: int):
     attempt = attempt_for_user(user=request.user, attempt_id=attempt_id)
     if attempt.is_open:
         return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    quiz = attempt.quiz
+    status = None
+    if quiz_is_open_to(user=request.user, quiz=quiz):
+        progress = module_progress_for_user(user=request.user, module=quiz.module)
+        status = quiz_status_for_user(
+            user=request.user, quiz=quiz, progress=progress, now=timezone.now()
+        )
     context = {
         "attempt": attempt,
-        "quiz": attempt.quiz,
+        "quiz": quiz,
+        "status": status,
         "result": attempt_result(attempt=attempt),
         "expired": attempt.status == AttemptStatus.EXPIRED,
     }

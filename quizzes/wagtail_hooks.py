@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, TitleColumn
@@ -23,6 +23,7 @@ from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
 from quizzes.selectors import (
+    bank_check_all,
     delta_question_count,
     is_flagged,
     percent_correct,
@@ -75,6 +76,13 @@ class QuizzesGroup(SnippetViewSetGroup):
                 reverse("quizzes_statistics"),
                 icon_name="table",
                 order=10,
+                permissions=("quizzes.view_question",),
+            ),
+            PermittedMenuItem(
+                "Bank check",
+                reverse("quizzes_bank_check"),
+                icon_name="tick-inverse",
+                order=12,
                 permissions=("quizzes.view_question",),
             ),
             PermittedMenuItem(
@@ -262,6 +270,23 @@ class ItemStatisticsView(ReportView):
         return questions
 
 
+class BankCheckView(WagtailAdminTemplateMixin, TemplateView):
+    """Each module's bank held to the question-writing standard (README, "Writing questions"):
+    the surface cues that let someone pass without reading, and the gaps in coverage."""
+
+    template_name = "quizzes/admin/bank_check.html"
+    page_title = "Bank check"
+    header_icon = "tick-inverse"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("quizzes.view_question"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "reports": bank_check_all()}
+
+
 class BankImportForm(forms.Form):
     file = forms.FileField(help_text="A .csv or .json file in the format the export writes.")
     dry_run = forms.BooleanField(
@@ -329,5 +354,6 @@ def quizzes_admin_urls():
             name="quizzes_statistics_results",
         ),
         path("quizzes/bank/", BankImportView.as_view(), name="quizzes_bank"),
+        path("quizzes/bank/check/", BankCheckView.as_view(), name="quizzes_bank_check"),
         path("quizzes/bank/export/", bank_export, name="quizzes_bank_export"),
     ]

@@ -214,6 +214,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # WAGTAIL
 WAGTAIL_SITE_NAME = "Aware"
+# The starter diagrams are SVG (sharp at any size, text an editor can fix); editors are trusted.
+WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp", "svg"]
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_PASSWORD_RESET_ENABLED = False

@@ -1,6 +1,6 @@
 """Hold question banks to the writing standard: the shipped starter banks, or the site's own."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -92,6 +92,11 @@ class Command(BaseCommand):
             ]
         else:
             reports = [(r.module.title, r.findings, r.statistics) for r in bank_check_all()]
+            for _, findings, _ in reports:
+                findings[:] = [
+                    replace(f, question=f"Question {f.question}") if f.question else f
+                    for f in findings
+                ]
         total = 0
         for name, findings, figures in reports:
             self.stdout.write(

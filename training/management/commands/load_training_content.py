@@ -1,4 +1,9 @@
-"""Build the catalogue, audiences and starter modules from training/content/. Idempotent."""
+"""Build the catalogue, audiences and starter modules from training/content/. Idempotent.
+
+Starter pages no editor has touched are brought up to date with the shipped files (so a site that
+loaded an earlier release gets its corrections); pages an editor has changed are left alone and
+named in the output. Diagrams in content/diagrams/ go into the image library.
+"""
 
 import json
 from pathlib import Path
@@ -6,9 +11,19 @@ from pathlib import Path
 import yaml
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
+from wagtail.fields import StreamField
+from wagtail.images import get_image_model
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    Revision,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from cms.models import HomePage
 from training.blocks import LessonBlocks
@@ -18,6 +33,7 @@ from training.services.assignments import assignments_sync
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 WORKFLOW_NAME = "Author → approver"
+DIAGRAM_COLLECTION = "Starter diagrams"
 
 
 def slug_from_filename(name: str) -> str:
@@ -25,8 +41,12 @@ def slug_from_filename(name: str) -> str:
     return name.split("-", 1)[1] if name[:2].isdigit() else name
 
 
-def lesson_body(raw_blocks: list[dict], *, source: Path) -> str:
-    """Check the lesson's blocks as the editor would be checked, and return StreamField JSON."""
+def lesson_body(raw_blocks: list[dict], *, source: Path, images: dict[str, int]) -> str:
+    """Check the lesson's blocks as the editor would be checked, and return StreamField JSON.
+
+    An image block names a diagram by its file in content/diagrams/; it becomes that image's id.
+    """
+    raw_blocks = [_with_image(block, images=images, source=source) for block in raw_blocks]
     stream = LessonBlocks()
     try:
         stream.clean(stream.to_python(raw_blocks))
@@ -34,6 +54,43 @@ def lesson_body(raw_blocks: list[dict], *, source: Path) -> str:
         detail = exc.as_json_data() if hasattr(exc, "as_json_data") else exc.messages
         raise CommandError(f"{source}: {detail}") from exc
     return json.dumps(raw_blocks)
+
+
+def _with_image(block: dict, *, images: dict[str, int], source: Path) -> dict:
+    if block["type"] != "image" or isinstance(block["value"]["image"], int):
+        return block
+    name = block["value"]["image"]
+    if name not in images:
+        raise CommandError(f"{source}: there is no diagram {name} in content/diagrams/.")
+    return {**block, "value": {**block["value"], "image": images[name]}}
+
+
+def lesson_sources(raw: list[dict]) -> str:
+    return json.dumps([{"type": "source", "value": source} for source in raw])
+
+
+def _shown(page, name: str) -> str:
+    """A field's content for comparing with the shipped file (StreamField block ids left out)."""
+    field = page._meta.get_field(name)
+    if not isinstance(field, StreamField):
+        return field.value_to_string(page)
+    return json.dumps(
+        [
+            {"type": child.block_type, "value": child.block.get_api_representation(child.value)}
+            for child in getattr(page, name)
+        ],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def edited_by_someone(page) -> bool:
+    """Whether anyone other than this loader has saved the page (the loader saves as nobody),
+    or it has a draft waiting: then the loader leaves it alone."""
+    return (
+        page.has_unpublished_changes
+        or Revision.page_revisions.filter(object_id=str(page.pk), user__isnull=False).exists()
+    )
 
 
 class Command(BaseCommand):
@@ -44,18 +101,21 @@ class Command(BaseCommand):
         self.ensure_audiences()
         index = self.ensure_catalogue()
         self.ensure_workflow(index)
-        created = [
-            folder.name
-            for folder in sorted((CONTENT_DIR / "modules").iterdir())
-            if folder.is_dir() and self.ensure_module(index, folder)
-        ]
+        self.images = self.ensure_diagrams()
+        self.counts = dict.fromkeys(["modules", "pages_updated", "pages_kept"], 0)
+        for folder in sorted((CONTENT_DIR / "modules").iterdir()):
+            if folder.is_dir():
+                self.ensure_module(index, folder)
         sync = assignments_sync()
         reminder_schedule_apply()
         modules = ModulePage.objects.child_of(index).count()
         lessons = LessonPage.objects.descendant_of(index).count()
+        c = self.counts
         self.stdout.write(
-            f"Training: {len(created)} module(s) created; the catalogue has {modules} modules "
-            f"and {lessons} lessons; {sync.created} assignment(s) created."
+            f"Training: {c['modules']} module(s) created, {c['pages_updated']} starter page(s) "
+            f"brought up to date, {c['pages_kept']} left as an editor changed them; the "
+            f"catalogue has {modules} modules and {lessons} lessons; {sync.created} "
+            "assignment(s) created."
         )
 
     def ensure_audiences(self) -> None:
@@ -94,44 +154,96 @@ class Command(BaseCommand):
             WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
         WorkflowPage.objects.get_or_create(page=index, defaults={"workflow": workflow})
 
-    def ensure_module(self, index: ModuleIndexPage, folder: Path) -> bool:
+    def ensure_diagrams(self) -> dict[str, int]:
+        """Each shipped diagram as an image in the library (added once; editors may reuse it)."""
+        Image = get_image_model()
+        folder = CONTENT_DIR / "diagrams"
+        files = sorted(folder.glob("*.svg")) if folder.is_dir() else []
+        if not files:
+            return {}
+        collection = Collection.objects.filter(name=DIAGRAM_COLLECTION).first()
+        if collection is None:
+            collection = Collection.get_first_root_node().add_child(name=DIAGRAM_COLLECTION)
+        images = {}
+        for path in files:
+            image = Image.objects.filter(collection=collection, title=path.name).first()
+            if image is None:
+                image = Image(title=path.name, collection=collection)
+                image.file.save(path.name, File(path.open("rb")), save=False)
+                image.save()
+            images[path.name] = image.pk
+        return images
+
+    def ensure_module(self, index: ModuleIndexPage, folder: Path) -> None:
         slug = slug_from_filename(folder.name)
-        if index.get_children().filter(slug=slug).exists():
-            return False
         spec = yaml.safe_load((folder / "module.yaml").read_text())
-        module = ModulePage(
-            title=spec["title"],
-            slug=slug,
-            summary=spec["summary"],
-            learning_outcomes=json.dumps(
+        fields = {
+            "title": spec["title"],
+            "summary": spec["summary"],
+            "learning_outcomes": json.dumps(
                 [{"type": "outcome", "value": text} for text in spec["learning_outcomes"]]
             ),
-            estimated_minutes=spec["estimated_minutes"],
-            owning_team=spec["owner"],
-            mandatory=spec["mandatory"],
-            change_note="First version.",
-        )
-        audiences = Audience.objects.filter(slug__in=spec["audiences"])
-        module.audiences.set(audiences)
-        module.topics.add(*spec.get("topics", []))
-        index.add_child(instance=module)
-        module.save_revision().publish()
+            "estimated_minutes": spec["estimated_minutes"],
+            "owning_team": spec["owner"],
+        }
+        module = ModulePage.objects.child_of(index).filter(slug=slug).first()
+        if module is None:
+            module = ModulePage(
+                slug=slug, mandatory=spec["mandatory"], change_note="First version."
+            )
+            self.page_fill(module, fields)
+            module.topics.add(*spec.get("topics", []))
+            audiences = Audience.objects.filter(slug__in=spec["audiences"])
+            module.audiences.set(audiences)
+            index.add_child(instance=module)
+            module.save_revision().publish()
+            for audience in audiences:
+                AssignmentRule.objects.create(
+                    module=module,
+                    audience=audience,
+                    mandatory=spec["mandatory"],
+                    valid_months=spec.get("refresh_months", 24),
+                )
+            self.counts["modules"] += 1
+        else:
+            self.page_update(module, fields)
         for lesson_file in sorted((folder / "lessons").glob("*.yaml")):
             lesson_spec = yaml.safe_load(lesson_file.read_text())
-            lesson = LessonPage(
-                title=lesson_spec["title"],
-                slug=slug_from_filename(lesson_file.stem),
-                summary=lesson_spec["summary"],
-                estimated_minutes=lesson_spec["estimated_minutes"],
-                body=lesson_body(lesson_spec["body"], source=lesson_file),
+            lesson_fields = {
+                "title": lesson_spec["title"],
+                "summary": lesson_spec["summary"],
+                "estimated_minutes": lesson_spec["estimated_minutes"],
+                "body": lesson_body(lesson_spec["body"], source=lesson_file, images=self.images),
+                "sources": lesson_sources(lesson_spec.get("sources", [])),
+                "last_reviewed": lesson_spec.get("last_reviewed"),
+            }
+            lesson_slug = slug_from_filename(lesson_file.stem)
+            lesson = LessonPage.objects.child_of(module).filter(slug=lesson_slug).first()
+            if lesson is None:
+                lesson = LessonPage(slug=lesson_slug)
+                self.page_fill(lesson, lesson_fields)
+                module.add_child(instance=lesson)
+                lesson.save_revision().publish()
+            else:
+                self.page_update(lesson, lesson_fields)
+
+    @staticmethod
+    def page_fill(page, fields: dict) -> None:
+        for name, value in fields.items():
+            setattr(page, name, value)
+
+    def page_update(self, page, fields: dict) -> None:
+        """Bring a starter page to the shipped text, unless an editor has changed it."""
+        fresh = type(page)(**fields)
+        changed = [name for name in fields if _shown(page, name) != _shown(fresh, name)]
+        if not changed:
+            return
+        if edited_by_someone(page):
+            self.counts["pages_kept"] += 1
+            self.stdout.write(
+                f"“{page.title}” was changed by an editor, so the shipped update was not applied."
             )
-            module.add_child(instance=lesson)
-            lesson.save_revision().publish()
-        for audience in audiences:
-            AssignmentRule.objects.create(
-                module=module,
-                audience=audience,
-                mandatory=spec["mandatory"],
-                valid_months=spec.get("refresh_months", 24),
-            )
-        return True
+            return
+        self.page_fill(page, fields)
+        page.save_revision().publish()
+        self.counts["pages_updated"] += 1
