@@ -7,7 +7,8 @@ tests and on an editor's own bank in the admin (Quizzes → Bank check) or from
 A cue is anything that lets someone who never read the lessons pick the right option by how the
 options look: it is longer or shorter than the rest, it alone avoids an absolute word ("only",
 "never") or alone hedges ("may"), it repeats the question's words, it alone uses the vocabulary
-of the safe action ("report", "refer"), or it sits in the same position again and again.
+of the safe action ("report", "refer"), it alone names a particular team, route or number, or
+it sits in the same position again and again.
 """
 
 import re
@@ -140,6 +141,11 @@ def content_words(text: str) -> set[str]:
     return {w[:6] for w in words(text) if len(w) >= 4 and w not in STOPWORDS}
 
 
+def named_things(text: str) -> int:
+    """How many words after the first name something particular: a team, route or number."""
+    return sum(1 for w in text.split()[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w))
+
+
 def _length_apart(one: float, others: float) -> bool:
     return abs(one - others) > max(LENGTH_SLACK, LENGTH_TOLERANCE * others)
 
@@ -189,6 +195,12 @@ def question_findings(question: CheckQuestion) -> list[Finding]:
                 rule,
                 f"Only the {side} options use {what}: use them on both sides, or on neither.",
             )
+    if max(named_things(c.text) for c in right) > max(named_things(c.text) for c in wrong):
+        flag(
+            "specific",
+            "Only the right answer names a particular team, route or number: name one in the "
+            "wrong options too (the wrong team, the wrong number).",
+        )
     stem = content_words(f"{question.scenario} {question.text}")
     shared_right = mean(len(stem & content_words(c.text)) for c in right)
     shared_wrong = max(len(stem & content_words(c.text)) for c in wrong)

@@ -40,12 +40,11 @@ def catalogue() -> ModuleIndexPage:
 def module_with_lessons(lessons: int = 3, *, slug: str = "test-module", **fields) -> ModulePage:
     """A published module with `lessons` published lessons, each with a few blocks."""
     fields.setdefault("title", "Test module")
+    fields.setdefault(
+        "learning_outcomes", json.dumps([{"type": "outcome", "value": "Spot the signs."}])
+    )
     module = ModulePage(
-        slug=slug,
-        summary="A module for tests.",
-        learning_outcomes=json.dumps([{"type": "outcome", "value": "Spot the signs."}]),
-        owning_team="Counter-fraud team",
-        **fields,
+        slug=slug, summary="A module for tests.", owning_team="Counter-fraud team", **fields
     )
     catalogue().add_child(instance=module)
     module.save_revision().publish()

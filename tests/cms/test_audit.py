@@ -299,7 +299,8 @@ def test_a_reporting_route_change_names_the_route_and_its_field(client, administ
     items = []
     for order, route in enumerate(routes):
         item = {name: getattr(route, name) for name in fields}
-        item |= {"id": route.pk, "ORDER": order, "last_verified": route.last_verified.isoformat()}
+        verified = route.last_verified.isoformat() if route.last_verified else ""
+        item |= {"id": route.pk, "ORDER": order, "last_verified": verified}
         item |= {flag: "on" for flag in ["is_internal", "is_emergency"] if getattr(route, flag)}
         items.append(item)
     old_contact = routes[0].contact

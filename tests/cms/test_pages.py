@@ -1,5 +1,8 @@
 """The site shell: home page, standard pages, the footer and error pages."""
 
+import datetime
+import io
+
 import pytest
 from wagtail.models import Page
 from wagtail.test.utils import WagtailPageTestCase
@@ -86,6 +89,62 @@ def test_report_a_concern_lists_every_route_with_its_verification_date(client, s
     assert "08000 121 700" in html
     assert 'href="tel:999"' in html
     assert "Details last verified 1 November 2026" in html
+
+
+def test_the_councils_own_routes_ship_unset_and_say_so(client, site):
+    from cms.models import ReportingRoute
+
+    internal = ReportingRoute.objects.filter(is_internal=True)
+    assert internal.count() == 6
+    assert set(internal.values_list("contact", "last_verified")) == {("", None)}
+
+    html = client.get("/report-a-concern/").content.decode()
+
+    assert html.count("Your council has not added this contact yet.") == 6
+    assert "01234 000" not in html
+    assert "example.gov.uk" not in html
+
+
+def test_a_route_cannot_be_marked_verified_without_a_contact(site):
+    from django.core.exceptions import ValidationError
+
+    from cms.models import ReportingRoute
+
+    route = ReportingRoute.objects.get(slug="mlro")
+    route.last_verified = datetime.date(2026, 12, 1)
+    with pytest.raises(ValidationError, match="Enter the contact"):
+        route.full_clean()
+    route.contact = "mlro@ourcouncil.gov.uk"
+    route.full_clean()
+
+
+def test_loading_again_removes_the_placeholders_an_earlier_release_shipped(site):
+    from django.core.management import call_command
+    from wagtail.models import ModelLogEntry
+
+    from cms.management.commands.load_cms_data import OLD_PLACEHOLDER_NOTE
+    from cms.models import ReportingRoute
+
+    placeholder = dict(
+        contact="01234 000 001",
+        other_contact="counter.fraud@example.gov.uk",
+        last_verified=datetime.date(2026, 11, 1),
+        verification_note=OLD_PLACEHOLDER_NOTE,
+    )
+    ReportingRoute.objects.filter(slug="counter-fraud-team").update(**placeholder)
+    ReportingRoute.objects.filter(slug="mlro").update(
+        **{**placeholder, "contact": "mlro@ourcouncil.gov.uk"}  # an editor's own contact
+    )
+
+    out = io.StringIO()
+    call_command("load_cms_data", stdout=out)
+
+    fraud = ReportingRoute.objects.get(slug="counter-fraud-team")
+    assert (fraud.contact, fraud.other_contact, fraud.last_verified) == ("", "", None)
+    assert ReportingRoute.objects.get(slug="mlro").contact == "mlro@ourcouncil.gov.uk"
+    assert "shipped placeholder contact was removed" in out.getvalue()
+    entry = ModelLogEntry.objects.filter(action="wagtail.edit").latest("timestamp")
+    assert "01234 000 001" in str(entry.data["changes"])
 
 
 @pytest.mark.django_db

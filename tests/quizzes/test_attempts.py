@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import ServiceArea
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus, ExtraTime, QuestionKind
+from quizzes.selectors import quiz_status_for_user
 from quizzes.services import (
     AnswersRejected,
     AttemptNotAllowed,
@@ -18,6 +19,7 @@ from quizzes.services import (
 )
 from tests.quizzes.conftest import add_question, quiz_for, right_answers, wrong_answers
 from training.models import ModuleCompletion, QuizPass
+from training.selectors import module_progress_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -207,13 +209,37 @@ def test_an_incomplete_submission_is_rejected(quiz, ready_learner):
     assert Attempt.objects.get().is_open
 
 
-def test_the_attempt_limit_is_per_cycle(module, ready_learner):
-    quiz = quiz_for(module, questions=3, attempts_allowed=2)
+def test_a_set_of_attempts_is_followed_by_a_wait_then_a_new_set(
+    module, ready_learner, time_machine
+):
+    quiz = quiz_for(module, questions=3, attempts_allowed=2, retry_after_hours=24)
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
     for _ in range(2):
         attempt = attempt_start(user=ready_learner, quiz=quiz)
         attempt_submit(attempt=attempt, answers=wrong_answers(attempt))
 
-    with pytest.raises(AttemptNotAllowed, match="used all 2 attempts"):
+    time_machine.move_to(start + timedelta(hours=23, minutes=59), tick=False)
+    with pytest.raises(AttemptNotAllowed, match="You can start a new set from"):
+        attempt_start(user=ready_learner, quiz=quiz)
+    assert Attempt.objects.count() == 2
+
+    time_machine.move_to(start + timedelta(hours=24, minutes=1), tick=False)
+    progress = module_progress_for_user(user=ready_learner, module=module)
+    status = quiz_status_for_user(
+        user=ready_learner, quiz=quiz, progress=progress, now=timezone.now()
+    )
+    assert (status.can_start, status.attempts_left) == (True, 2)
+    assert attempt_start(user=ready_learner, quiz=quiz).number == 3
+
+
+def test_the_attempt_limit_is_per_cycle(module, ready_learner):
+    quiz = quiz_for(module, questions=3, attempts_allowed=2, retry_after_hours=None)
+    for _ in range(2):
+        attempt = attempt_start(user=ready_learner, quiz=quiz)
+        attempt_submit(attempt=attempt, answers=wrong_answers(attempt))
+
+    with pytest.raises(AttemptNotAllowed, match=r"used your 2 attempts .* Ask Counter-fraud team"):
         attempt_start(user=ready_learner, quiz=quiz)
     assert Attempt.objects.count() == 2
 

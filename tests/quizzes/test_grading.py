@@ -133,3 +133,36 @@ def test_a_draw_prefers_general_questions_over_other_service_areas():
     )
 
     assert set(drawn) == {50, 51}
+
+
+def test_every_draw_covers_every_learning_outcome_the_draw_has_room_for():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        outcomes = rng.randint(1, 6)
+        # An uneven bank: one outcome has many questions, the others few.
+        candidates = [Candidate(i, (), 1) for i in range(15)] + [
+            Candidate(100 + i, (), 2 + i % (outcomes - 1 or 1)) for i in range(3 * (outcomes - 1))
+        ]
+        count = rng.randint(1, 10)
+        # The learner has seen the small outcomes' questions most: coverage still comes first.
+        seen = {c.id: 3 for c in candidates if c.outcome != 1}
+
+        drawn = questions_draw(
+            candidates=candidates, count=count, seen=seen, service_area="", rng=rng
+        )
+
+        by_id = {c.id: c for c in candidates}
+        covered = {by_id[i].outcome for i in drawn}
+        assert len(covered) == min(count, len({c.outcome for c in candidates}))
+
+
+def test_a_retake_still_prefers_unseen_questions_within_each_outcome():
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        candidates = [Candidate(i, (), 1 + i % 5) for i in range(25)]
+        seen = dict.fromkeys(range(10), 1)  # two questions of each outcome seen once
+
+        drawn = questions_draw(candidates=candidates, count=10, seen=seen, service_area="", rng=rng)
+
+        assert not set(drawn) & set(seen)
+        assert {1 + i % 5 for i in drawn} == {1, 2, 3, 4, 5}

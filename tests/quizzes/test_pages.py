@@ -1,5 +1,6 @@
 """Learners' quiz pages: start, answer, result; bad requests; the module page's assessment step."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -149,6 +150,116 @@ def test_answers_after_a_fail_are_hidden_when_shown_only_after_passing(learner_c
     assert "Try the assessment again" in html
 
 
+def test_a_fail_shows_weak_outcomes_and_feedback_on_the_chosen_options_only(
+    learner_client, site, ready_learner
+):
+    module = module_with_lessons(
+        1,
+        slug="outcomes",
+        learning_outcomes=json.dumps(
+            [
+                {"type": "outcome", "value": "Spot the signs of a cuckooed home."},
+                {"type": "outcome", "value": "Choose the right route to report."},
+            ]
+        ),
+    )
+    finish_lessons(ready_learner, module)
+    quiz = quiz_for(module, questions=0, questions_to_draw=4)
+    for number in range(4):
+        question = add_question(module, lesson=lessons_of(module)[0])
+        question.outcome = 1 + number % 2
+        question.save()
+    attempt = begin(learner_client, quiz)
+    answers = right_answers(attempt)
+    for item in attempt.items.all():
+        if item.snapshot["outcome"] == 2:  # every question on outcome 2 answered wrongly
+            answers[item.question_id] = wrong_answers(attempt)[item.question_id]
+
+    learner_client.post(attempt_url(attempt), form_data(attempt, answers))
+
+    html = learner_client.get(result_url(attempt)).content.decode()
+    assert "What to work on" in html
+    assert "Choose the right route to report. <span" in html
+    assert "(0 of 2 right)" in html
+    assert "Spot the signs of a cuckooed home." not in html.split("What to work on")[1][:400]
+    chosen_wrong = [
+        c
+        for item in attempt.items.all()
+        for c in item.snapshot["choices"]
+        if c["id"] in answers[item.question_id] and not c["correct"]
+    ]
+    assert all(c["feedback"] in html and c["text"] in html for c in chosen_wrong)
+    unchosen_right = [
+        c
+        for item in attempt.items.all()
+        for c in item.snapshot["choices"]
+        if c["correct"] and c["id"] not in answers[item.question_id]
+    ]
+    assert unchosen_right
+    assert not any(c["text"] in html for c in unchosen_right)
+    assert "Explanation" not in html
+
+
+def test_after_a_set_of_failed_attempts_the_result_says_when_and_whom_to_ask(
+    learner_client, module, time_machine
+):
+    from django.utils.formats import date_format
+
+    module.owner_email = "counter.fraud@ourcouncil.gov.uk"
+    module.save_revision().publish()
+    quiz = quiz_for(module, questions=3)  # the defaults: three attempts, then a day's wait
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    for _ in range(3):
+        attempt = begin(learner_client, quiz)
+        learner_client.post(attempt_url(attempt), form_data(attempt, wrong_answers(attempt)))
+
+    html = learner_client.get(result_url(attempt)).content.decode()
+
+    retry = timezone.localtime(start + timedelta(hours=24))
+    assert f"You can start a new set from {date_format(retry, 'H:i')}" in html
+    assert "Try the assessment again" not in html
+    assert 'href="mailto:counter.fraud@ourcouncil.gov.uk"' in html
+    start_page = learner_client.get(start_url(quiz)).content.decode()
+    assert "You can start a new set from" in start_page
+    assert "Retake the assessment" not in start_page
+    assert "counter.fraud@ourcouncil.gov.uk" in start_page
+
+    time_machine.move_to(start + timedelta(hours=24, minutes=1), tick=False)
+    assert "Retake the assessment" in learner_client.get(start_url(quiz)).content.decode()
+
+
+def test_the_full_key_is_shown_after_a_pass(learner_client, quiz):
+    assert quiz.show_answers == ShowAnswers.AFTER_PASS
+    attempt = begin(learner_client, quiz)
+
+    learner_client.post(attempt_url(attempt), form_data(attempt, right_answers(attempt)))
+
+    html = learner_client.get(result_url(attempt)).content.decode()
+    assert "You passed" in html
+    assert "Explanation" in html
+
+
+def test_a_timed_attempt_shows_the_time_left_with_the_learners_extra_time(
+    learner_client, module, ready_learner
+):
+    from quizzes.models import ExtraTime
+
+    ExtraTime.objects.create(user=ready_learner, percent=50)
+    quiz = quiz_for(module, questions=3, time_limit_minutes=20)
+
+    start = learner_client.get(start_url(quiz)).content.decode()
+    assert "Time limit 30 minutes (with your extra time)" in start
+    attempt = begin(learner_client, quiz)
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+
+    seconds = int(re.search(r'data-seconds-left="(\d+)"', html).group(1))
+    assert 29 * 60 < seconds <= 30 * 60
+    assert "this includes your extra time" in html
+    assert 'aria-live="polite" data-countdown-announce' in html
+    assert "quizzes/countdown" in html
+
+
 def test_a_missing_answer_is_an_error_linked_to_its_question(learner_client, quiz):
     attempt = begin(learner_client, quiz)
     answers = right_answers(attempt)
@@ -234,7 +345,7 @@ def test_nobody_can_see_or_submit_someone_elses_attempt(client, quiz, ready_lear
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        ({"attempts_allowed": 1}, "used all 1 attempts"),
+        ({"attempts_allowed": 1}, "You can start a new set from"),
         ({"cooldown_minutes": 30}, "You can try again from"),
     ],
 )

@@ -80,13 +80,16 @@ class Command(BaseCommand):
         existing = {route.slug: route for route in setting.routes.all()}
         specs = yaml.safe_load((CONTENT_DIR / "reporting_routes.yaml").read_text())
         added = 0
-        before = audit_snapshot(setting)
         for order, spec in enumerate(specs):
-            route = existing.get(spec["slug"])
-            if route is None:
-                ReportingRoute.objects.create(setting=setting, sort_order=order, **spec)
+            if spec["slug"] not in existing:
+                existing[spec["slug"]] = ReportingRoute.objects.create(
+                    setting=setting, sort_order=order, **spec
+                )
                 added += 1
-            elif (
+        before = audit_snapshot(setting)
+        for spec in specs:
+            route = existing[spec["slug"]]
+            if (
                 route.verification_note == OLD_PLACEHOLDER_NOTE
                 and route.contact == OLD_PLACEHOLDER_CONTACTS.get(route.slug)
             ):
