@@ -233,15 +233,15 @@ def _blind(q: CheckQuestion) -> float:
     return 1 / len(q.choices)
 
 
-def _true_false_guess(q: CheckQuestion) -> float:
-    """The old trick: a statement with an absolute in it is false."""
+def _true_false_guesses(q: CheckQuestion) -> dict[str, float]:
+    """The folk tricks for true or false: always one answer, or "an absolute makes it false"."""
+    truth = next(c.text.lower() == "true" for c in q.choices if c.correct)
     says_false = bool(ABSOLUTES & set(words(q.text)))
-    pick = next(
-        i
-        for i, c in enumerate(q.choices)
-        if c.text.lower().startswith("false" if says_false else "true")
-    )
-    return 1.0 if q.choices[pick].correct else 0.0
+    return {
+        "always true": float(truth),
+        "always false": float(not truth),
+        "absolutes mean false": float(truth != says_false),
+    }
 
 
 def guesser_scores() -> dict[str, tuple[float, float, dict[str, float]]]:
@@ -250,7 +250,7 @@ def guesser_scores() -> dict[str, tuple[float, float, dict[str, float]]]:
     for bank in BANKS:
         for q in bank.questions:
             if q.kind == "true_false":
-                per_guesser = {"absolutes mean false": _true_false_guess(q)}
+                per_guesser = _true_false_guesses(q)
             else:
                 per_guesser = {name: _credit(q, s) for name, s in _cue_scores(q).items()}
             for name, credit in per_guesser.items():
@@ -265,7 +265,12 @@ def guesser_scores() -> dict[str, tuple[float, float, dict[str, float]]]:
 
 
 def test_answering_by_how_the_options_look_scores_near_blind_chance():
-    for name, (score, blind, per_bank) in guesser_scores().items():
+    scores = guesser_scores()
+    for name, (score, blind, per_bank) in scores.items():
+        if blind == 0.5:  # true or false only: few questions, so a wider margin
+            assert score <= 0.6, f"{name}: {score:.0%} of the true-or-false questions"
+            continue
         assert score <= blind + 0.08, f"{name}: {score:.0%} against blind {blind:.0%}"
         for bank, bank_score in per_bank.items():
             assert bank_score < 0.5, f"{name} scores {bank_score:.0%} on {bank}"
+    assert len(scores) == 12

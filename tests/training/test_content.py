@@ -1,5 +1,6 @@
 """The starter content: nine modules of real lessons, loaded idempotently, reporting-ready."""
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_loading_again_changes_nothing_and_keeps_editors_changes(loaded, user_fa
     editor = user_factory(email="editor@example.gov.uk")
     lesson = LessonPage.objects.first()
     lesson.title = "Edited by the counter-fraud team"
-    lesson.save_revision(user=editor).publish(user=editor)
+    lesson.save_revision(user=editor).publish()
     counts = (ModulePage.objects.count(), LessonPage.objects.count(), Audience.objects.count())
 
     call_command("load_training_content", stdout=StringIO())
@@ -125,3 +126,88 @@ def test_an_audience_with_an_empty_rule_is_every_active_person(user_factory):
 
     assert everyone.pk in audience_ids_for_user(user=active)
     assert everyone.pk not in audience_ids_for_user(user=leaver)
+
+
+# --- the content standard, read from the files -----------------------------------------------
+
+PRIMARY = (
+    "legislation.gov.uk",
+    "gov.uk",
+    "nationalcrimeagency.gov.uk",
+    "local.gov.uk",
+    "ncsc.gov.uk",
+    "cps.gov.uk",
+    "cipfa.org",
+    "parliament.uk",
+    "electoralcommission.org.uk",
+    "gla.gov.uk",
+    "gangmasters.gov.uk",
+    "durham.gov.uk",
+    "police.uk",
+    "ico.org.uk",
+    "lgafirst.co.uk",  # the LGA's own magazine
+    "crimestoppers-uk.org",  # the charity's own page, for its own reporting route
+)
+SECONDARY = ("vdocument", "docplayer", "wiki", "loc.gov", "staging")
+
+
+def lesson_specs():
+    for folder in sorted(p for p in CONTENT.iterdir() if p.is_dir()):
+        for path in sorted((folder / "lessons").glob("*.yaml")):
+            yield folder, path, yaml.safe_load(path.read_text())
+
+
+def test_every_lesson_names_primary_sources_and_when_it_was_last_reviewed():
+    for _, path, spec in lesson_specs():
+        assert spec["last_reviewed"], path.name
+        assert 1 <= len(spec["sources"]) <= 6, path.name
+        for source in spec["sources"]:
+            host = source["url"].split("/")[2]
+            assert source["url"].startswith("https://"), source["url"]
+            assert host.endswith(PRIMARY), f"{path.name}: {source['url']} is not a primary source"
+
+
+def test_every_link_in_a_lesson_goes_to_a_primary_source():
+    link = re.compile(r'(?:href="|(?:source_url|url|link): *"?)(https?://[^"\s]+)')
+    for _, path, _ in lesson_specs():
+        for url in link.findall(path.read_text()):
+            host = url.split("/")[2]
+            assert host.endswith(PRIMARY), f"{path.name}: {url}"
+            assert not any(word in host for word in SECONDARY), f"{path.name}: {url}"
+
+
+def test_every_module_has_a_diagram_with_its_text_alternative():
+    diagrams = CONTENT.parent / "diagrams"
+    for folder in sorted(p for p in CONTENT.iterdir() if p.is_dir()):
+        found = 0
+        for _, path, spec in (s for s in lesson_specs() if s[0] == folder):
+            body = spec["body"]
+            for index, block in enumerate(body):
+                if block["type"] != "image":
+                    continue
+                svg = (diagrams / block["value"]["image"]).read_text()
+                assert "<title" in svg, block["value"]["image"]
+                assert "<desc" in svg, block["value"]["image"]
+                assert "<script" not in svg, block["value"]["image"]
+                assert block["value"]["alt_text"], path.name
+                following = body[index + 1]
+                assert following["type"] == "details", path.name
+                assert following["value"]["summary"] == "The diagram in words", path.name
+                found += 1
+        assert found >= 1, f"{folder.name} has no diagram"
+
+
+def test_the_county_durham_case_is_told_once_and_pointed_to_elsewhere():
+    tellings = [
+        path.name
+        for _, path, spec in lesson_specs()
+        if any(b["type"] == "case_study" and "Durham" in str(b["value"]) for b in spec["body"])
+    ]
+    assert tellings == ["06-case-study-county-durham.yaml"]
+
+
+def test_settings_are_varied_and_no_made_up_contact_is_shipped():
+    text = " ".join(path.read_text().lower() for _, path, _ in lesson_specs())
+    assert text.count("car wash") + text.count("nail bar") <= 4
+    assert "01234 000" not in text
+    assert "proposes" not in text or "crime and policing act 2026" in text

@@ -85,7 +85,7 @@ def test_an_editors_lesson_and_question_are_kept_and_named(old_site, user_factor
     editor = user_factory(email="editor@example.gov.uk")
     lesson = LessonPage.objects.child_of(old_site).get(slug="the-law-is-changing")
     lesson.title = "Our council's note on the new law"
-    lesson.save_revision(user=editor).publish(user=editor)
+    lesson.save_revision(user=editor).publish()
     edited = Question.objects.filter(module=old_site).order_by("pk").first()
     edited.text = "Our own question about cuckooing?"
     edited.save()
