@@ -82,7 +82,7 @@ def test_the_diagram_goes_into_the_image_library_and_the_lesson(old_site):
 
 
 def test_an_editors_lesson_and_question_are_kept_and_named(old_site, user_factory):
-    editor = user_factory(email="editor@example.gov.uk")
+    editor = user_factory(email="content.editor@example.gov.uk")
     lesson = LessonPage.objects.child_of(old_site).get(slug="the-law-is-changing")
     lesson.title = "Our council's note on the new law"
     lesson.save_revision(user=editor).publish()
