@@ -89,9 +89,37 @@ def test_editors_see_the_bank_quizzes_and_their_menu(staff_client, quiz):
         f"/cms/snippets/quizzes/quiz/edit/{quiz.pk}/",
         "/cms/quizzes/statistics/",
         "/cms/quizzes/bank/",
+        "/cms/quizzes/bank/check/",
     ]:
         assert client.get(url).status_code == 200, url
     assert "Item statistics" in client.get("/cms/").content.decode()
+    assert "Bank check" in client.get("/cms/").content.decode()
+
+
+def test_the_bank_check_shows_editors_the_cues_in_their_own_bank(staff_client, module):
+    quiz_for(module, questions=0, questions_to_draw=2)
+    giveaway = add_question(module, text="Who do you tell?")
+    giveaway.outcome = 1
+    giveaway.save()
+    giveaway.choices.filter(is_correct=True).update(
+        text="Report it today to the counter-fraud team, with your notes and the dates"
+    )
+    client = staff_client("Content editors")
+
+    html = client.get("/cms/quizzes/bank/check/").content.decode()
+
+    assert f'href="/cms/snippets/quizzes/question/edit/{giveaway.pk}/"' in html
+    assert 'data-rule="length"' in html
+    assert 'data-rule="wording"' in html
+    assert 'data-rule="size"' in html  # one question for a draw of 2
+
+
+def test_hr_and_learners_cannot_open_the_bank_check(staff_client, client, learner, quiz):
+    assert staff_client("HR").get("/cms/quizzes/bank/check/").status_code in {302, 403}
+    client.force_login(learner)
+    response = client.get("/cms/quizzes/bank/check/")
+    assert response.status_code in {302, 403}
+    assert b"Question 1?" not in response.content
 
 
 def test_a_served_question_cannot_be_deleted_only_retired(staff_client, quiz, learner):

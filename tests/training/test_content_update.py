@@ -3,6 +3,7 @@ load: pages and questions no editor touched are updated, dropped questions retir
 work kept and named. The old release is a fixture (tests/fixtures/release-2026-11: module 03
 and its bank as shipped then); superseded.json holds every old question's fingerprint."""
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -69,16 +70,20 @@ def test_untouched_pages_and_questions_are_brought_up_to_date(old_site):
     assert "kept as an editor changed them" in output
 
 
-def test_the_diagram_goes_into_the_image_library_and_the_lesson(old_site):
+def test_the_diagram_goes_into_the_image_library_and_the_lesson(old_site, client, user_factory):
     load()
 
     image = get_image_model().objects.get(title="03-how-a-county-line-works.svg")
     assert image.collection.name == "Starter diagrams"
-    assert any(
-        block.block_type == "image" and block.value["image"].pk == image.pk
+    lesson = next(
+        lesson
         for lesson in LessonPage.objects.child_of(old_site)
-        for block in lesson.body
+        if any(b.block_type == "image" and b.value["image"].pk == image.pk for b in lesson.body)
     )
+    client.force_login(user_factory(email="reader@example.gov.uk"))
+    html = client.get(lesson.url).content.decode()
+    assert re.search(r'<img alt="Diagram: [^"]+"[^>]* src="[^"]+\.svg"', html), html[:2000]
+    assert "The diagram in words" in html
 
 
 def test_an_editors_lesson_and_question_are_kept_and_named(old_site, user_factory):
