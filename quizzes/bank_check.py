@@ -254,20 +254,10 @@ def bank_findings(
         if lesson not in asked:
             found.append(Finding("coverage", f"No question sends learners back to {lesson}."))
 
-    single = [
-        q
-        for q in questions
-        if q.kind in SINGLE_ANSWER and sum(c.correct for c in q.choices) == 1 and len(q.choices) > 2
-    ]
+    single = _single_answer(questions)
     if len(single) >= 8:
         for rule, pick, word in (("longest", max, "longest"), ("shortest", min, "shortest")):
-            share = _share(
-                single,
-                lambda q, pick=pick: (
-                    len(next(c for c in q.choices if c.correct).text)
-                    == pick(len(c.text) for c in q.choices)
-                ),
-            )
+            share = _share(single, lambda q, pick=pick: _right_is(pick, q))
             if share > EXTREME_SHARE:
                 found.append(
                     Finding(
@@ -295,19 +285,26 @@ def _share(questions: list[CheckQuestion], test) -> float:
     return sum(1 for q in questions if test(q)) / len(questions)
 
 
-def bank_statistics(questions: list[CheckQuestion], *, outcomes: int) -> dict:
-    """Figures for the closing note and the admin report: size, per outcome, longest share."""
-    single = [
+def _single_answer(questions: list[CheckQuestion]) -> list[CheckQuestion]:
+    """The questions with one right answer among three or more options."""
+    return [
         q
         for q in questions
         if q.kind in SINGLE_ANSWER and sum(c.correct for c in q.choices) == 1 and len(q.choices) > 2
     ]
+
+
+def _right_is(pick, question: CheckQuestion) -> bool:
+    """Whether the right option is the longest (pick=max) or shortest (min) of the question's."""
+    right = next(c for c in question.choices if c.correct)
+    return len(right.text) == pick(len(c.text) for c in question.choices)
+
+
+def bank_statistics(questions: list[CheckQuestion], *, outcomes: int) -> dict:
+    """Figures for the closing note and the admin report: size, per outcome, longest share."""
+    single = _single_answer(questions)
     per_outcome = Counter(q.outcome for q in questions)
-    longest = sum(
-        1
-        for q in single
-        if len(next(c for c in q.choices if c.correct).text) == max(len(c.text) for c in q.choices)
-    )
+    longest = sum(1 for q in single if _right_is(max, q))
     return {
         "questions": len(questions),
         "per_outcome": [per_outcome[n] for n in range(1, outcomes + 1)],
