@@ -7,6 +7,7 @@ import pytest
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MODULE_URL = "/training/county-lines-exploitation-and-cuckooing/"
+THIRD_LESSON = "Signs in young people and adults at risk"
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_learner_finishes_two_lessons_signs_out_and_continues_at_the_third(
     assert page.get_by_role("heading", level=1).inner_text() == "Child criminal exploitation"
     assert "is complete" in page.locator(".govuk-notification-banner").inner_text()
     page.get_by_test_id("complete-lesson").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Signs in young people and adults at risk"
+    assert page.get_by_role("heading", level=1).inner_text() == THIRD_LESSON
 
     page.goto(f"{base}/accounts/logout/")
     page.get_by_role("button", name="Sign out").click()
@@ -82,7 +83,7 @@ def test_learner_finishes_two_lessons_signs_out_and_continues_at_the_third(
     continue_button = page.get_by_test_id("start-or-continue")
     assert "Continue" in continue_button.inner_text()
     continue_button.click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Signs in young people and adults at risk"
+    assert page.get_by_role("heading", level=1).inner_text() == THIRD_LESSON
 
 
 def test_report_a_concern_is_public_and_accessible(live_site, page, axe_check):
