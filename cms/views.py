@@ -15,7 +15,7 @@ from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistor
 from wagtail.log_actions import registry as log_action_registry
 
 from cms.models import Heartbeat
-from cms.selectors import broker_is_reachable, database_is_reachable, page_search
+from cms.selectors import broker_is_reachable, database_is_reachable, page_search, search_text
 
 LOCAL_ADDRESSES = ("127.0.0.1", "::1")
 
@@ -52,7 +52,7 @@ def healthz(request):
 
 def search(request):
     """Site search over published pages (Wagtail's database search backend)."""
-    query = request.GET.get("q", "").strip()[:200]
+    query = search_text(request.GET.get("q", ""))
     results = page_search(query=query) if query else []
     paginator = Paginator(results, 20)
     page_number = request.GET.get("page", "1")
