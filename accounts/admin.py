@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import path
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -9,6 +10,16 @@ from accounts.models import Department, User
 @admin.register(Department)
 class DepartmentAdmin(TreeAdmin):
     form = movenodeform_factory(Department)
+
+    def get_urls(self):
+        """treebeard serves its scripts' translations without the admin's sign-in check (Django's
+        own admin asks for it): ask for it."""
+        return [
+            path("jsi18n/", self.admin_site.admin_view(url.callback), name=url.name)
+            if url.name == "javascript-catalog"
+            else url
+            for url in super().get_urls()
+        ]
 
 
 @admin.register(User)

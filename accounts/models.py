@@ -109,6 +109,9 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+        # "view_user" shows everyone (HR); this shows councillors and no one else (Member
+        # Services), wherever people are listed or opened: accounts.selectors.people_visible_to.
+        permissions = [("view_councillor", "Can view councillors (and no one else)")]
 
     def __str__(self) -> str:
         return self.full_name or self.email

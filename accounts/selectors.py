@@ -4,9 +4,23 @@ from datetime import datetime
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from accounts.models import PeopleImport, User
+from accounts.models import PeopleImport, PersonType, User
+
+EVERYONE_PERMISSION = "accounts.view_user"
+COUNCILLORS_PERMISSION = "accounts.view_councillor"
+
+
+def people_visible_to(*, viewer: User) -> QuerySet[User]:
+    """The people whose records `viewer` may see in the admin's lists and pages: everyone with
+    "view_user" (HR, administrators), councillors only with "view_councillor" (Member Services),
+    no one otherwise."""
+    if viewer.has_perm(EVERYONE_PERMISSION):
+        return User.objects.all()
+    if viewer.has_perm(COUNCILLORS_PERMISSION):
+        return User.objects.filter(person_type=PersonType.COUNCILLOR)
+    return User.objects.none()
 
 
 def user_requires_mfa(*, user: User) -> bool:

@@ -1,13 +1,20 @@
 """Wagtail admin wiring for people."""
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.models import ModelLogEntry
 
+from accounts.models import User
+from accounts.selectors import EVERYONE_PERMISSION, people_visible_to
 from accounts.services import user_deactivate
 from accounts.views import IMPORT_PERMISSION, PeopleImportPreviewView, PeopleImportUploadView
+from cms.views import LOG_ENTRIES_VISIBLE_HOOK
 
 
 @hooks.register("before_delete_user")
@@ -44,3 +51,13 @@ def people_import_menu_item():
     return HROnlyMenuItem(
         "Import people", reverse("accounts_people_import"), icon_name="group", order=250
     )
+
+
+@hooks.register(LOG_ENTRIES_VISIBLE_HOOK)
+def people_log_entries_visible(request, entries):
+    """Site history shows Member Services the entries about councillors only."""
+    if request.user.has_perm(EVERYONE_PERMISSION) or entries.model is not ModelLogEntry:
+        return entries  # people's entries are model entries, never page entries
+    visible = people_visible_to(viewer=request.user).values(key=Cast("pk", CharField()))
+    user_type = ContentType.objects.get_for_model(User)
+    return entries.filter(~Q(content_type=user_type) | Q(object_id__in=visible))

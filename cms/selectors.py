@@ -27,6 +27,12 @@ def broker_is_reachable() -> tuple[bool, str]:
     return True, "ok"
 
 
+def search_text(value: str, *, max_length: int = 200) -> str:
+    """What a search box sent, as the database can take it: NUL characters (which PostgreSQL
+    refuses in text) dropped, outer spaces trimmed, at most `max_length` characters."""
+    return value.replace("\x00", "").strip()[:max_length]
+
+
 def page_search(*, query: str):
     """Published pages matching the query, best first."""
     return Page.objects.live().specific().search(query)

@@ -3,37 +3,56 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.static import serve
-from wagtail.admin.views.reports.audit_logging import LogEntriesView
+from wagtail import hooks
+from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistoryReportFilterSet
+from wagtail.log_actions import registry as log_action_registry
 
 from cms.models import Heartbeat
-from cms.selectors import broker_is_reachable, database_is_reachable, page_search
+from cms.selectors import broker_is_reachable, database_is_reachable, page_search, search_text
+
+LOCAL_ADDRESSES = ("127.0.0.1", "::1")
+
+
+def healthz_details_allowed(request) -> bool:
+    """What failed, and why, is for the machine itself (its container's health check, an
+    operator's curl) and for staff: exception text can name hosts, ports and settings."""
+    if request.META.get("REMOTE_ADDR") in LOCAL_ADDRESSES:
+        return True
+    try:
+        return request.user.is_staff
+    except Exception:  # the session may live in the database that is down
+        return False
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON health check for load balancers: 200 when the database and the broker answer."""
+    """JSON health check for load balancers: 200 when the database and the broker answer. Which
+    check failed and why only for staff and local requests; anyone else gets the status."""
     db_ok, db_detail = database_is_reachable()
     broker_ok, broker_detail = broker_is_reachable()
-    heartbeat = Heartbeat.objects.filter(name="worker").first() if db_ok else None
-    payload = {
-        "status": "ok" if db_ok and broker_ok else "unavailable",
-        "database": {"ok": db_ok, "detail": db_detail},
-        "broker": {"ok": broker_ok, "detail": broker_detail},
-        "worker_last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
-    }
-    return JsonResponse(payload, status=200 if db_ok and broker_ok else 503)
+    status = 200 if db_ok and broker_ok else 503
+    payload = {"status": "ok" if status == 200 else "unavailable"}
+    if healthz_details_allowed(request):
+        heartbeat = Heartbeat.objects.filter(name="worker").first() if db_ok else None
+        payload |= {
+            "database": {"ok": db_ok, "detail": db_detail},
+            "broker": {"ok": broker_ok, "detail": broker_detail},
+            "worker_last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
+        }
+    return JsonResponse(payload, status=status)
 
 
 def search(request):
     """Site search over published pages (Wagtail's database search backend)."""
-    query = request.GET.get("q", "").strip()[:200]
+    query = search_text(request.GET.get("q", ""))
     results = page_search(query=query) if query else []
     paginator = Paginator(results, 20)
     page_number = request.GET.get("page", "1")
@@ -52,9 +71,36 @@ def media(request, path: str):
     return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")
 
 
+# Each function registered under this hook takes (request, log entries) and returns the entries
+# the request's user may see: accounts leaves out entries about people the viewer may not see.
+LOG_ENTRIES_VISIBLE_HOOK = "aware_log_entries_visible"
+
+
+def log_entries_visible(request, entries):
+    for visible in hooks.get_hooks(LOG_ENTRIES_VISIBLE_HOOK):
+        entries = visible(request, entries)
+    return entries
+
+
+class SiteHistoryFilterSet(SiteHistoryReportFilterSet):
+    def get_users_queryset(self):
+        """The "User" filter offers those who made an entry the viewer may see (Wagtail's offers
+        whoever made any page entry)."""
+        user_ids = set()
+        for log_model in log_action_registry.get_log_entry_models():
+            entries = log_model.objects.viewable_by_user(self.request.user)
+            user_ids.update(log_entries_visible(self.request, entries).get_user_ids())
+        return get_user_model().objects.filter(pk__in=user_ids)
+
+
 class SiteHistoryView(LogEntriesView):
     """Reports → Site history, whose CSV and XLSX exports also carry each entry's message: what
-    changed, from what to what (Wagtail's export has only the action's name)."""
+    changed, from what to what (Wagtail's export has only the action's name). Entries about
+    people the viewer may not see are left out (LOG_ENTRIES_VISIBLE_HOOK)."""
 
+    filterset_class = SiteHistoryFilterSet
     list_export = [*LogEntriesView.list_export, "message"]
     export_headings = {**LogEntriesView.export_headings, "message": "Changes"}
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(log_entries_visible(self.request, queryset))

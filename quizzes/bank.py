@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from accounts.models import ServiceArea
+from cms.uploads import CsvFileError, csv_text_decode
 from quizzes.models import QuestionKind, choice_rule_errors
 
 MAX_CHOICES = 8
@@ -177,17 +178,36 @@ def row_clean(
 
 
 def rows_from_file(*, content: bytes | str, filename: str) -> list[tuple[str, dict]]:
-    """Labelled rows from a CSV or JSON file (chosen by its name). Raises BankFileError."""
+    """Labelled rows from a CSV or JSON file (chosen by its name). Raises BankFileError, also for
+    a NUL character anywhere (which PostgreSQL cannot store), so the preview refuses it."""
     if isinstance(content, bytes):
         try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise BankFileError("The file is not UTF-8 text.") from exc
+            content = csv_text_decode(data=content)
+        except CsvFileError as exc:
+            raise BankFileError(str(exc)) from exc
     if filename.lower().endswith(".json"):
-        return _rows_from_json(content)
-    if filename.lower().endswith(".csv"):
-        return _rows_from_csv(content)
-    raise BankFileError("Upload a .csv or .json file.")
+        rows = _rows_from_json(content)
+    elif filename.lower().endswith(".csv"):
+        rows = _rows_from_csv(content)
+    else:
+        raise BankFileError("Upload a .csv or .json file.")
+    for label, row in rows:
+        if _holds_nul(row):
+            raise BankFileError(
+                f"{label.capitalize()} holds a NUL character (\\u0000), which is not text. "
+                "Remove it and upload the file again."
+            )
+    return rows
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _rows_from_json(content: str) -> list[tuple[str, dict]]:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "treebeard",  # the department tree's admin: its templates, scripts and translations
     "allauth",
     "allauth.account",
     "allauth.mfa",

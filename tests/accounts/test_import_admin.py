@@ -2,10 +2,12 @@
 
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 
 from accounts.models import Department, PeopleImport, User
 from accounts.services import people_import
@@ -299,3 +301,32 @@ def test_an_unreadable_file_is_refused_on_the_upload_page(hr_client, content, me
     assert response.status_code == 200
     assert message in response.content.decode()
     assert PeopleImport.objects.count() == 0
+
+
+ON_EVERY_DATABASE = [
+    pytest.param("any database", id="any-database"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.mark.parametrize("database", ON_EVERY_DATABASE)
+def test_a_people_file_with_a_nul_character_is_refused_at_the_preview(hr_client, database):
+    text = csv_of(person("E1"), person("E2", full_name="Person\x00E2"))
+
+    response = upload(hr_client, text)
+
+    assert response.status_code == 200  # the upload form again, with the reason on the field
+    assert "not a CSV file (it holds binary data)" in response.content.decode()
+    assert not PeopleImport.objects.exists()
+    assert not User.objects.filter(email__in=["e1@example.gov.uk", "e2@example.gov.uk"]).exists()
+
+
+@pytest.mark.parametrize("database", ON_EVERY_DATABASE)
+def test_import_people_refuses_a_file_with_a_nul_character(tmp_path, database):
+    path = tmp_path / "people.csv"
+    path.write_text(csv_of(person("E1", job_title="Tenancy\x00Officer")), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"binary data\). Nothing was imported"):
+        call_command("import_people", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert not User.objects.filter(email="e1@example.gov.uk").exists()

@@ -35,3 +35,48 @@ def test_healthz_shows_when_a_worker_last_ran(client, db):
 
 def test_healthz_accepts_only_get(client, db):
     assert client.post("/healthz").status_code == 405
+
+
+PUBLIC_ADDRESS = "203.0.113.7"  # a documentation address: any machine but this one
+
+
+def test_healthz_tells_the_public_only_the_status(client, db, dead_broker):
+    response = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert b"Error" not in response.content
+    assert b"127.0.0.1" not in response.content
+
+
+def test_healthz_tells_the_public_ok_when_all_answer(client, db):
+    response = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_shows_staff_which_check_failed_and_why(client, user_factory, dead_broker):
+    client.force_login(user_factory(email="ops.person@example.gov.uk", is_staff=True))
+
+    response = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == {"ok": True, "detail": "ok"}
+    assert body["broker"]["ok"] is False
+    assert "Error" in body["broker"]["detail"]
+
+
+def test_healthz_shows_a_signed_in_learner_only_the_status(client, user_factory, dead_broker):
+    client.force_login(user_factory(email="learner.person@example.gov.uk"))
+
+    response = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_healthz_shows_details_to_this_machine_over_ipv6(client, db, dead_broker):
+    body = client.get("/healthz", REMOTE_ADDR="::1").json()
+
+    assert body["broker"]["ok"] is False

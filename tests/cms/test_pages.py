@@ -171,3 +171,14 @@ def test_search_finds_published_pages_and_handles_no_query(client, site):
     assert "Accessibility statement" in response.content.decode()
     assert client.get("/search/").status_code == 200
     assert "0 results" in client.get("/search/", {"q": "zzzqqq"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "database",
+    [pytest.param("any", id="any-database"), pytest.param("pg", marks=pytest.mark.postgres)],
+)
+def test_search_with_a_nul_character_searches_the_rest(client, site, database):
+    response = client.get("/search/", {"q": "accessi\x00bility"})
+
+    assert response.status_code == 200
+    assert "Accessibility statement" in response.content.decode()

@@ -258,3 +258,22 @@ def test_the_admin_import_adds_questions_and_the_export_downloads(staff_client, 
     wrong_type = client.post("/cms/quizzes/bank/", {"file": SimpleUploadedFile("b.txt", b"x")})
     assert "Upload a .csv or .json file" in wrong_type.content.decode()
     assert Question.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "database",
+    [pytest.param("any", id="any-database"), pytest.param("pg", marks=pytest.mark.postgres)],
+)
+def test_the_admin_import_refuses_a_nul_character_clearly(staff_client, module, database):
+    add_question(module)
+    client = staff_client("Content editors")
+    rows = json.loads(client.get("/cms/quizzes/bank/export/?format=json").content)["questions"]
+    before = Question.objects.get().explanation
+    rows[0]["explanation"] = "Cuckooing\x00"
+    upload = SimpleUploadedFile("bank.json", json.dumps(rows).encode())
+
+    response = client.post("/cms/quizzes/bank/", {"file": upload, "dry_run": "on"})
+
+    assert response.status_code == 200
+    assert "Question 1 holds a NUL character" in response.content.decode()
+    assert Question.objects.get().explanation == before

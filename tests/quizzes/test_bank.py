@@ -212,3 +212,22 @@ def test_load_initial_data_includes_the_quizzes(site):
     call_command("load_initial_data", stdout=StringIO(), stderr=StringIO())
 
     assert Quiz.objects.count() == 9
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("bank.csv", b"module,kind,text,explanation\nm,single,Wh\x00at?,x\n", "binary data"),
+        ("bank.json", b'[{"module": "m", "kind": "single", "text": "Wh\\u0000at?"}]', "NUL"),
+        (
+            "bank.json",
+            b'[{"module": "m", "choices": [{"text": "\\u0000", "correct": true}]}]',
+            "Question 1 holds a NUL character",
+        ),
+    ],
+)
+def test_a_bank_file_with_a_nul_character_is_refused_before_anything_is_written(
+    name, content, reason
+):
+    with pytest.raises(BankFileError, match=reason):
+        rows_from_file(content=content, filename=name)

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.models import User
 from tests.training.test_reports import council_fixture  # noqa: F401 - the small council
 from training.models import Assignment, ReportExport
 
@@ -396,3 +397,19 @@ def test_hr_finds_quiz_insights_in_the_reports_menu(client, council, signed_in):
 
     assert "Quiz insights" in html
     assert "/cms/quizzes/statistics/" in html
+
+
+@pytest.mark.parametrize(
+    "database",
+    [pytest.param("any", id="any-database"), pytest.param("pg", marks=pytest.mark.postgres)],
+)
+def test_the_person_search_with_a_nul_character_searches_the_rest(
+    client, council, signed_in, database
+):
+    signed_in("HR")
+    person = User.objects.exclude(full_name="Report Reader").first()
+
+    response = client.get("/cms/aware-reports/people/", {"q": f"\x00{person.full_name}"})
+
+    assert response.status_code == 200
+    assert person.full_name in response.content.decode()

@@ -15,6 +15,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from accounts.models import PersonType, User
+from cms.selectors import search_text
 from training.models import ReportExport, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.charts import bar_chart, line_chart
@@ -213,7 +214,7 @@ class PersonSearchView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateVie
     header_icon = "user"
 
     def get_context_data(self, **kwargs):
-        text = self.request.GET.get("q", "").strip()
+        text = search_text(self.request.GET.get("q", ""))
         people = people_matching(text=text, councillors_only=self.councillors_only) if text else []
         return super().get_context_data(q=text, people=people, **kwargs)
 

@@ -39,7 +39,11 @@ ROLES = {
         [],
     ),
     "Member Services": (
-        ["wagtailadmin.access_admin", "accounts.view_user", "training.view_councillor_reports"],
+        [
+            "wagtailadmin.access_admin",
+            "accounts.view_councillor",  # councillors only, never "view_user" (everyone)
+            "training.view_councillor_reports",
+        ],
         [],
         [],
     ),
