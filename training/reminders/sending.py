@@ -109,13 +109,16 @@ def reminder_day(day: date) -> bool:
 
 
 def messages_send(*, message_ids: list[int]) -> int:
-    """Send each logged message now, in this process (as reminder_message_send): an SMTP
-    failure is recorded on the message, which waits for the retry. Returns how many went."""
+    """Send each logged message now, in this process (as reminder_message_send): a failure
+    (SMTP, or any other) is recorded on the message, which waits for the retry, and the rest
+    still go; after MAX_ATTEMPTS it is marked failed. Returns how many went."""
     sent = 0
     for message_id in message_ids:
         try:
             sent += reminder_message_send(message_id=message_id)
-        except OSError as exc:  # SMTPException is an OSError
+        except Exception as exc:
+            if not isinstance(exc, OSError):  # SMTPException is an OSError: expected
+                logger.exception("message %s could not be sent", message_id)
             attempts = SentMessage.objects.filter(pk=message_id).values_list("attempts", flat=True)
             final = next(iter(attempts), 0) >= MAX_ATTEMPTS
             reminder_message_failed(message_id=message_id, error=exc, final=final)
