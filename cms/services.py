@@ -34,3 +34,28 @@ def task_enqueue_on_commit(task, *args, countdown: int | None = None, **kwargs) 
             logger.exception("Could not queue task %s; the broker is unreachable", task.name)
 
     transaction.on_commit(send)
+
+
+def task_enqueue_each_on_commit(task, args_list: list[tuple]) -> None:
+    """Queue `task` once for each tuple of arguments once the current transaction commits, all
+    over one broker connection.
+
+    A dead broker is found at the first message and logged once; the rest are not tried (each
+    would wait out the connection timeout). What they were for waits in its state-based log for
+    a retry (for messages, training.tasks.messages_retry_task)."""
+    if not args_list:
+        return
+
+    def send():
+        try:
+            with task.app.producer_or_acquire() as producer:
+                for args in args_list:
+                    task.apply_async(args=args, producer=producer)
+        except Exception:
+            logger.exception(
+                "Could not queue task %s (%d of them); the broker is unreachable",
+                task.name,
+                len(args_list),
+            )
+
+    transaction.on_commit(send)

@@ -1,4 +1,5 @@
-"""Signed checkpoints of the completion chain's head: what one says, its signature, its file."""
+"""Signed checkpoints of the completion chain's head: what one says, its signature, its file,
+its email."""
 
 import hmac
 import json
@@ -6,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 
 from training.hashing import records_hmac, records_key
 
@@ -81,3 +83,20 @@ def checkpoint_latest(directory: Path | None = None) -> tuple[Checkpoint, Path] 
         except CheckpointUnreadable:
             continue
     return max(found, key=lambda pair: pair[0].taken_at, default=None)
+
+
+def checkpoint_email(message) -> EmailMessage:
+    """The email of a checkpoint logged in the message log (its `items` hold the line)."""
+    checkpoint = checkpoint_parse(json.dumps(message.items[0]["checkpoint"]))
+    return EmailMessage(
+        subject=f"Aware training: records checkpoint {checkpoint.taken_at[:10]}",
+        body=(
+            "Keep this email: it is Aware's signed checkpoint of the completion records on "
+            f"{checkpoint.taken_at} ({checkpoint.count} records, the last one "
+            f"{checkpoint.last_id}). If records are later removed or rewritten, an auditor "
+            "saves the line below to a file and runs\n\n"
+            "    python manage.py verify_records --checkpoint FILE\n\n"
+            "It holds no personal data.\n\n" + checkpoint.to_line()
+        ),
+        to=[message.recipient_email],
+    )

@@ -10,7 +10,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.core.cache import cache
 
-from cms.services import task_enqueue_on_commit
+from cms.services import task_enqueue_each_on_commit, task_enqueue_on_commit
 
 COUNTS_SOON_SECONDS = 60
 
@@ -30,20 +30,23 @@ def assignments_sync_task(user_ids: list[int] | None = None) -> dict:
 @shared_task
 def reminders_sweep_task() -> dict:
     """Beat runs this daily: plan and log the reminders, then queue one send task each (after
-    the log commits)."""
+    the log commits, over one broker connection: with the broker down they wait in the log for
+    messages_retry_task)."""
     from training.reminders.sending import reminders_sweep
 
     result = reminders_sweep()
-    for message_id in result.pending:
-        task_enqueue_on_commit(reminder_send_task, message_id)
+    task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in result.pending])
     return {"created": result.created, "queued": result.queued, "skipped": result.skipped}
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(bind=True, max_retries=5, acks_late=True, reject_on_worker_lost=True)
 def reminder_send_task(self, message_id: int) -> bool:
-    """Send one logged reminder; on an SMTP failure retry with backoff, then record the failure.
+    """Send one logged message (reminder, HR summary or pack, checkpoint); on an SMTP failure
+    retry with backoff, then record the failure.
 
-    Safe to run twice: a message already sent is not sent again."""
+    Safe to run twice, so acknowledged only once done (a worker killed midway leaves it to be
+    delivered again): the message is claimed before it goes, and one that is sent, being sent or
+    may have reached the SMTP server is not sent again."""
     from training.reminders.sending import reminder_message_failed, reminder_message_send
 
     try:
@@ -64,12 +67,25 @@ def report_export_build_task(export_id: int) -> None:
     report_export_build(export_id=export_id)
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def hr_pack_send_task() -> bool:
-    """Monthly (beat): email the HR pack to the HR mailbox."""
-    from training.reports.hr_pack import hr_pack_send
+    """Monthly (beat): log this month's HR pack once, then email it to the HR mailbox. A second
+    beat or a rerun finds it logged and sends nothing; an SMTP failure leaves it to
+    messages_retry_task. True when this run sent it."""
+    from training.reminders.sending import messages_send
+    from training.reports.hr_pack import hr_pack_log
 
-    return hr_pack_send()
+    message_id = hr_pack_log()
+    return message_id is not None and messages_send(message_ids=[message_id]) == 1
+
+
+@shared_task
+def messages_retry_task() -> int:
+    """Every few minutes (beat): send what is still waiting in the message log (a dead broker,
+    a worker killed midway), and settle sends that died. Returns how many went."""
+    from training.reminders.sending import messages_retry
+
+    return messages_retry()
 
 
 @shared_task

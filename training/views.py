@@ -207,5 +207,10 @@ def reminder_preview(request):
     return render(
         request,
         "training/reminder_preview.html",
-        {"kinds": SentMessage.Kind.choices, "kind": kind, "email": email, "html": html},
+        {
+            "kinds": [(k, label) for k, label in SentMessage.Kind.choices if k in TEMPLATES],
+            "kind": kind,
+            "email": email,
+            "html": html,
+        },
     )

@@ -280,6 +280,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.records_checkpoint_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    # What a dead broker or a killed worker left waiting in the message log goes within minutes.
+    "messages-retry-every-5-minutes": {
+        "task": "training.tasks.messages_retry_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # LOGGING (no personal data: log ids, never names or email addresses)

@@ -22,6 +22,7 @@ from training.models import (
     ReportSettings,
     SentMessage,
 )
+from training.reminders.emails import TEMPLATES
 from training.reminders.sending import reminder_message_send, reminders_sweep
 from training.services.assignments import assignments_sync
 from training.services.completion import quiz_pass_record
@@ -308,10 +309,11 @@ def test_editors_preview_every_email_and_hr_sees_the_log(client, org, signed_in_
     editor = signed_in_with_mfa(
         "ed@example.gov.uk", groups=["Content editors"], person_type="other"
     )
-    for kind in SentMessage.Kind.values:
+    for kind in TEMPLATES:  # every templated email (the HR pack and checkpoint are not)
         page = client.get("/cms/reminder-previews/", {"kind": kind})
         assert page.status_code == 200, kind
         assert page.context["email"].subject.strip(), kind
+    assert [value for value, _label in page.context["kinds"]] == list(TEMPLATES)
     assert client.get("/cms/reminder-previews/", {"kind": "nope"}).status_code == 404
 
     with time_machine.travel(morning(dt.date(2026, 1, 27)), tick=False):

@@ -67,10 +67,14 @@ class ReminderSettings(BaseSiteSetting):
 
 
 class SentMessage(models.Model):
-    """Every reminder email, recorded before it is sent (append-only evidence).
+    """Every scheduled email (reminders, the HR summary and pack, the records checkpoint),
+    recorded before it is sent (append-only evidence).
 
     The unique key (recipient, kind, period) means no sweep, retry or second scheduler can send
-    the same message twice.
+    the same message twice. A send claims the row (pending -> sending), marks the moment it hands
+    the message to the SMTP server, and records the server's acceptance, so a crash in between
+    is settled without a second copy: never handed over, it is sent again; handed over without
+    a recorded acceptance, it is "uncertain" and never sent again automatically.
     """
 
     class Kind(models.TextChoices):
@@ -81,11 +85,15 @@ class SentMessage(models.Model):
         MONITORING_OFFICER = "monitoring-officer", "Monitoring Officer digest (councillors)"
         HR_SUMMARY = "hr-summary", "HR weekly summary"
         MODULE_UPDATED = "module-updated", "Module updated"
+        HR_PACK = "hr-pack", "Monthly HR pack"
+        RECORDS_CHECKPOINT = "records-checkpoint", "Records checkpoint"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed after retries"
+        UNCERTAIN = "uncertain", "Handed to the mail server, acceptance not recorded"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,6 +111,15 @@ class SentMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=250, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last attempt to send it started."
+    )
+    handed_over_at = models.DateTimeField(
+        null=True, blank=True, help_text="When that attempt gave the message to the SMTP server."
+    )
+    smtp_reply = models.CharField(
+        max_length=250, blank=True, help_text="The SMTP server's acceptance (its reply to DATA)."
+    )
 
     class Meta:
         constraints = [

@@ -8,7 +8,8 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from wagtail.models import Site
 
-from training.models import ReportSettings
+from training.models import ReportSettings, SentMessage
+from training.reminders.log import scheduled_message_log
 from training.reports.exports import XLSX_TYPE, xlsx_write
 from training.reports.filters import ReportFilters
 from training.reports.tables import overdue_table, overview_table, trend_table
@@ -33,28 +34,35 @@ def hr_pack_build(*, now: datetime) -> bytes:
     return output.getvalue()
 
 
-def hr_pack_send(*, now: datetime | None = None) -> bool:
-    """Email the HR pack to the HR mailbox in the report settings; False when none is set.
-
-    Sends one email with the XLSX attached."""
+def hr_pack_log(*, now: datetime | None = None) -> int | None:
+    """Log this month's HR pack to the HR mailbox in the report settings, once: its key is the
+    mailbox and the month, so a second beat, a retry or a rerun finds it there. Returns its id
+    while it waits to be sent, else None (no mailbox set, or already sent or being sent).
+    Sends nothing: hr_pack_send_task sends it."""
     now = now or timezone.now()
     site = Site.objects.filter(is_default_site=True).first()
     mailbox = ReportSettings.for_site(site).hr_mailbox if site else ""
     if not mailbox:
         logger.info("HR pack not sent: no HR mailbox in the report settings")
-        return False
-    month = timezone.localdate(now).strftime("%B %Y")
-    message = EmailMessage(
+        return None
+    month = timezone.localdate(now).strftime("%Y-%m")
+    return scheduled_message_log(
+        kind=SentMessage.Kind.HR_PACK, email=mailbox, period=month, items=[{"month": month}]
+    )
+
+
+def hr_pack_email(message: SentMessage) -> EmailMessage:
+    """The HR pack's email for a logged month, with the XLSX (figures as they are now)."""
+    now = timezone.now()
+    month = datetime.strptime(message.period, "%Y-%m").strftime("%B %Y")  # noqa: DTZ007
+    email = EmailMessage(
         subject=f"Aware training: HR pack for {month}",
         body=(
             f"The training compliance pack for {month} is attached: compliance by module, "
             "department, audience and person type; councillors; the weekly trend over the last "
             "year; and everyone overdue.\n\nThe figures include small numbers: keep it within HR."
         ),
-        to=[mailbox],
+        to=[message.recipient_email],
     )
-    message.attach(
-        f"aware-hr-pack-{timezone.localdate(now):%Y-%m}.xlsx", hr_pack_build(now=now), XLSX_TYPE
-    )
-    message.send()
-    return True
+    email.attach(f"aware-hr-pack-{message.period}.xlsx", hr_pack_build(now=now), XLSX_TYPE)
+    return email

@@ -2,16 +2,18 @@
 
 import logging
 import os
+from dataclasses import asdict
 from datetime import UTC, datetime
 from smtplib import SMTPException
 
-from django.core.mail import EmailMessage
 from django.utils import timezone
 from wagtail.models import Site
 
 from training.checkpoints import CHECKPOINT_FILE, Checkpoint, checkpoint_directory
 from training.hashing import records_key_current
-from training.models import ModuleCompletion, ReportSettings
+from training.models import ModuleCompletion, ReportSettings, SentMessage
+from training.reminders.log import scheduled_message_log
+from training.reminders.sending import reminder_message_failed, reminder_message_send
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +21,12 @@ logger = logging.getLogger(__name__)
 def records_checkpoint_write(*, now: datetime | None = None) -> Checkpoint:
     """Sign the chain's head (count, last id, last hash, time, key id) with the records key,
     append it as one JSON line to AWARE_CHECKPOINT_DIR/records-checkpoints.jsonl, then email it
-    to the checkpoint mailbox (Settings -> Reports; the HR mailbox when empty).
+    to the checkpoint mailbox (Settings -> Reports; the HR mailbox when empty), once a day: the
+    email is logged under the day's key, so a second checkpoint that day is filed, not mailed.
 
-    Side effects: the file line, one email. A mailbox that refuses the mail is logged and the
-    file is still written. Queues no task. Raises ImproperlyConfigured without the key."""
+    Side effects: the file line, at most one email a day. A mailbox that refuses the mail is
+    logged, the file is still written and the email waits in the log for the retry task.
+    Queues no task. Raises ImproperlyConfigured without the key."""
     key_id, key = records_key_current()
     now = now or timezone.now()
     head = ModuleCompletion.objects.order_by("-pk").values("pk", "record_hash").first()
@@ -37,7 +41,7 @@ def records_checkpoint_write(*, now: datetime | None = None) -> Checkpoint:
         key_id=key_id,
     ).signed(key=key)
     _checkpoint_file_append(checkpoint)
-    _checkpoint_email(checkpoint)
+    _checkpoint_email(checkpoint, now=now)
     return checkpoint
 
 
@@ -50,7 +54,7 @@ def _checkpoint_file_append(checkpoint: Checkpoint) -> None:
         os.fsync(file.fileno())
 
 
-def _checkpoint_email(checkpoint: Checkpoint) -> bool:
+def _checkpoint_email(checkpoint: Checkpoint, *, now: datetime) -> bool:
     site = Site.objects.filter(is_default_site=True).first()
     report_settings = ReportSettings.for_site(site) if site else None
     mailbox = report_settings and (report_settings.checkpoint_mailbox or report_settings.hr_mailbox)
@@ -60,28 +64,26 @@ def _checkpoint_email(checkpoint: Checkpoint) -> bool:
             _described(checkpoint),
         )
         return False
-    message = EmailMessage(
-        subject=f"Aware training: records checkpoint {checkpoint.taken_at[:10]}",
-        body=(
-            "Keep this email: it is Aware's signed checkpoint of the completion records on "
-            f"{checkpoint.taken_at} ({checkpoint.count} records, the last one "
-            f"{checkpoint.last_id}). If records are later removed or rewritten, an auditor "
-            "saves the line below to a file and runs\n\n"
-            "    python manage.py verify_records --checkpoint FILE\n\n"
-            "It holds no personal data.\n\n" + checkpoint.to_line()
-        ),
-        to=[mailbox],
+    # One email a day, however many checkpoints are taken (two beats, a rerun): the day's first.
+    message_id = scheduled_message_log(
+        kind=SentMessage.Kind.RECORDS_CHECKPOINT,
+        email=mailbox,
+        period=timezone.localdate(now).isoformat(),
+        items=[{"checkpoint": asdict(checkpoint)}],
     )
+    if message_id is None:
+        logger.info("records checkpoint %s: today's is emailed already", _described(checkpoint))
+        return False
     try:
-        message.send()
+        return reminder_message_send(message_id=message_id)
     except (SMTPException, OSError) as exc:
+        reminder_message_failed(message_id=message_id, error=exc, final=False)
         logger.warning(
-            "records checkpoint %s written to its file but not emailed: %s",
+            "records checkpoint %s written to its file but not emailed: %s (the retry sends it)",
             _described(checkpoint),
             exc.__class__.__name__,
         )
         return False
-    return True
 
 
 def _described(checkpoint: Checkpoint) -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from accounts.models import User
-from cms.services import task_enqueue_on_commit
+from cms.services import task_enqueue_each_on_commit
 from training.models import (
     Assignment,
     LessonPage,
@@ -79,8 +79,8 @@ def module_version_publish(
     module.version, module.learners_must_retake, module.change_note = number, False, change_note
     if number > 1:
         updates = assignments_supersede(module=module, version=version, now=now)
-        for message_id in module_update_messages_log(version=version, assignments=updates, now=now):
-            task_enqueue_on_commit(reminder_send_task, message_id)
+        message_ids = module_update_messages_log(version=version, assignments=updates, now=now)
+        task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in message_ids])
     return version
 
 

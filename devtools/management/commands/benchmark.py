@@ -139,9 +139,12 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from training.models import Assignment, SentMessage
-        from training.reminders.sending import reminders_sweep
+        from training.reminders.sending import reminder_day, reminders_sweep
 
         today = timezone.localdate()
+        now = timezone.now()
+        while not reminder_day(timezone.localdate(now)):  # the sweep keeps to reminder days
+            now -= timedelta(days=1)
         open_ids = list(
             Assignment.objects.open().filter(completed_at__isnull=True).values_list("pk", flat=True)
         )
@@ -150,7 +153,7 @@ class Command(BaseCommand):
         total = Assignment.objects.open().count()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            result = reminders_sweep()
+            result = reminders_sweep(now=now)
             elapsed = time.perf_counter() - started
         self.stdout.write(
             f"reminder sweep: {elapsed:.1f} s, {len(queries)} queries, "
@@ -158,7 +161,7 @@ class Command(BaseCommand):
             f"assignments overdue)"
         )
         started = time.perf_counter()
-        again = reminders_sweep()
+        again = reminders_sweep(now=now)
         self.stdout.write(
             f"reminder sweep again the same day: {time.perf_counter() - started:.1f} s, "
             f"{again.created} new emails (total logged {SentMessage.objects.count()})"
