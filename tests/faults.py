@@ -90,10 +90,13 @@ class SMTPServer:
         self.mailbox = Mailbox(reply)
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
+        self.running = True
 
     @property
     def messages(self) -> list[Message]:
         return self.mailbox.messages
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.running:
+            self.running = False
+            self.controller.stop()

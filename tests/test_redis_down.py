@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.models import QueuedEmail
 from config.settings.base import redis_cache_config
 from tests.factories import lessons_of, module_with_lessons
 from tests.faults import RedisServer
@@ -66,15 +67,19 @@ def answers(client, learner, lesson) -> dict[str, int]:
 
 
 @pytest.mark.django_db
-def test_every_page_answers_when_redis_is_stopped(own_redis, client, learner, site):
+def test_every_page_answers_when_redis_is_stopped(
+    own_redis, client, learner, site, django_capture_on_commit_callbacks
+):
     client.raise_request_exception = False
     lessons = lessons_of(module_with_lessons(3))
     healthy = answers(client, learner, lessons[0])
     assert cache.get("wagtail_site_root_paths", version=2) is not None  # Redis held them
 
+    waiting = QueuedEmail.objects.count()
     own_redis.stop()
     started = time.monotonic()
-    down = answers(client, learner, lessons[1])
+    with django_capture_on_commit_callbacks(execute=True):  # tasks queued on the dead broker
+        down = answers(client, learner, lessons[1])
     elapsed = time.monotonic() - started
 
     expected = {
@@ -93,6 +98,8 @@ def test_every_page_answers_when_redis_is_stopped(own_redis, client, learner, si
     assert healthy == expected
     assert down == {**expected, "GET /healthz": 503}
     assert LessonProgress.objects.get(user=learner, lesson=lessons[1]).completed_at is not None
+    # The reset email could not be queued on the broker: the outbox keeps it for the retry.
+    assert QueuedEmail.objects.count() == waiting + 1
     # Nothing waits seconds on the dead Redis (the broker's one timeout at most).
     assert elapsed < 10
 

@@ -267,6 +267,10 @@ AWARE_REMINDER_SWEEP_SCHEDULE = {
     "task": "training.tasks.reminders_sweep_task",
 }
 CELERY_BEAT_SCHEDULE = {
+    "queued-emails-retry": {
+        "task": "accounts.tasks.queued_emails_retry_task",
+        "schedule": crontab(minute="*/2"),
+    },
     "worker-heartbeat": {
         "task": "cms.tasks.heartbeat_record_task",
         "schedule": crontab(minute="*/5"),
