@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.urls import reverse
 
 from accounts.models import QueuedEmail
@@ -140,3 +141,38 @@ def test_healthz_says_503_when_redis_is_stopped(own_redis, client, db):
 
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
+
+
+class ErrorsIgnoredCache(BaseCache):
+    """What a cache that ignores Redis's errors (django-redis's IGNORE_EXCEPTIONS) answers while
+    Redis is down: nothing added, nothing found, nothing stored."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return None
+
+    def get(self, key, default=None, version=None):
+        return default
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return None
+
+    def delete(self, key, version=None):
+        return None
+
+    def clear(self):
+        return None
+
+
+@pytest.mark.django_db
+def test_why_not_ignore_cache_errors_allauth_then_refuses_every_sign_in(settings, client, learner):
+    """The README's reason for failing over rather than ignoring errors: allauth's rate limit
+    takes its lock with cache.add(), so with errors ignored the right password is refused."""
+    settings.CACHES = {"default": {"BACKEND": "tests.test_redis_down.ErrorsIgnoredCache"}}
+
+    response = client.post(reverse("account_login"), {"login": learner.email, "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
