@@ -4,7 +4,14 @@ each email goes out once SMTP is back. Requests queue them with accounts.service
 
 import logging
 from datetime import datetime, timedelta
-from smtplib import SMTPException, SMTPResponseException
+from smtplib import (
+    SMTPConnectError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+)
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
@@ -16,7 +23,8 @@ from accounts.models import QueuedEmail
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=30)
-SMTP_DOWN = (SMTPException, OSError)
+# Errors that mean no message can go now (other SMTP errors concern one message).
+SMTP_CONNECTION_DOWN = (OSError, SMTPServerDisconnected, SMTPConnectError, SMTPHeloError)
 
 
 def _stored(message: EmailMessage) -> dict:
@@ -67,16 +75,27 @@ def queued_emails_send(*, email_ids: list[int] | None = None, now: datetime | No
         ids = list(due.values_list("pk", flat=True)[:500])
     else:  # named emails go now, whatever their back-off says
         ids = list(QueuedEmail.objects.filter(pk__in=email_ids).values_list("pk", flat=True))
-    sent = 0
+    sent, tried = 0, set()
     try:
         with get_connection() as connection:
             for email_id in ids:
-                sent += _send_one(email_id=email_id, connection=connection)
-    except SMTP_DOWN as exc:
-        waiting = QueuedEmail.objects.filter(pk__in=ids)
+                try:
+                    sent += _send_one(email_id=email_id, connection=connection)
+                except SMTPRecipientsRefused:
+                    _refused_drop(email_id=email_id)
+                except SMTP_CONNECTION_DOWN:
+                    raise
+                except SMTPException as exc:  # this message only: try the next one
+                    one = QueuedEmail.objects.filter(pk=email_id)
+                    _failure_record(emails=one, error=exc, now=now)
+                    tried.add(email_id)
+    except (*SMTP_CONNECTION_DOWN, SMTPException) as exc:  # no message can go now
+        waiting = QueuedEmail.objects.filter(pk__in=ids).exclude(pk__in=tried)
         _failure_record(emails=waiting, error=exc, now=now)
         logger.warning(
-            "SMTP failed (%s): %d queued email(s) wait for a retry", _error_text(exc), len(waiting)
+            "SMTP unreachable (%s): %d queued email(s) wait for a retry",
+            _error_text(exc),
+            len(waiting),
         )
     if sent:
         logger.info("Queued emails sent: %d", sent)
@@ -91,6 +110,16 @@ def _send_one(*, email_id: int, connection) -> int:
         connection.send_messages([_message(row.message)])
         row.delete()
     return 1
+
+
+def _refused_drop(*, email_id: int) -> None:
+    """The receiving server refused every recipient (no such address): trying again cannot help."""
+    row = QueuedEmail.objects.filter(pk=email_id).first()
+    if row is not None:
+        row.delete()
+        logger.error(
+            "Dropped queued %s email %d: SMTP refused its recipient", row.template, email_id
+        )
 
 
 def _failure_record(*, emails, error: Exception, now: datetime) -> None:

@@ -69,11 +69,18 @@ class RedisServer:
 
 class Mailbox:
     """aiosmtpd handler: answers each message with `reply` when set (e.g. "451 4.3.0 Try again
-    later"), otherwise accepts it and keeps it."""
+    later"), otherwise accepts it and keeps it; refuses the addresses in `unknown` (550)."""
 
-    def __init__(self, reply: str | None = None):
+    def __init__(self, reply: str | None = None, unknown: frozenset[str] = frozenset()):
         self.reply = reply
+        self.unknown = unknown
         self.messages: list[Message] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.reply:
@@ -85,9 +92,9 @@ class Mailbox:
 class SMTPServer:
     """A real SMTP server (aiosmtpd) on a loopback port, in a thread."""
 
-    def __init__(self, port: int | None = None, *, reply: str | None = None):
+    def __init__(self, port: int | None = None, *, reply: str | None = None, unknown=frozenset()):
         self.port = port or free_port()
-        self.mailbox = Mailbox(reply)
+        self.mailbox = Mailbox(reply, frozenset(unknown))
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         self.running = True

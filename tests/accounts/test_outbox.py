@@ -181,6 +181,23 @@ def test_invitations_smtp_refused_go_out_once_when_it_is_back(smtp_port, user_fa
 
 
 @pytest.mark.django_db
+def test_an_address_the_server_refuses_is_dropped_and_holds_up_no_other(
+    smtp_port, user_factory, caplog
+):
+    people = [user_factory(email=f"new{n}@example.gov.uk") for n in range(3)]
+    smtp = SMTPServer(port=smtp_port, unknown={"new0@example.gov.uk"})
+    try:
+        assert people_invite(user_ids=[p.pk for p in people]) == 2
+    finally:
+        smtp.stop()
+
+    assert sorted(m["To"] for m in smtp.messages) == ["new1@example.gov.uk", "new2@example.gov.uk"]
+    assert not QueuedEmail.objects.exists()
+    assert "SMTP refused its recipient" in our_log(caplog)
+    assert "new0@example.gov.uk" not in our_log(caplog)
+
+
+@pytest.mark.django_db
 def test_an_email_older_than_its_link_is_dropped_unsent(smtp_server, settings, caplog):
     QueuedEmail.objects.create(
         template="account/email/password_reset_key",
