@@ -1,6 +1,7 @@
 """Real parts that fail on purpose: our own Redis server (stopped by its pid) and SMTP servers
 that refuse, answer with an error or accept, each on a free loopback port."""
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,10 @@ import redis
 from aiosmtpd.controller import Controller
 
 from tests.conftest import skip_unless
+
+# aiosmtpd logs every envelope (addresses included) at INFO, from its own thread, sometimes
+# after a test's captured output has closed: keep only its warnings.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
