@@ -7,21 +7,23 @@ from allauth.account.adapter import get_adapter
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.core.mail import get_connection
 from django.urls import reverse
 from wagtail.models import Site
 
 from accounts.importers import in_chunks
 from accounts.models import User
+from accounts.outbox import emails_store, queued_emails_send
 from cms.models import CouncilSettings
 
 logger = logging.getLogger(__name__)
 
 EMAIL_BATCH_SIZE = 200
+INVITATION = "accounts/email/invitation"
 
 
 def people_invite(*, user_ids: list[int]) -> int:
-    """Email each active person a link to set their password and sign in; returns how many.
+    """Email each active person a link to set their password and sign in; returns how many
+    went now (the outbox keeps the rest until SMTP takes them).
 
     The link is allauth's password-reset key (valid for PASSWORD_RESET_TIMEOUT; afterwards the
     "forgotten password" page sends a fresh one). Sends email; logs counts only.
@@ -46,12 +48,11 @@ def people_invite(*, user_ids: list[int]) -> int:
                 "login_url": urljoin(settings.SITE_URL, reverse("account_login")),
                 "reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
             }
-            messages.append(adapter.render_mail("accounts/email/invitation", user.email, context))
-        try:
-            sent += get_connection().send_messages(messages) or 0
-        except Exception:
-            logger.exception("Could not send %d people invitation email(s)", len(messages))
-    logger.info("People invitations sent: %d of %d", sent, len(user_ids))
+            messages.append(adapter.render_mail(INVITATION, user.email, context))
+        # Kept in the outbox first: what SMTP refuses now, queued_emails_retry_task sends later.
+        email_ids = emails_store(messages=messages, template=INVITATION)
+        sent += queued_emails_send(email_ids=email_ids)
+    logger.info("People invitations sent now: %d of %d", sent, len(user_ids))
     return sent
 
 

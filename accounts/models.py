@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 
@@ -152,3 +153,22 @@ class PeopleImport(models.Model):
     def is_open(self, now: datetime) -> bool:
         """Not yet imported, and young enough to confirm."""
         return self.imported_at is None and self.created_at >= now - self.LIFETIME
+
+
+class QueuedEmail(models.Model):
+    """An email a request asked for (password reset, address verification, invitation), kept
+    until the SMTP server accepts it, then deleted: it may hold a sign-in link."""
+
+    template = models.CharField(max_length=100)  # allauth's template prefix: names the kind
+    message = models.JSONField()  # subject, body, html, from_email, to
+    created_at = models.DateTimeField(default=timezone.now)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True)  # error type and SMTP code only
+
+    class Meta:
+        ordering = ["next_try_at"]
+        indexes = [models.Index(fields=["next_try_at"])]
+
+    def __str__(self) -> str:
+        return f"Queued email {self.pk} ({self.template})"

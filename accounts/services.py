@@ -1,4 +1,4 @@
-"""Writes about people: deactivation and HR's CSV import."""
+"""Writes about people: deactivation, HR's CSV import, and the emails people ask for."""
 
 import logging
 import secrets
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,8 +27,9 @@ from accounts.importers import (
     row_changes,
 )
 from accounts.models import Department, PeopleImport, User
+from accounts.outbox import emails_store
 from accounts.signals import people_imported
-from accounts.tasks import people_invite_task
+from accounts.tasks import people_invite_task, queued_email_send_task
 from cms.audit import (
     ACTION_DEACTIVATE,
     ACTION_IMPORT_CHANGE,
@@ -338,3 +340,11 @@ def people_import_confirm(
     upload.summary = result.as_dict()
     upload.save(update_fields=["imported_at", "csv_text", "summary"])
     return result
+
+
+def email_queue(*, message: EmailMessage, template: str) -> int:
+    """Keep one rendered email in the outbox and queue queued_email_send_task for it after the
+    commit; if the broker is down, queued_emails_retry_task sends it later. Returns its id."""
+    (email_id,) = emails_store(messages=[message], template=template)
+    task_enqueue_on_commit(queued_email_send_task, email_id)
+    return email_id

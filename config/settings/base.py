@@ -103,14 +103,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # CACHE (allauth's rate limits live here, so it must be shared between processes)
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "aware",
-        }
+
+
+def redis_cache_config(url: str) -> dict:
+    """The default cache on the Redis at `url` (the Docker and production set-up). While Redis
+    is unreachable each process uses its own memory instead (config/cache.py says why), so no
+    page fails for want of the cache; the short timeouts keep a dead Redis from holding a page."""
+    return {
+        "BACKEND": "config.cache.FailoverRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "aware",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache_config(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -260,6 +268,10 @@ AWARE_REMINDER_SWEEP_SCHEDULE = {
     "task": "training.tasks.reminders_sweep_task",
 }
 CELERY_BEAT_SCHEDULE = {
+    "queued-emails-retry": {
+        "task": "accounts.tasks.queued_emails_retry_task",
+        "schedule": crontab(minute="*/2"),
+    },
     "worker-heartbeat": {
         "task": "cms.tasks.heartbeat_record_task",
         "schedule": crontab(minute="*/5"),

@@ -5,6 +5,7 @@ from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from accounts.models import User
+from tests.accounts.test_import import celery_eager  # noqa: F401 - a fixture
 from tests.conftest import totp_activate, totp_code
 
 PASSWORD = "correct-horse-battery"
@@ -33,8 +34,12 @@ def test_signup_from_a_disallowed_domain_is_refused_with_a_clear_message(client,
 
 
 @pytest.mark.django_db
-def test_signup_from_an_allowed_domain_sends_a_verification_email(client, mailoutbox):
-    response = signup(client, "new.starter@example.gov.uk")
+@pytest.mark.usefixtures("celery_eager")
+def test_signup_from_an_allowed_domain_sends_a_verification_email(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox's send task
+        response = signup(client, "new.starter@example.gov.uk")
 
     assert response.status_code == 302
     user = User.objects.get(email="new.starter@example.gov.uk")
@@ -167,12 +172,16 @@ def test_a_learner_cannot_open_the_admin(client, user_factory, site):
 
 
 @pytest.mark.django_db
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, user_factory, mailoutbox):
+@pytest.mark.usefixtures("celery_eager")
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, user_factory, mailoutbox, django_capture_on_commit_callbacks
+):
     import re
 
     user_factory(email="forgetful@example.gov.uk")
 
-    client.post(reverse("account_reset_password"), {"email": "forgetful@example.gov.uk"})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox's send task
+        client.post(reverse("account_reset_password"), {"email": "forgetful@example.gov.uk"})
 
     assert len(mailoutbox) == 1
     link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+", mailoutbox[0].body)
@@ -189,10 +198,14 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, user_facto
 
 
 @pytest.mark.django_db
-def test_password_reset_for_an_unknown_email_reveals_nothing(client, mailoutbox):
-    response = client.post(
-        reverse("account_reset_password"), {"email": "nobody@example.gov.uk"}, follow=True
-    )
+@pytest.mark.usefixtures("celery_eager")
+def test_password_reset_for_an_unknown_email_reveals_nothing(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_reset_password"), {"email": "nobody@example.gov.uk"}, follow=True
+        )
 
     assert response.status_code == 200
     assert len(mailoutbox) <= 1
