@@ -26,10 +26,11 @@ NOT_AUDITED = 3
 IGNORED: dict[str, str] = {}
 
 WHAT_TO_DO_VULNERABLE = """\
-What to do: raise the package's lower bound in pyproject.toml (or package.json) to a fixed
-version, run `make lock` (or `npm install`), then `make test` and `make audit` again, and commit
-the lock with a note of the advisory. If no fixed version exists yet, decide whether Aware uses
-the affected feature; only then list the advisory in IGNORED (devtools/audit_locks.py), with why."""
+What to do: raise the package's lower bound in pyproject.toml (or its pin in package.json) to a
+fixed version, run `make lock` (or `npm install`), then `make test` and `make audit` again, and
+commit the lock with a note of the advisory. If no fixed version exists yet, decide whether Aware
+uses the affected feature; only then list the advisory in IGNORED (devtools/audit_locks.py), with
+why."""
 
 WHAT_TO_DO_NOT_AUDITED = """\
 This is not a pass: those locks were not checked. Run `make audit` again where PyPI's
