@@ -9,9 +9,10 @@ RUN npm run build:css
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
 WORKDIR /app
-# The same locked dependencies as every other install (requirements.lock from pyproject.toml).
+# The same locked dependencies as every other install (requirements.lock from pyproject.toml),
+# each checked against the hashes in the lock.
 COPY requirements.lock ./
-RUN pip install --no-cache-dir -r requirements.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
 COPY --from=assets /app/build/static ./build/static
 COPY --from=assets /app/node_modules/govuk-frontend/dist ./node_modules/govuk-frontend/dist

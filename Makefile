@@ -8,13 +8,15 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CSS := build/static/css/aware.css
 
-.PHONY: install demo test lint bench lock clean
+.PHONY: install demo test lint audit bench lock clean
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(CSS)
 
+# Every package is pinned with its hashes: pip refuses one whose file differs from the lock's.
+# Aware itself is not installed (it runs from this folder), so nothing unhashed goes in.
 $(INSTALLED): requirements-dev.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
@@ -49,10 +51,15 @@ BENCH_LEARNERS ?= 20000
 bench: install
 	$(MANAGE) benchmark --learners $(BENCH_LEARNERS)
 
-# Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
-lock:
-	uv pip compile pyproject.toml -o requirements.lock --python-version 3.11 -q
-	uv pip compile pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock --python-version 3.11 -q
+# Checks both locks and package-lock.json against known vulnerabilities (devtools/audit_locks.py);
+# fails on a known vulnerability, and also when the vulnerability database cannot be reached.
+audit: install
+	$(BIN)/python -m devtools.audit_locks
+
+# Regenerate the lock files after changing pyproject.toml (uv is in the dev lock), with hashes.
+lock: $(INSTALLED)
+	$(BIN)/uv pip compile pyproject.toml -o requirements.lock --python-version 3.11 -q --generate-hashes
+	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock --python-version 3.11 -q --generate-hashes
 
 clean:
 	rm -rf $(VENV) node_modules build var
