@@ -54,18 +54,6 @@ def pytest_runtest_setup(item):
     )
 
 
-def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.vulndb` tests need PyPI's per-release JSON API, which this project's machines
-    and CI cannot reach (see the README's Dependency audit): they run only under `-m vulndb`, and
-    pytest's summary counts them as deselected otherwise."""
-    if "vulndb" in (config.option.markexpr or ""):
-        return
-    deselected = [item for item in items if item.get_closest_marker("vulndb")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("vulndb")]
-
-
 def redis_url() -> str:
     return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
