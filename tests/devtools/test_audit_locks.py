@@ -136,4 +136,3 @@ def test_audit_fails_when_the_database_does_not_know_the_canary(tmp_path):
     assert result.returncode == 3, result.stdout + result.stderr
     assert "reported nothing for jinja2 2.10, which has published advisories" in result.stdout
     assert "No known vulnerabilities" not in result.stdout
-
