@@ -44,10 +44,10 @@ CSP_DIRECTIVES = {
 }
 # Wagtail's admin (/cms/) and Django's admin only REPORT what the policy would block: Wagtail 7.4
 # renders inline <script> blocks without a nonce (InlinePanel, date and time widgets) and injects
-# inline <style> elements; Django's admin writes an inline <style> into its filtered lists.
-# Enforcing would break editing. Wagtail frames its own preview, hence frame-ancestors 'self'
-# there. The reports (see cms.views.csp_report) say when it is safe to enforce here too;
-# cms.middleware sends each policy only where it belongs.
+# inline <style> elements, so enforcing would break editing; Django's admin writes an inline
+# <style> into a change list without actions. Wagtail frames its own preview, hence
+# frame-ancestors 'self' there. The reports (see cms.views.csp_report) say when it is safe to
+# enforce here too; cms.middleware sends each policy only where it belongs.
 CSP_REPORT_ONLY_PREFIXES = ("/cms/", "/django-admin/")
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": CSP_REPORT_ONLY_PREFIXES,

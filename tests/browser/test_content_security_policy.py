@@ -118,10 +118,9 @@ def test_wagtail_and_django_admin_only_report_and_the_dashboard_breaks_no_rule(
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     csp_violations.clear()
     page.goto(f"{base}/django-admin/django_celery_beat/periodictask/")
-    expect(page.locator("#changelist-filter")).to_be_visible()  # works, though its <style> reports
-    assert any(v.get("directive") == "style-src-elem" for v in csp_violations), (
-        "Django's admin no longer breaks the policy: enforce it on /django-admin/ too"
-    )
+    expect(page.locator("#changelist-filter")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert csp_violations == []  # these pages would pass an enforced policy (see the settings)
 
     # Wagtail's page editor still needs the report-only policy: it runs inline scripts and
     # injects inline <style> elements. It works (nothing is blocked: see csp_violations).
