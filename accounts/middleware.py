@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from accounts.selectors import user_lacks_required_mfa
 
 # Pages a user without MFA may still reach: sign-in, sign-out, MFA set-up, and public assets.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz")
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz", "/csp-report/")
 
 
 class RequireMFAMiddleware:

@@ -10,13 +10,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms.views import SiteHistoryView, healthz, media, search
+from cms.views import SiteHistoryView, csp_report, healthz, media, search
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("search/", search, name="search"),
+    path("csp-report/", csp_report, name="csp_report"),
     path("", include("training.urls")),
     path("accounts/", include("allauth.urls")),
     path("cms/login/", to_allauth_login),

@@ -2,7 +2,9 @@
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
@@ -35,6 +37,12 @@ class AudienceViewSet(SnippetViewSet):
     menu_label = "Audiences"
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    """The classes our admin templates use instead of style attributes (see the CSP settings)."""
+    return format_html('<link rel="stylesheet" href="{}">', static("training/admin.css"))
 
 
 @hooks.register("before_serve_page", order=-1)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -19,6 +20,81 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+# CONTENT SECURITY POLICY (django-csp; every environment, so a violation shows up in development
+# and in the browser tests, not first in production)
+# Our own pages load only our own files. The two inline scripts in base.html (the js-enabled class
+# and the GOV.UK Frontend start-up) carry the request's nonce; everything else is a static file.
+# No inline styles and no inline event handlers anywhere in our templates.
+CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF],
+    "img-src": [SELF],
+    "font-src": [SELF],
+    # Lesson videos and their captions may be hosted elsewhere (an editor gives the file's URL).
+    "media-src": [SELF, "https:"],
+    "connect-src": [SELF],
+    "frame-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+    "report-uri": "/csp-report/",
+}
+# Wagtail's admin (/cms/) and Django's admin only REPORT what the policy would block: Wagtail 7.4
+# renders inline <script> blocks without a nonce (InlinePanel, date and time widgets) and injects
+# inline <style> elements, so enforcing would break editing; Django's admin writes an inline
+# <style> into a change list without actions. Wagtail frames its own preview, hence
+# frame-ancestors 'self' there. The reports (see cms.views.csp_report) say when it is safe to
+# enforce here too; cms.middleware sends each policy only where it belongs.
+CSP_REPORT_ONLY_PREFIXES = ("/cms/", "/django-admin/")
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": CSP_REPORT_ONLY_PREFIXES,
+    "DIRECTIVES": CSP_DIRECTIVES,
+}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+    "DIRECTIVES": {**CSP_DIRECTIVES, "frame-ancestors": [SELF]},
+}
+
+# PERMISSIONS POLICY (django-permissions-policy): no page of Aware needs the camera, microphone,
+# location, payments or devices, so no page, nor anything it frames, may ask for them. Only
+# features Chromium recognises (tests/browser fails on "Unrecognized feature": 'bluetooth' is one).
+PERMISSIONS_POLICY = {
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "browsing-topics",
+            "camera",
+            "clipboard-read",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "local-fonts",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "otp-credentials",
+            "payment",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "window-management",
+            "xr-spatial-tracking",
+        ],
+        "none",
+    ),
+    # Lesson videos may go full screen; Wagtail's admin copies to the clipboard; a passkey sign-in
+    # (if MFA_SUPPORTED_TYPES ever gains "webauthn") needs the Web Authentication API.
+    "fullscreen": "self",
+    "clipboard-write": "self",
+    "publickey-credentials-create": "self",
+    "publickey-credentials-get": "self",
+}
 
 # APPS
 INSTALLED_APPS = [
@@ -46,6 +122,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_celery_beat",
     "pgtrigger",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,6 +135,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "cms.middleware.ReportOnlyAdminCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -231,6 +310,11 @@ WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx"]
+# The admin calls out to nobody (the Content-Security-Policy reported both): no Gravatar, which
+# would send a hash of each member of staff's email address to a third party, and no browser
+# check for new Wagtail releases (upgrades are planned, see the README).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # CELERY
 # With REDIS_URL set, Redis is broker and result store. Without it (the embedded demo), tasks go

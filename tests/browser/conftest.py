@@ -18,7 +18,9 @@ def axe_check():
     """Run axe-core on the page; fail on serious or critical violations; keep the results."""
 
     def check(page, name: str) -> list:
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated through the DevTools protocol: an injected <script> tag would carry no nonce
+        # and the page's Content-Security-Policy would rightly block it.
+        page.evaluate(AXE_JS.read_text())
         results = page.evaluate(
             "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a',"
             " 'wcag21aa', 'wcag22aa', 'best-practice']})"
@@ -46,3 +48,41 @@ def live_site(live_server, transactional_db, site):
     site.hostname, site.port = "localhost", live_server.thread.port
     site.save()
     return live_server
+
+
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.awareCspViolation({
+    disposition: event.disposition,
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    page: event.documentURI,
+    sample: event.sample,
+  });
+}, true);
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every Content-Security-Policy violation the browser reports on any page a test opens (the
+    securitypolicyviolation event, caught before the page's own scripts run, and any console
+    message about the policy). No browser test may have the policy block anything."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    violations = []
+    page.expose_function("awareCspViolation", lambda violation: violations.append(violation))
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append({"disposition": "console", "text": message.text})
+            if "Content Security Policy" in message.text or "Permissions-Policy" in message.text
+            else None
+        ),
+    )
+    yield violations
+    blocked = [v for v in violations if v["disposition"] == "enforce"]
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"

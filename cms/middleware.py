@@ -1,0 +1,14 @@
+"""Content-Security-Policy: enforced on learner and public pages, report-only in the admin areas."""
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+
+
+class ReportOnlyAdminCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, sending the report-only policy only under CSP_REPORT_ONLY_PREFIXES
+    (the enforced one skips them through its EXCLUDE_URL_PREFIXES), so each page gets one policy."""
+
+    def process_response(self, request, response):
+        if not request.path_info.startswith(settings.CSP_REPORT_ONLY_PREFIXES):
+            response._csp_exempt_ro = True
+        return super().process_response(request, response)
