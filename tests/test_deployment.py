@@ -139,7 +139,7 @@ def test_dockerfile_installs_the_locked_dependencies():
 
     assert "FROM python:3.11-slim-bookworm" in dockerfile
     assert "COPY requirements.lock" in dockerfile
-    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
     assert "npm ci" in dockerfile
 
 
