@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -162,7 +163,14 @@ def totp_activate(user) -> str:
 
 
 def totp_code(secret: str) -> str:
-    """The code the authenticator app with this secret shows now."""
+    """The code the authenticator app with this secret shows now. In a window's last seconds it
+    waits for the next window first: allauth accepts only the current window's code, and a slow
+    browser test can otherwise submit a code that has just expired."""
+    from allauth.mfa import app_settings as mfa_settings
+
+    left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
+    if left < 5:
+        time.sleep(left + 0.2)
     return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
