@@ -5,8 +5,9 @@ import re
 from playwright.sync_api import expect
 
 
-def module_shorten(*, slug: str, keep: int):
-    """Unpublish all but the first `keep` lessons; the quiz may be retaken at once, unlimited."""
+def module_shorten(*, slug: str, keep: int, time_limit_minutes: int | None = None):
+    """Unpublish all but the first `keep` lessons; the quiz may be retaken at once, unlimited,
+    with the time limit given (none by default)."""
     from training.models import ModulePage
 
     module = ModulePage.objects.get(slug=slug)
@@ -16,6 +17,7 @@ def module_shorten(*, slug: str, keep: int):
     quiz.cooldown_minutes = 0
     quiz.attempts_allowed = None
     quiz.questions_to_draw = 3
+    quiz.time_limit_minutes = time_limit_minutes
     quiz.save()
     return module
 

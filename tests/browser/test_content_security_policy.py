@@ -60,10 +60,8 @@ def test_learner_pages_a_lesson_and_a_timed_assessment_break_no_rule_of_the_poli
 ):
     from training.models import LessonPage
 
-    module = module_shorten(slug=SLUG, keep=1)
+    module = module_shorten(slug=SLUG, keep=1, time_limit_minutes=5)
     quiz = module.quiz
-    quiz.time_limit_minutes = 5
-    quiz.save()
     base = live_site.url
     sign_in(page, base)
 

@@ -24,10 +24,8 @@ def test_the_countdown_shows_the_time_left_and_announces_it_at_set_points(
     from quizzes.models import Attempt, ExtraTime
     from training.services.progress import lesson_complete
 
-    module = module_shorten(slug=SLUG, keep=1)
+    module = module_shorten(slug=SLUG, keep=1, time_limit_minutes=2)
     quiz = module.quiz
-    quiz.time_limit_minutes = 2
-    quiz.save()
     ExtraTime.objects.create(user=new_learner, percent=50)  # 2 minutes become 3
     for lesson in module.get_children().live().specific():
         lesson_complete(user=new_learner, lesson=lesson)
