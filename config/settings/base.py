@@ -316,22 +316,26 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx"]
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 
+
 # CELERY
 # With REDIS_URL set, Redis is broker and result store. Without it (the embedded demo), tasks go
 # through a filesystem broker that the in-process worker started by `make demo` reads.
-CELERY_FILESYSTEM_BROKER_DIR = BASE_DIR / "var" / "celery"
+def filesystem_broker_options(folder: Path) -> dict:
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
+
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
-        "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
-        "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
-        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BASE_DIR / "var" / "celery")
     CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
