@@ -366,16 +366,30 @@ def test_the_retention_job_clears_stale_import_files_and_deletes_expired_exports
 # PRIVACY NOTICE
 
 
-def test_the_privacy_notice_states_the_live_retention_periods_and_contact_and_every_footer_links_it(
-    client, site
+def test_hr_sets_the_retention_periods_audited_and_the_privacy_notice_states_them(
+    client, site, hr
 ):
-    RetentionSettings.objects.update_or_create(
-        site=site, defaults={"leaver_months": 36, "message_log_months": 18}
-    )
     CouncilSettings.objects.update_or_create(
         site=site, defaults={"data_protection_email": "dpo@example.gov.uk"}
     )
+    url = f"/cms/settings/cms/retentionsettings/{site.pk}/"
 
+    refused = client.post(url, {"leaver_months": "0", "message_log_months": "18"})
+    assert refused.status_code == 200
+    assert b"Ensure this value is greater than or equal to 1" in refused.content
+    assert not RetentionSettings.objects.filter(message_log_months=18).exists()
+    saved = client.post(url, {"leaver_months": "36", "message_log_months": "18"})
+    assert saved.status_code == 302
+
+    (entry,) = ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(RetentionSettings), action=ACTION_EDIT
+    )
+    assert entry.user == hr
+    assert {(c["field"], c["before"], c["after"]) for c in entry.data["changes"]} == {
+        ("leaver_months", "24", "36"),
+        ("message_log_months", "24", "18"),
+    }
+    client.logout()
     page = client.get("/privacy/")
 
     assert page.status_code == 200
