@@ -366,9 +366,7 @@ def test_the_retention_job_clears_stale_import_files_and_deletes_expired_exports
 # PRIVACY NOTICE
 
 
-def test_hr_sets_the_retention_periods_audited_and_the_privacy_notice_states_them(
-    client, site, hr
-):
+def test_hr_sets_the_retention_periods_audited_and_the_privacy_notice_states_them(client, site, hr):
     CouncilSettings.objects.update_or_create(
         site=site, defaults={"data_protection_email": "dpo@example.gov.uk"}
     )
