@@ -400,3 +400,36 @@ def test_hr_sets_the_retention_periods_audited_and_the_privacy_notice_states_the
     assert "subject access" in text
     for path in ["/", "/report-a-concern/", "/accounts/login/"]:
         assert 'href="/privacy/"' in client.get(path).content.decode(), path
+
+
+def test_load_cms_data_replaces_the_shipped_privacy_page_but_keeps_an_edited_one(site):
+    from wagtail.rich_text import RichText
+
+    from cms.models import HomePage, PrivacyNoticePage, StandardPage
+
+    home = HomePage.objects.get()
+
+    def old_privacy_page(edits: int) -> StandardPage:
+        PrivacyNoticePage.objects.all().delete()
+        page = StandardPage(
+            title="Privacy notice",
+            slug="privacy",
+            summary="Old.",
+            body=[("rich_text", RichText(""))],
+        )
+        home.add_child(instance=page)
+        for _ in range(edits + 1):
+            page.save_revision().publish()
+        return page
+
+    old_privacy_page(edits=0)
+    call_command("load_cms_data", stdout=StringIO())
+    assert not StandardPage.objects.filter(slug="privacy").exists()
+    assert PrivacyNoticePage.objects.live().get().url == "/privacy/"
+
+    edited = old_privacy_page(edits=1)
+    out = StringIO()
+    call_command("load_cms_data", stdout=out)
+    assert StandardPage.objects.filter(pk=edited.pk).exists()
+    assert not PrivacyNoticePage.objects.exists()
+    assert "An edited privacy page is at /privacy/" in out.getvalue()
