@@ -22,7 +22,7 @@ from wagtail.models import ModelLogEntry
 
 from accounts.models import PersonType, QueuedEmail, User
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK
-from cms.audit import ACTION_ERASE, audit_entries_scrub, audit_record
+from cms.audit import ACTION_ERASE, audit_entries_rename, audit_entries_scrub, audit_record
 from cms.selectors import retention_settings
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,9 @@ def person_erase(
     admin rights and roles removed; every app's PERSONAL_DATA_ERASE_HOOK removes what else it
     holds (sign-in addresses, two-factor methods, sessions, queued emails, the email log,
     exemption reasons). Their assignments, progress, quiz attempts and completion records stay,
-    under the pseudonym. The audit trail's earlier entries about them lose the erased values;
-    one new entry records the erasure as counts. Returns the counts.
+    under the pseudonym. The audit trail's earlier entries about them lose the erased values,
+    and entries about others that name them (their line manager, who ran an import) show the
+    pseudonym instead; one new entry records the erasure as counts. Returns the counts.
 
     Raises ErasureRefused, changing nothing, for an active person or `by` themselves. A person
     already erased is left as is (empty counts)."""
@@ -95,7 +96,7 @@ def person_erase(
     for erase in hooks.get_hooks(PERSONAL_DATA_ERASE_HOOK):
         counts.update(erase(person=person, now=now))
 
-    pseudonym = pseudonym_for(person)
+    pseudonym, old_name = pseudonym_for(person), person.full_name
     person.full_name = pseudonym
     person.email = f"erased-{pseudonym.rsplit(' ', 1)[-1]}-{person.pk}@erased.invalid"
     person.employee_number = None
@@ -117,6 +118,8 @@ def person_erase(
         label=pseudonym,
         fields=ERASED_FIELDS,
     )
+    # Entries about other people that name them (as a line manager, as who ran an import).
+    counts["audit_entries_renamed"] = audit_entries_rename(old=old_name, new=pseudonym)
     audit_record(
         instance=person,
         action=ACTION_ERASE,

@@ -332,3 +332,33 @@ def audit_entries_scrub(
         changed.append(entry)
     ModelLogEntry.objects.bulk_update(changed, ["data", "label"], batch_size=500)
     return len(changed)
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {key: _renamed(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, old, new) for item in value]
+    if value == old:
+        return new
+    if value == f"'{old}'":
+        return f"'{new}'"
+    return value
+
+
+def audit_entries_rename(*, old: str, new: str) -> int:
+    """Wherever an entry shows `old` as a whole value (a line manager before and after, who ran
+    an import, an entry's label), show `new` instead: an erased person's name is replaced by
+    their pseudonym in entries about other people. Reads the entries whose data or label holds
+    the text (one query), writes those that change (one more). Returns how many changed."""
+    if not old:
+        return 0
+    changed = []
+    for entry in ModelLogEntry.objects.filter(models.Q(data__icontains=old) | models.Q(label=old)):
+        data = _renamed(entry.data or {}, old, new)
+        label = new if entry.label == old else entry.label
+        if data != entry.data or label != entry.label:
+            entry.data, entry.label = data, label
+            changed.append(entry)
+    ModelLogEntry.objects.bulk_update(changed, ["data", "label"], batch_size=500)
+    return len(changed)

@@ -24,7 +24,13 @@ from accounts.erasure import person_erase, pseudonym_for
 from accounts.models import Department, PeopleImport, PersonType, QueuedEmail, User
 from accounts.personal_data import personal_data_zip
 from accounts.services import user_deactivate
-from cms.audit import ACTION_EDIT, ACTION_ERASE, ACTION_RETENTION, ACTION_SUBJECT_ACCESS
+from cms.audit import (
+    ACTION_EDIT,
+    ACTION_ERASE,
+    ACTION_RETENTION,
+    ACTION_SUBJECT_ACCESS,
+    audit_changes,
+)
 from cms.models import CouncilSettings, RetentionSettings
 from quizzes.services import attempt_start, attempt_submit
 from tests.conftest import totp_activate
@@ -210,7 +216,18 @@ def test_only_roles_that_may_see_a_person_may_download_their_data(
 def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_still_verifies(
     client, person, user_factory
 ):
+    from cms.audit import audit_record, audit_snapshot
+
     code = ModuleCompletion.objects.get(user=person).verification_code
+    report = user_factory(email="rob.report@example.gov.uk", full_name="Rob Report")
+    before = audit_snapshot(report, fields=["line_manager"])
+    report.line_manager = person
+    report.save()
+    audit_record(
+        instance=report,
+        action=ACTION_EDIT,
+        changes=audit_changes(before=before, after=audit_snapshot(report, fields=["line_manager"])),
+    )
     recent = user_factory(email="recent.leaver@example.gov.uk", full_name="Recent Leaver")
     left = timezone.now() - timedelta(days=30 * 25)
     user_deactivate(user=person, now=left)
@@ -243,6 +260,9 @@ def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_st
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     )
     assert OLD_NAME not in str(list(entries.values_list("label", "data")))
+    # Nor in the entries about the people they managed: the pseudonym instead.
+    (managed,) = ModelLogEntry.objects.filter(object_id=str(report.pk), action=ACTION_EDIT)
+    assert managed.data["changes"][0]["after"] == person.full_name
     erased = entries.get(action=ACTION_ERASE)
     assert erased.data["counts"]["email_addresses"] == 1
     assert "via" in erased.data
