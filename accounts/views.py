@@ -210,6 +210,9 @@ class PersonEraseView(PersonMixin, TemplateView):
         )
 
     def post(self, request, pk: int):
+        if self.person.erased_at is not None:
+            messages.info(request, "This person's personal data was already erased.")
+            return redirect("wagtailusers_users:index")
         try:
             person_erase(person=self.person, by=request.user)
         except ErasureRefused as refusal:

@@ -118,7 +118,7 @@ def rows_of(archive: zipfile.ZipFile, name: str) -> list[dict]:
 
 
 def test_hr_downloads_everything_held_on_a_person_and_the_download_is_audited(
-    client, person, hr, user_factory
+    client, person, hr, user_factory, caplog
 ):
     other = user_factory(email="oscar.other@example.gov.uk", full_name="Oscar Other")
     trained(other, modules=1, slug="other")
@@ -172,6 +172,9 @@ def test_hr_downloads_everything_held_on_a_person_and_the_download_is_audited(
     entry = ModelLogEntry.objects.get(action=ACTION_SUBJECT_ACCESS)
     assert (entry.user, entry.object_id) == (hr, str(person.pk))
     assert entry.data == {}  # who, whose and when; never what it held
+    assert "Subject access export of person" in caplog.text  # logged by id only
+    assert OLD_NAME not in caplog.text
+    assert OLD_EMAIL not in caplog.text
 
 
 def test_the_export_reads_the_same_number_of_queries_whatever_a_person_holds(person, user_factory):
@@ -214,7 +217,7 @@ def test_only_roles_that_may_see_a_person_may_download_their_data(
 
 
 def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_still_verifies(
-    client, person, user_factory
+    client, person, user_factory, caplog
 ):
     from cms.audit import audit_record, audit_snapshot
 
@@ -236,9 +239,13 @@ def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_st
     assert Session.objects.exists()
     RetentionSettings.objects.update_or_create(site=person_site(), defaults={"leaver_months": 24})
 
+    caplog.set_level("INFO")
     result = retention_sweep()
 
     assert result.leavers_erased == 1
+    assert f"Personal data of person {person.pk} erased" in caplog.text
+    assert OLD_NAME not in caplog.text
+    assert OLD_EMAIL not in caplog.text
     person.refresh_from_db()
     assert person.full_name == pseudonym_for(person) != OLD_NAME
     assert person.full_name.startswith("Former staff member ")
