@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.models import ModelLogEntry
+from wagtail.users.models import UserProfile
 
 from accounts.models import PersonType, QueuedEmail, User
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK
@@ -144,8 +145,8 @@ def leavers_erase_due(*, now: datetime | None = None) -> int:
 
 
 def accounts_personal_data_erase(*, person: User, now: datetime) -> dict[str, int]:
-    """Accounts' part of an erasure: sign-in addresses, two-factor methods, open sessions and
-    emails waiting to go to them are deleted."""
+    """Accounts' part of an erasure: sign-in addresses, two-factor methods, open sessions, the
+    admin profile (avatar) and emails waiting to go to them are deleted."""
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
     from django.contrib.sessions.models import Session
@@ -172,6 +173,12 @@ def accounts_personal_data_erase(*, person: User, now: datetime) -> dict[str, in
         ]
         sessions = Session.objects.filter(session_key__in=own).delete()[0]
     counts["sessions"] = sessions
+    # Wagtail's admin profile: the avatar photo (its file too) and preferences.
+    profiles = list(UserProfile.objects.filter(user=person))
+    for profile in profiles:
+        if profile.avatar:
+            profile.avatar.delete(save=False)
+    counts["admin_profiles"] = UserProfile.objects.filter(user=person).delete()[0]
     if apps.is_installed("allauth.socialaccount"):  # an identity provider's accounts
         from allauth.socialaccount.models import SocialAccount
 
