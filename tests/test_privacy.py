@@ -38,6 +38,7 @@ from tests.conftest import totp_activate
 from tests.factories import module_with_lessons
 from tests.quizzes.conftest import finish_lessons, quiz_for, right_answers
 from training.models import Assignment, ModuleCompletion, ReportExport, SentMessage
+from training.services.checkpoints import records_checkpoint_write
 from training.services.retention import retention_sweep
 from training.tasks import retention_sweep_task
 
@@ -246,6 +247,7 @@ def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_st
     UserProfile.get_for_user(person)  # the admin profile (avatar, preferences)
     RetentionSettings.objects.update_or_create(site=person_site(), defaults={"leaver_months": 24})
 
+    records_checkpoint_write()  # the chain's head, signed and filed before the erasure
     caplog.set_level("INFO")
     result = retention_sweep()
 
@@ -286,6 +288,7 @@ def test_a_leaver_past_the_retention_period_is_pseudonymised_and_the_evidence_st
     out = StringIO()
     call_command("verify_records", stdout=out)
     assert "All 1 completion records are intact." in out.getvalue()
+    assert "Checked against the checkpoint" in out.getvalue()
     page = client.get(f"/verify/{code}/")
     assert page.status_code == 200
     assert b"Valid" in page.content
