@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import escape
 
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
@@ -91,7 +92,8 @@ def personal_data_summary_pdf(
     )
     story = [
         Paragraph(
-            f"{council_name}: personal data held by the Aware training site", styles["Title"]
+            f"{escape(council_name)}: personal data held by the Aware training site",
+            styles["Title"],
         ),
         Paragraph(
             f"Produced {timezone.localtime(now):%-d %B %Y at %H:%M} for a subject access "
@@ -103,8 +105,9 @@ def personal_data_summary_pdf(
     ]
     profile = next((t for t in tables if t.name == "01-profile"), None)
     if profile is not None and profile.rows:
+        # Paragraph reads its text as markup: what people typed is escaped first.
         rows = [
-            [Paragraph(h, styles["Normal"]), Paragraph(cell(v), styles["Normal"])]
+            [Paragraph(h, styles["Normal"]), Paragraph(escape(cell(v)), styles["Normal"])]
             for h, v in zip(profile.headers, profile.rows[0], strict=True)
         ]
         story += [Paragraph("Your details", styles["Heading2"]), _table(rows), Spacer(1, 6 * mm)]

@@ -80,7 +80,7 @@ def person(site, roles, user_factory):
         email=OLD_EMAIL,
         full_name=OLD_NAME,
         employee_number=OLD_NUMBER,
-        job_title="Tenancy Officer",
+        job_title="Tenancy <b>& Licensing Officer",  # markup the PDF must not read as markup
         department=department,
         line_manager=manager,
     )
