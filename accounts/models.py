@@ -98,6 +98,12 @@ class User(AbstractUser):
     )
     on_leave_until = models.DateField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the leaver's personal data was replaced by a pseudonym (their "
+        "training evidence is kept under it).",
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -33,6 +33,7 @@ from accounts.tasks import people_invite_task, queued_email_send_task
 from cms.audit import (
     ACTION_DEACTIVATE,
     ACTION_IMPORT_CHANGE,
+    ACTION_SUBJECT_ACCESS,
     audit_changes,
     audit_entries_save,
     audit_entry,
@@ -66,6 +67,13 @@ def user_deactivate(
         extra = {"via": via} if via else {}
         audit_record(instance=user, action=ACTION_DEACTIVATE, user=by, changes=changes, **extra)
     return user
+
+
+def personal_data_download_record(*, person: User, by: User) -> None:
+    """Record in the audit trail that `by` downloaded everything held on `person` (who, whose,
+    when; never what it held). Writes one log entry row; logs ids only."""
+    audit_record(instance=person, action=ACTION_SUBJECT_ACCESS, user=by)
+    logger.info("Subject access export of person %s by user %s", person.pk, by.pk)
 
 
 # PEOPLE IMPORT

@@ -385,6 +385,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.messages_retry_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Leavers past HR's retention period, the old email log, stale import files, old exports.
+    "retention-daily": {
+        "task": "training.tasks.retention_sweep_task",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # LOGGING (no personal data: log ids, never names or email addresses)
