@@ -92,6 +92,35 @@ def _refuse(request: HttpRequest, provider, code: str, reason: str, status: int 
     return ImmediateHttpResponse(response)
 
 
+def idp_sso_url(request: HttpRequest, app: SocialApp) -> str | None:
+    """The IdP's single sign-on URL, from its metadata (allauth caches it) or the app's settings;
+    None when the metadata cannot be fetched."""
+    from allauth.socialaccount.providers.saml.utils import build_saml_config
+
+    try:
+        config = build_saml_config(request, app.settings, app.client_id)
+    except (URLError, OSError, ValueError) as error:
+        logger.warning("SAML identity provider metadata unreachable: %s", type(error).__name__)
+        return None
+    return config.get("idp", {}).get("singleSignOnService", {}).get("url")
+
+
+def saml_login(request: HttpRequest, organization_slug: str):
+    """allauth's SAML sign-in page. Its Continue form is answered by a redirect to the identity
+    provider, which the Content-Security-Policy's form-action must allow (browsers enforce it
+    on the redirect too): this page's policy adds the IdP's origin, and only this page's."""
+    from allauth.socialaccount.providers.saml.utils import get_app_or_404
+    from allauth.socialaccount.providers.saml.views import login
+
+    response = login(request, organization_slug=organization_slug)
+    if request.method == "GET" and response.status_code == 200:
+        sso_url = idp_sso_url(request, get_app_or_404(request, organization_slug))
+        if sso_url:
+            parts = urlsplit(sso_url)
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+    return response
+
+
 def _idp_reachable(url: str) -> bool:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -111,14 +140,7 @@ class SAMLProvider(allauth_saml.SAMLProvider):
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         """Send the browser to the identity provider, unless it cannot be reached: then a page
         that says so (and that email sign-in still works for those allowed it), not a 500."""
-        from allauth.socialaccount.providers.saml.utils import build_saml_config
-
-        try:
-            config = build_saml_config(request, self.app.settings, self.app.client_id)
-        except (URLError, OSError, ValueError) as error:
-            logger.warning("SAML identity provider metadata unreachable: %s", type(error).__name__)
-            config = None
-        sso_url = (config or {}).get("idp", {}).get("singleSignOnService", {}).get("url")
+        sso_url = idp_sso_url(request, self.app)
         if not sso_url or not _idp_reachable(sso_url):
             raise _refuse(
                 request,
