@@ -137,6 +137,15 @@ class SAMLProvider(allauth_saml.SAMLProvider):
     package = "allauth.socialaccount.providers.saml"  # its URLs and templates stay allauth's
     default_attribute_mapping = ATTRIBUTE_MAPPING
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The assertion itself must be signed, whatever the app's settings say: a signed response
+        # around an unsigned assertion is not enough (Entra ID signs the assertion by default).
+        # In memory only; the app's row is not changed.
+        settings = dict(self.app.settings or {})
+        settings["advanced"] = {**settings.get("advanced", {}), "want_assertion_signed": True}
+        self.app.settings = settings
+
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         """Send the browser to the identity provider, unless it cannot be reached: then a page
         that says so (and that email sign-in still works for those allowed it), not a 500."""

@@ -277,7 +277,6 @@ def saml_app(db, saml_idp):
         client_id="council",
         settings={
             "idp": {"entity_id": saml_idp.entity_id, "metadata_url": saml_idp.metadata_url},
-            "advanced": {"want_assertion_signed": True},
             "verified_email": ["example.gov.uk"],
             "email_authentication": True,
         },

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.core.cache import cache
 
 from accounts.models import User
 from accounts.sso_saml import saml_performed_mfa, saml_setup_values
@@ -216,10 +217,13 @@ def test_the_same_response_posted_twice_is_refused_the_second_time(aware, saml_i
     assert_refused(client, response, officer, before, heading="This sign-in has already been used")
 
 
-def test_idp_down_gives_a_clear_page_and_email_sign_in_still_works(aware, saml_idp):
+@pytest.mark.parametrize("metadata", ["already fetched", "not yet fetched"])
+def test_idp_down_gives_a_clear_page_and_email_sign_in_still_works(aware, saml_idp, metadata):
     client, officer = aware
     before = counts()
     saml_idp.stop()
+    if metadata == "not yet fetched":
+        cache.clear()  # the metadata Aware read when the fixture fetched its SP metadata
     try:
         response = client.post("/accounts/saml/council/login/", {"next": "/my-training/"})
     finally:
