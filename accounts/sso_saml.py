@@ -14,7 +14,7 @@ from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.saml import provider as allauth_saml
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,24 @@ def saml_login(request: HttpRequest, organization_slug: str):
             parts = urlsplit(sso_url)
             response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
     return response
+
+
+def saml_metadata(request: HttpRequest, organization_slug: str):
+    """allauth's SP metadata (what Entra ID may import). allauth builds it with the IdP's
+    metadata, so while that cannot be fetched, say so plainly (503) instead of a server error."""
+    from allauth.socialaccount.providers.saml.views import metadata
+
+    try:
+        return metadata(request, organization_slug=organization_slug)
+    except (URLError, OSError) as error:
+        logger.warning("SAML identity provider metadata unreachable: %s", type(error).__name__)
+        return HttpResponse(
+            "Aware could not read the identity provider's metadata (its metadata URL did not "
+            "answer), and builds its own metadata with it. Check the metadata URL in the social "
+            "application's settings, then try again.",
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
 
 
 def _idp_reachable(url: str) -> bool:

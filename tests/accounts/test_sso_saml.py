@@ -226,6 +226,10 @@ def test_idp_down_gives_a_clear_page_and_email_sign_in_still_works(aware, saml_i
         cache.clear()  # the metadata Aware read when the fixture fetched its SP metadata
     try:
         response = client.post("/accounts/saml/council/login/", {"next": "/my-training/"})
+        if metadata == "not yet fetched":
+            sp_metadata = client.get("/accounts/saml/council/metadata/")
+            assert sp_metadata.status_code == 503
+            assert "could not read the identity provider's metadata" in sp_metadata.text
     finally:
         saml_idp.start()
 

@@ -1,9 +1,11 @@
 """An officer HR imported signs in through the council's SAML identity provider in Chromium: presses
 the council sign-in on Aware's sign-in page, types at the IdP's real login page, and lands on My
-training, signed in as themselves. axe-core checks Aware's pages on the way."""
+training, signed in as themselves. While the IdP is down the same button leads to a page that
+says so. axe-core checks Aware's pages on the way; the screenshots go to docs/screenshots/."""
 
 import csv
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +15,7 @@ from accounts.importers import COLUMNS
 
 pytestmark = pytest.mark.browser
 EMAIL = "priya.shah@example.gov.uk"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def hr_import(tmp_path) -> None:
@@ -56,9 +59,26 @@ def test_officer_signs_in_through_saml_and_lands_on_my_training(
         }
     )
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{live_site.url}/my-training/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     axe_check(page, "sso-saml-sign-in")
+
+    # The IdP is down: a page that says so, and the way back to email sign-in.
+    saml_idp.stop()
+    try:
+        page.get_by_role("link", name="Example Council account").click()
+        page.get_by_role("button", name="Continue").click()
+        expect(
+            page.get_by_role("heading", name="Your council's sign-in service is not answering")
+        ).to_be_visible()
+        axe_check(page, "sso-saml-idp-down")
+        page.screenshot(path=str(SCREENSHOTS / "sso-saml-idp-down-desktop.png"), full_page=True)
+    finally:
+        saml_idp.start()
+    page.go_back()  # to the Continue page, as a person trying again would
+    page.go_back()
+
     page.get_by_role("link", name="Example Council account").click()
     axe_check(page, "sso-saml-continue")
     page.get_by_role("button", name="Continue").click()
