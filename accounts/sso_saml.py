@@ -166,7 +166,9 @@ class SAMLProvider(allauth_saml.SAMLProvider):
 
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         """Send the browser to the identity provider, unless it cannot be reached: then a page
-        that says so (and that email sign-in still works for those allowed it), not a 500."""
+        that says so (and that email sign-in still works for those allowed it), not a 500.
+        With no page to go back to, a sign-in ends on My training."""
+        next_url = next_url or reverse("training:my_training")
         sso_url = idp_sso_url(request, self.app)
         if not sso_url or not _idp_reachable(sso_url):
             raise _refuse(

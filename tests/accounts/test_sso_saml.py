@@ -46,9 +46,9 @@ def aware(client, saml_app, saml_idp, user_factory):
     return client, officer
 
 
-def sign_in_start(client, next_url="/my-training/") -> str:
+def sign_in_start(client, next_url=None) -> str:
     """Press the SAML sign-in (the confirmation page's Continue): Aware redirects to the IdP."""
-    response = client.post("/accounts/saml/council/login/", {"next": next_url})
+    response = client.post("/accounts/saml/council/login/", {"next": next_url} if next_url else {})
     assert response.status_code == 302, response.content[:500]
     return response["Location"]
 
@@ -108,6 +108,7 @@ def assert_refused(client, response, officer, before, *, heading: str, status: i
 
 def test_officer_signs_in_at_the_idp_and_lands_on_my_training(aware, saml_idp):
     client, officer = aware
+    # Pressed on the sign-in page itself: no page to go back to, so My training.
     form = idp_types_in(sign_in_start(client), "sam", OFFICER["password"])
     response = post_to_acs(client, form)
 
