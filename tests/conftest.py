@@ -273,3 +273,33 @@ def dead_broker():
     yield
     drop_pooled_connections()
     app.conf.broker_url = original
+
+
+# Single sign-on by SAML: one real identity provider process for the whole run (tests/sso/).
+@pytest.fixture(scope="session")
+def saml_idp(tmp_path_factory):
+    from tests.sso.saml_idp import SamlIdP
+
+    skip_unless(shutil.which("xmlsec1") is not None, "xmlsec1 is not installed (apt: xmlsec1)")
+    idp = SamlIdP(tmp_path_factory.mktemp("saml-idp")).start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def saml_app(db, saml_idp):
+    """The council's SAML identity provider as an administrator sets it up in Aware: a social
+    app reading the IdP's metadata, with the IdP trusted for the council's own domain."""
+    from allauth.socialaccount.models import SocialApp
+
+    return SocialApp.objects.create(
+        provider="saml",
+        provider_id="council-saml",
+        name="Example Council account",
+        client_id="council",
+        settings={
+            "idp": {"entity_id": saml_idp.entity_id, "metadata_url": saml_idp.metadata_url},
+            "verified_email": ["example.gov.uk"],
+            "email_authentication": True,
+        },
+    )

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
     "django_celery_beat",
     "pgtrigger",
     "csp",
@@ -266,6 +268,13 @@ ACCOUNT_RATE_LIMITS = {}  # empty dict keeps allauth's built-in defaults
 AWARE_SIGNUP_EMAIL_DOMAINS = [
     d.lower().lstrip("@") for d in env.list("AWARE_SIGNUP_EMAIL_DOMAINS", default=[])
 ]
+# Single sign-on: each identity provider is a social app in the Django admin (README, "Single
+# sign-on"). Aware's SAML provider adds Entra ID's claim names, replay and outage handling to
+# allauth's (accounts/sso_saml.py).
+SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "accounts.sso_saml.SAMLProvider"}}
+# A first sign-in whose verified email matches a person links the IdP account to them, so the
+# next sign-in matches on the IdP's stable id (an app's "email_authentication" turns matching on).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Aware")
 # Groups whose members must use two-factor sign-in before they reach any page but account setup.
