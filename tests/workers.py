@@ -16,6 +16,20 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def database_url() -> str:
+    """The URL of the test database this process uses, for a worker process to use too."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def smtp_settings(settings, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

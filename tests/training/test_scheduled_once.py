@@ -20,7 +20,9 @@ from tests.workers import (
     HoldingInbox,
     RedisServer,
     SmtpServer,
+    database_url,
     free_port,
+    smtp_settings,
     wait_for,
 )
 from training.models import AssignmentRule, Audience, ReminderSettings, ReportSettings, SentMessage
@@ -70,33 +72,6 @@ def overdue_people(site, user_factory):
         return emails
 
     return make
-
-
-def smtp_settings(settings, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-
-
-@pytest.fixture
-def project_broker():
-    """Point the project's Celery app at another broker (dropping pooled connections both ways,
-    as conftest's dead_broker does)."""
-    from config.celery_app import app
-
-    def drop_pooled_connections():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    original = app.conf.broker_url
-
-    def point(url: str) -> None:
-        drop_pooled_connections()
-        app.conf.broker_url = url
-
-    yield point
-    drop_pooled_connections()
-    app.conf.broker_url = original
 
 
 # Case 3: two beat processes sent the monthly HR pack twice.
@@ -254,7 +229,7 @@ def test_a_worker_killed_mid_batch_sends_no_digest_twice_and_the_retry_sends_the
                 reminder_send_task.apply_async(args=(message_id,))
             worker = CeleryWorker(
                 broker_url=redis.url,
-                database_url=_database_url(),
+                database_url=database_url(),
                 smtp_port=smtp.port,
                 log=tmp_path / "worker.log",
             ).start()
@@ -286,11 +261,6 @@ def test_a_worker_killed_mid_batch_sends_no_digest_twice_and_the_retry_sends_the
     assert states[ids[1]] == State.UNCERTAIN
     assert [states[pk] for pk in ids if pk != ids[1]] == [State.SENT] * 4
     assert SentMessage.objects.get(pk=ids[0]).smtp_reply == "250 OK: queued"
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 # Case 5: a sweep with the broker down waited ~2.2 s per message.
