@@ -4,6 +4,7 @@ against real parts (our own redis-server, real Celery workers, a real SMTP serve
 import datetime as dt
 import threading
 import time
+from smtplib import SMTPDataError
 
 import pytest
 import time_machine
@@ -352,3 +353,32 @@ def test_sending_records_the_smtp_servers_acceptance(overdue_people, settings):
     assert message.smtp_reply == "250 OK: queued"
     assert message.handed_over_at is not None
     assert len(smtp.inbox.messages) == 1
+
+
+def test_a_message_the_server_answers_451_waits_for_the_retry_and_is_not_marked_sent(
+    overdue_people, settings
+):
+    """smtplib hands back the server's answer to the message itself; a 451 there is a refusal
+    (it was taken for an acceptance, and the digest marked sent, never to go)."""
+    from tests.faults import SMTPServer
+
+    overdue_people(1)
+    reminders_sweep(now=timezone.now())
+    message = SentMessage.objects.get()
+    busy = SMTPServer(reply="451 4.3.0 Try again later")
+    try:
+        smtp_settings(settings, busy.port)
+        with pytest.raises(SMTPDataError):
+            reminder_message_send(message_id=message.pk)
+    finally:
+        busy.stop()
+
+    message.refresh_from_db()
+    assert (message.state, message.smtp_reply, message.sent_at) == (State.PENDING, "", None)
+    accepting = SMTPServer()
+    try:
+        smtp_settings(settings, accepting.port)
+        assert reminder_message_send(message_id=message.pk) is True
+    finally:
+        accepting.stop()
+    assert [m["To"] for m in accepting.messages] == [message.recipient_email]
