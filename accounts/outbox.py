@@ -136,9 +136,11 @@ def _send_one(*, email_id: int, connection) -> int:
     row = this_attempt.first()
     try:
         email = _email_of(row)
-    except Exception:
+    except Exception as exc:  # this email only: it waits longer, the others still go
+        logger.exception("Queued %s email %d could not be rendered", row.template, email_id)
         this_attempt.update(state=QueuedEmail.State.PENDING)
-        raise
+        _failure_record(emails=QueuedEmail.objects.filter(pk=email_id), error=exc, now=now)
+        return 0
     if email is None:
         this_attempt.delete()
         logger.info("Queued %s email %d not sent: its person has left", row.template, email_id)
