@@ -113,3 +113,30 @@ def test_invitations_of_an_import_during_which_the_broker_died_go_out_once_it_is
     assert sent == [3, 0]
     assert not QueuedEmail.objects.exists()
     assert b"/accounts/password/reset/key/" in smtp.inbox.messages[0].content
+
+
+@pytest.mark.django_db
+def test_a_send_that_died_before_the_hand_over_is_retried_once_and_one_after_it_never(settings):
+    """Rows as a killed worker leaves them, without a process to kill: each is settled by
+    whether the SMTP server had been handed the email."""
+    before, after = emails_store(
+        messages=[EmailMessage("Reset", "A link", to=[to]) for to in ("a@x.gov.uk", "b@x.gov.uk")],
+        template=RESET,
+    )
+    died_at = timezone.now()
+    sending = QueuedEmail.objects.filter(pk__in=[before, after])
+    sending.update(state=QueuedEmail.State.SENDING, claimed_at=died_at)
+    sending.filter(pk=after).update(handed_over_at=died_at)
+
+    with SmtpServer(HoldingInbox()) as smtp:
+        smtp_settings(settings, smtp.port)
+        # Within STALE_SENDING the sender may still be alive: neither is touched.
+        assert queued_emails_send(now=died_at + timedelta(minutes=5)) == 0
+        assert queued_email_send_task.apply(args=[before]).result == 0
+        assert queued_emails_send(now=died_at + timedelta(minutes=11)) == 1
+        assert queued_emails_send(now=died_at + timedelta(minutes=30)) == 0
+
+    assert smtp.inbox.recipients() == ["a@x.gov.uk"]
+    assert list(QueuedEmail.objects.values_list("pk", "state")) == [
+        (after, QueuedEmail.State.UNCERTAIN)
+    ]
