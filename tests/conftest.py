@@ -303,3 +303,24 @@ def saml_app(db, saml_idp):
             "email_authentication": True,
         },
     )
+
+
+@pytest.fixture
+def project_broker():
+    """Point the project's Celery app at another broker (dropping pooled connections both ways,
+    as dead_broker does)."""
+    from config.celery_app import app
+
+    def drop_pooled_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+
+    def point(url: str) -> None:
+        drop_pooled_connections()
+        app.conf.broker_url = url
+
+    yield point
+    drop_pooled_connections()
+    app.conf.broker_url = original
