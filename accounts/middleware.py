@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 
 from accounts.selectors import user_lacks_required_mfa
+from accounts.sso import SESSION_IDP_MFA
 
 # Pages a user without MFA may still reach: sign-in, sign-out, MFA set-up, and public assets.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz", "/csp-report/")
@@ -18,6 +19,8 @@ class RequireMFAMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(EXEMPT_PREFIXES)
+            # The identity provider's two-factor check, which the council trusts (accounts.sso).
+            and request.session.get(SESSION_IDP_MFA) != user.pk
             and user_lacks_required_mfa(user=user)
         ):
             messages.warning(

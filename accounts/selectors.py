@@ -1,12 +1,16 @@
 """Reads about people."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from wagtail.models import Site
 
-from accounts.models import PeopleImport, PersonType, User
+from accounts.models import PeopleImport, PersonType, SignInSettings, User
+from cms.models import CouncilSettings
 
 EVERYONE_PERMISSION = "accounts.view_user"
 COUNCILLORS_PERMISSION = "accounts.view_councillor"
@@ -55,3 +59,41 @@ def people_import_open(*, token: str, user: User, now: datetime) -> PeopleImport
     """The user's own uploaded people file, if it can still be previewed and confirmed."""
     upload = PeopleImport.objects.filter(token=token, uploaded_by=user).first()
     return upload if upload is not None and upload.is_open(now) else None
+
+
+def sign_in_settings(request: HttpRequest | None) -> SignInSettings:
+    """The council's single sign-on settings for the request's site (or the default site)."""
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first()
+    return SignInSettings.for_site(site)
+
+
+def sso_button_text(*, request: HttpRequest | None) -> str:
+    text = sign_in_settings(request).sso_button_text
+    if text:
+        return text
+    site = Site.find_for_request(request) if request is not None else None
+    council = CouncilSettings.for_site(site).council_name if site else "your council"
+    return f"Sign in with {council} account"
+
+
+@dataclass(frozen=True)
+class SsoButton:
+    text: str
+    login_url: str
+
+
+def sso_buttons(*, request: HttpRequest) -> list[SsoButton]:
+    """The sign-in page's single sign-on buttons: one per identity provider the council shows,
+    with the council's text (or "Sign in with <council name> account"). Two queries."""
+    settings = sign_in_settings(request)
+    apps = list(settings.sso_providers.order_by("name"))
+    text = sso_button_text(request=request)
+    return [
+        SsoButton(
+            text=text if len(apps) == 1 else f"Sign in with {app.name}",
+            login_url=app.get_provider(request).get_login_url(request),
+        )
+        for app in apps
+    ]
