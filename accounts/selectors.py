@@ -4,9 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.socialaccount.models import SocialApp
+from allauth.utils import build_absolute_uri
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from wagtail.models import Site
 
 from accounts.models import PeopleImport, PersonType, SignInSettings, User
@@ -96,4 +99,43 @@ def sso_buttons(*, request: HttpRequest) -> list[SsoButton]:
             login_url=app.get_provider(request).get_login_url(request),
         )
         for app in apps
+    ]
+
+
+@dataclass(frozen=True)
+class SsoSetupDetail:
+    label: str  # the name Entra ID's form gives the field
+    value: str
+    where: str  # where in Entra ID it goes
+
+
+def _oidc_setup_details(request: HttpRequest, app) -> list[SsoSetupDetail]:
+    callback = reverse("openid_connect_callback", kwargs={"provider_id": app.provider_id})
+    return [
+        SsoSetupDetail(
+            label="Redirect URI",
+            value=build_absolute_uri(request, callback),
+            where="App registrations → your app → Authentication → Add a platform → Web",
+        ),
+        SsoSetupDetail(
+            label="Sign-in URL (home page URL)",
+            value=build_absolute_uri(request, reverse("account_login")),
+            where="App registrations → your app → Branding & properties → Home page URL",
+        ),
+    ]
+
+
+# What an administrator pastes into the identity provider, by allauth provider type. The SAML
+# provider adds its entity id, reply URL and metadata URL here.
+SSO_SETUP_DETAILS = {"openid_connect": _oidc_setup_details}
+
+
+def sso_setup_details(
+    *, request: HttpRequest
+) -> list[tuple[SocialApp, bool, list[SsoSetupDetail]]]:
+    """Each configured identity provider with the URLs to give it, as allauth will send them."""
+    shown = set(sign_in_settings(request).sso_providers.values_list("pk", flat=True))
+    return [
+        (app, app.pk in shown, SSO_SETUP_DETAILS.get(app.provider, lambda *_: [])(request, app))
+        for app in SocialApp.objects.order_by("name")
     ]

@@ -1,4 +1,5 @@
-"""Wagtail admin views for HR: upload a people CSV, preview what it would do, confirm it."""
+"""Wagtail admin views: HR's people import (upload a CSV, preview what it would do, confirm it)
+and the administrators' single sign-on set-up page."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,7 +13,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.forms import PeopleImportConfirmForm, PeopleImportUploadForm
 from accounts.importers import COLUMNS, PeopleFileError, people_import_plan
-from accounts.selectors import people_import_open
+from accounts.selectors import people_import_open, sso_setup_details
 from accounts.services import PeopleImportRefused, people_import_confirm, people_import_upload
 
 IMPORT_PERMISSION = "accounts.add_user"
@@ -108,3 +109,23 @@ class PeopleImportPreviewView(PeopleImportMixin, TemplateView):
             f"{result.invited} invitation(s) to set a password are being sent.{skipped}",
         )
         return redirect("accounts_people_import")
+
+
+class SsoSetupView(WagtailAdminTemplateMixin, TemplateView):
+    """For administrators: per identity provider, what to paste into Entra ID."""
+
+    page_title = "Single sign-on set-up"
+    header_icon = "key"
+    template_name = "accounts/sso_setup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_superuser:
+            return permission_denied(
+                request, PermissionDenied("Only administrators set up single sign-on.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["providers"] = sso_setup_details(request=self.request)
+        return context

@@ -9,11 +9,18 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
+from wagtail.snippets.models import register_snippet
 
 from accounts.models import User
 from accounts.selectors import EVERYONE_PERMISSION, people_visible_to
 from accounts.services import user_deactivate
-from accounts.views import IMPORT_PERMISSION, PeopleImportPreviewView, PeopleImportUploadView
+from accounts.views import (
+    IMPORT_PERMISSION,
+    PeopleImportPreviewView,
+    PeopleImportUploadView,
+    SsoSetupView,
+)
+from accounts.viewsets import IdentityProviderViewSet
 from cms.views import LOG_ENTRIES_VISIBLE_HOOK
 
 
@@ -44,6 +51,26 @@ def people_import_urls():
             name="accounts_people_import_preview",
         ),
     ]
+
+
+@hooks.register("register_admin_urls")
+def sso_setup_urls():
+    return [path("sso/setup/", SsoSetupView.as_view(), name="accounts_sso_setup")]
+
+
+class AdministratorsMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        return request.user.is_superuser
+
+
+@hooks.register("register_settings_menu_item")
+def sso_setup_menu_item():
+    return AdministratorsMenuItem(
+        "Single sign-on set-up", reverse("accounts_sso_setup"), icon_name="key", order=1030
+    )
+
+
+register_snippet(IdentityProviderViewSet)
 
 
 @hooks.register("register_admin_menu_item")
