@@ -1,9 +1,10 @@
-"""Keeps privileged users on the two-factor set-up page until they have an authenticator."""
+"""Keeps privileged users on the two-factor set-up page until they have an authenticator; lets
+the sign-in page's single sign-on buttons reach the identity provider."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from accounts.selectors import user_lacks_required_mfa
+from accounts.selectors import sso_form_action_origins, user_lacks_required_mfa
 from accounts.sso import SESSION_IDP_MFA
 
 # Pages a user without MFA may still reach: sign-in, sign-out, MFA set-up, and public assets.
@@ -30,3 +31,21 @@ class RequireMFAMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class SsoFormActionMiddleware:
+    """The sign-in page's single sign-on buttons post to Aware, which redirects the browser to
+    the identity provider; the Content-Security-Policy's form-action covers the whole redirect
+    chain, so the shown providers' origins are added to it, on that page only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "account_login":
+            origins = sso_form_action_origins(request=request)
+            if origins:
+                response._csp_update = {"form-action": origins}
+        return response

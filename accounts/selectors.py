@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.socialaccount.models import SocialApp
@@ -128,6 +129,32 @@ def _oidc_setup_details(request: HttpRequest, app) -> list[SsoSetupDetail]:
 # What an administrator pastes into the identity provider, by allauth provider type. The SAML
 # provider adds its entity id, reply URL and metadata URL here.
 SSO_SETUP_DETAILS = {"openid_connect": _oidc_setup_details}
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _oidc_form_action_origins(app: SocialApp) -> list[str | None]:
+    return [_origin(app.settings.get("server_url", ""))]
+
+
+# Where the sign-in button's redirect takes the browser, by allauth provider type (the SAML
+# provider adds its identity provider's sign-in URL). An app's settings may name more
+# ("form_action_origins"), for a provider that sends people on to another host.
+SSO_FORM_ACTION_ORIGINS = {"openid_connect": _oidc_form_action_origins}
+
+
+def sso_form_action_origins(*, request: HttpRequest) -> list[str]:
+    """The origins the sign-in page's forms may lead to, besides Aware: those of the identity
+    providers the council shows. Two queries."""
+    origins: list[str] = []
+    for app in sign_in_settings(request).sso_providers.all():
+        found = SSO_FORM_ACTION_ORIGINS.get(app.provider, lambda _: [])(app)
+        found += [_origin(url) for url in app.settings.get("form_action_origins", [])]
+        origins += [origin for origin in found if origin and origin not in origins]
+    return origins
 
 
 def sso_setup_details(

@@ -147,6 +147,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    "accounts.middleware.SsoFormActionMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
