@@ -5,6 +5,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.socialaccount import providers
 from allauth.socialaccount.models import SocialApp
 from allauth.utils import build_absolute_uri
 from django.conf import settings
@@ -157,12 +158,26 @@ def sso_form_action_origins(*, request: HttpRequest) -> list[str]:
     return origins
 
 
-def sso_setup_details(
-    *, request: HttpRequest
-) -> list[tuple[SocialApp, bool, list[SsoSetupDetail]]]:
+@dataclass(frozen=True)
+class SsoSetupProvider:
+    app: SocialApp
+    protocol: str  # "OpenID Connect", "SAML 2.0"
+    shown: bool  # on the sign-in page
+    details: list[SsoSetupDetail]
+
+
+def sso_setup_details(*, request: HttpRequest) -> list[SsoSetupProvider]:
     """Each configured identity provider with the URLs to give it, as allauth will send them."""
     shown = set(sign_in_settings(request).sso_providers.values_list("pk", flat=True))
-    return [
-        (app, app.pk in shown, SSO_SETUP_DETAILS.get(app.provider, lambda *_: [])(request, app))
-        for app in SocialApp.objects.order_by("name")
-    ]
+    rows = []
+    for app in SocialApp.objects.order_by("name"):
+        provider_class = providers.registry.get_class(app.provider)
+        rows.append(
+            SsoSetupProvider(
+                app=app,
+                protocol=provider_class.name if provider_class else app.provider,
+                shown=app.pk in shown,
+                details=SSO_SETUP_DETAILS.get(app.provider, lambda *_: [])(request, app),
+            )
+        )
+    return rows

@@ -118,6 +118,12 @@ class SsoSetupView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "key"
     template_name = "accounts/sso_setup.html"
 
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("accounts_sso_setup"), "label": "Single sign-on set-up"},
+        ]
+
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_superuser:
             return permission_denied(
