@@ -33,6 +33,10 @@ class RequireMFAMiddleware:
         return self.get_response(request)
 
 
+# The sign-in page, allauth's "continue to the provider" page and Connected accounts.
+SSO_FORM_PAGES = {"account_login", "openid_connect_login", "socialaccount_connections"}
+
+
 class SsoFormActionMiddleware:
     """The sign-in page's single sign-on buttons post to Aware, which redirects the browser to
     the identity provider; the Content-Security-Policy's form-action covers the whole redirect
@@ -44,7 +48,7 @@ class SsoFormActionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         match = request.resolver_match
-        if match is not None and match.url_name == "account_login":
+        if match is not None and match.url_name in SSO_FORM_PAGES:
             origins = sso_form_action_origins(request=request)
             if origins:
                 response._csp_update = {"form-action": origins}

@@ -13,8 +13,6 @@ from accounts.services import user_deactivate
 from tests.conftest import SSO_PASSWORD, totp_activate
 from tests.workers import free_port
 
-pytestmark = pytest.mark.postgres
-
 CALLBACK_HOST = "http://testserver/"
 
 
@@ -380,16 +378,22 @@ def test_trusted_provider_mfa_also_spares_setting_up_aware_totp(
     assert client.get("/my-training/")["Location"] == "/accounts/2fa/totp/activate/"
 
 
-def test_sign_in_page_shows_the_councils_button(client, sso_app, site):
+def test_sign_in_page_shows_the_councils_button(client, sso_app, oidc_provider, site):
     from cms.models import CouncilSettings
 
     council = CouncilSettings.for_site(site)
     council.council_name = "Borsetshire County Council"
     council.save()
 
-    page = client.get("/accounts/login/").content.decode()
+    response = client.get("/accounts/login/")
+    page = response.content.decode()
     assert "Sign in with Borsetshire County Council account" in page
     assert 'action="/accounts/oidc/entra/login/"' in page
+    # The button's redirect leads to the provider: the page's policy lets the form go there.
+    form_action = next(
+        part for part in response["Content-Security-Policy"].split(";") if "form-action" in part
+    )
+    assert form_action.split() == ["form-action", "'self'", oidc_provider.url]
 
     set_sign_in(site, sso_button_text="Sign in with your Borsetshire account")
     page = client.get("/accounts/login/").content.decode()
@@ -397,3 +401,22 @@ def test_sign_in_page_shows_the_councils_button(client, sso_app, site):
 
     SignInSettings.for_site(site).sso_providers.clear()
     assert "/accounts/oidc/entra/login/" not in client.get("/accounts/login/").content.decode()
+
+
+def test_administrator_connects_their_own_council_account_when_signed_in(
+    client, sso_app, oidc_provider, roles
+):
+    admin = User.objects.get(email="admin@example.gov.uk")  # the demo administrator
+    assert admin.is_superuser
+    totp_activate(admin)
+    client.force_login(admin)
+    start = client.post("/accounts/oidc/entra/login/", {"process": "connect"})
+    callback = oidc_provider.sign_in(
+        start["Location"], email="admin@example.gov.uk", password=SSO_PASSWORD, until=CALLBACK_HOST
+    )
+
+    response = client.get(callback)
+
+    assert response.status_code == 302, response.content[:500]
+    assert SocialAccount.objects.get().user == admin
+    assert signed_in_as(client) == admin.email
