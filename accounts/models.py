@@ -274,6 +274,12 @@ class SignInSettings(BaseSiteSetting):
     class Meta:
         verbose_name = "Sign-in and single sign-on"
 
+    def shown_providers(self) -> models.QuerySet:
+        """The identity providers on the sign-in page (none before the settings are saved)."""
+        if self.pk is None:
+            return self._meta.get_field("sso_providers").related_model.objects.none()
+        return self.sso_providers.all()
+
     @staticmethod
     def _domains(text: str) -> set[str]:
         return {line.strip().lower().lstrip("@") for line in text.splitlines() if line.strip()}

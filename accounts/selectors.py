@@ -71,7 +71,8 @@ def sign_in_settings(request: HttpRequest | None) -> SignInSettings:
     site = Site.find_for_request(request) if request is not None else None
     if site is None:
         site = Site.objects.filter(is_default_site=True).first()
-    return SignInSettings.for_site(site)
+    # No site yet (a fresh database): the defaults, with no identity provider shown.
+    return SignInSettings.for_site(site) if site is not None else SignInSettings()
 
 
 def sso_button_text(*, request: HttpRequest | None) -> str:
@@ -93,7 +94,7 @@ def sso_buttons(*, request: HttpRequest) -> list[SsoButton]:
     """The sign-in page's single sign-on buttons: one per identity provider the council shows,
     with the council's text (or "Sign in with <council name> account"). Two queries."""
     settings = sign_in_settings(request)
-    apps = list(settings.sso_providers.order_by("name"))
+    apps = list(settings.shown_providers().order_by("name"))
     text = sso_button_text(request=request)
     return [
         SsoButton(
@@ -151,7 +152,7 @@ def sso_form_action_origins(*, request: HttpRequest) -> list[str]:
     """The origins the sign-in page's forms may lead to, besides Aware: those of the identity
     providers the council shows. Two queries."""
     origins: list[str] = []
-    for app in sign_in_settings(request).sso_providers.all():
+    for app in sign_in_settings(request).shown_providers():
         found = SSO_FORM_ACTION_ORIGINS.get(app.provider, lambda _: [])(app)
         found += [_origin(url) for url in app.settings.get("form_action_origins", [])]
         origins += [origin for origin in found if origin and origin not in origins]
@@ -168,7 +169,7 @@ class SsoSetupProvider:
 
 def sso_setup_details(*, request: HttpRequest) -> list[SsoSetupProvider]:
     """Each configured identity provider with the URLs to give it, as allauth will send them."""
-    shown = set(sign_in_settings(request).sso_providers.values_list("pk", flat=True))
+    shown = set(sign_in_settings(request).shown_providers().values_list("pk", flat=True))
     rows = []
     for app in SocialApp.objects.order_by("name"):
         provider_class = providers.registry.get_class(app.provider)

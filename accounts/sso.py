@@ -132,7 +132,7 @@ def _refuse(message: str) -> None:
 
 def _provider_allowed(settings: SignInSettings, sociallogin: SocialLogin) -> None:
     app = getattr(sociallogin.account.get_provider(), "app", None)
-    if app is None or app.pk is None or not settings.sso_providers.filter(pk=app.pk).exists():
+    if app is None or app.pk is None or not settings.shown_providers().filter(pk=app.pk).exists():
         _refuse("This identity provider is not one the council uses for signing in to Aware.")
 
 
