@@ -1,4 +1,5 @@
-"""Invitations to set a password, emailed to the people HR's import creates (by a task)."""
+"""Invitations to set a password (or, for single sign-on only addresses, to sign in with the
+council's account), emailed to the people HR's import creates (by a task)."""
 
 import logging
 from urllib.parse import urljoin
@@ -13,6 +14,8 @@ from wagtail.models import Site
 from accounts.importers import in_chunks
 from accounts.models import User
 from accounts.outbox import emails_store, queued_emails_send
+from accounts.selectors import sign_in_settings, sso_button_text
+from accounts.sso import email_domain
 from cms.models import CouncilSettings
 
 logger = logging.getLogger(__name__)
@@ -32,10 +35,14 @@ def people_invite(*, user_ids: list[int]) -> int:
         return 0
     adapter = get_adapter()
     council_name = _council_name()
+    # Staff whose domain signs in only by the council's account get no password link.
+    sso_only_domains = sign_in_settings(None).sso_only_domain_set
+    sso_button = sso_button_text(request=None) if sso_only_domains else ""
     sent = 0
     for chunk in in_chunks(user_ids, EMAIL_BATCH_SIZE):
         messages = []
         for user in User.objects.filter(pk__in=chunk, is_active=True):
+            sso_only = email_domain(user.email) in sso_only_domains
             uid = user_pk_to_url_str(user)
             path = reverse(
                 "account_reset_password_from_key",
@@ -43,8 +50,9 @@ def people_invite(*, user_ids: list[int]) -> int:
             )
             context = {
                 "user": user,
+                "sso_button": sso_button if sso_only else "",
                 "council_name": council_name,
-                "password_reset_url": urljoin(settings.SITE_URL, path),
+                "password_reset_url": "" if sso_only else urljoin(settings.SITE_URL, path),
                 "login_url": urljoin(settings.SITE_URL, reverse("account_login")),
                 "reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
             }
