@@ -410,6 +410,9 @@ def test_administrator_connects_their_own_council_account_when_signed_in(
     assert admin.is_superuser
     totp_activate(admin)
     client.force_login(admin)
+    connections = client.get("/accounts/3rdparty/")
+    assert connections.status_code == 200
+    assert "Test Council Entra ID" in connections.content.decode()
     start = client.post("/accounts/oidc/entra/login/", {"process": "connect"})
     callback = oidc_provider.sign_in(
         start["Location"], email="admin@example.gov.uk", password=SSO_PASSWORD, until=CALLBACK_HOST
