@@ -100,15 +100,25 @@ def identity_from_sociallogin(*, sociallogin: SocialLogin, employee_number_claim
     )
 
 
-def idp_performed_mfa(sociallogin: SocialLogin) -> bool:
-    """Whether the identity provider says it checked more than one factor: OpenID Connect's
-    `amr` claim (from the signed ID token) containing "mfa"."""
-    data = sociallogin.account.extra_data or {}
-    id_token = data.get("id_token") or {}
+def oidc_performed_mfa(sociallogin: SocialLogin) -> bool:
+    """OpenID Connect: the signed ID token's `amr` claim contains "mfa"."""
+    id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
     amr = id_token.get("amr") or []
     if isinstance(amr, str):
         amr = [amr]
     return bool(OIDC_MFA_AMR & {str(value) for value in amr})
+
+
+# How each protocol says it checked more than one factor, by allauth provider type (the SAML
+# provider adds its AuthnContextClassRef check here).
+MFA_CHECKS = {OIDC: oidc_performed_mfa}
+
+
+def idp_performed_mfa(sociallogin: SocialLogin) -> bool:
+    """Whether the identity provider says it performed multi-factor authentication for this
+    sign-in (MFA_CHECKS: OpenID Connect's `amr`). False for a protocol with no check."""
+    check = MFA_CHECKS.get(sociallogin.account.get_provider().id)
+    return bool(check and check(sociallogin))
 
 
 def idp_mfa_trusted(*, request: HttpRequest | None, sociallogin: SocialLogin | None) -> bool:
