@@ -1,5 +1,6 @@
-"""Invitations to set a password for the people HR's import creates: kept in the outbox in the
-import's own transaction (so a dead broker or SMTP server loses none), rendered as they are sent."""
+"""Invitations to set a password (or, for single sign-on only addresses, to sign in with the
+council's account) for the people HR's import creates: kept in the outbox in the import's own
+transaction (so a dead broker or SMTP server loses none), rendered as they are sent."""
 
 import logging
 from urllib.parse import urljoin
@@ -13,6 +14,8 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from accounts.models import QueuedEmail, User
+from accounts.selectors import sign_in_settings, sso_button_text
+from accounts.sso import email_domain
 from cms.models import CouncilSettings
 
 logger = logging.getLogger(__name__)
@@ -42,10 +45,12 @@ def invitation_email(*, user_id: int) -> EmailMessage | None:
     """The invitation for this person, rendered now, or None if they are no longer active.
 
     The link is allauth's password-reset key (valid for PASSWORD_RESET_TIMEOUT; afterwards the
-    "forgotten password" page sends a fresh one)."""
+    "forgotten password" page sends a fresh one). Staff whose domain signs in only by the
+    council's account get no password link: the email names the button instead."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return None
+    sso_only = email_domain(user.email) in sign_in_settings(None).sso_only_domain_set
     uid = user_pk_to_url_str(user)
     path = reverse(
         "account_reset_password_from_key",
@@ -53,8 +58,9 @@ def invitation_email(*, user_id: int) -> EmailMessage | None:
     )
     context = {
         "user": user,
+        "sso_button": sso_button_text(request=None) if sso_only else "",
         "council_name": _council_name(),
-        "password_reset_url": urljoin(settings.SITE_URL, path),
+        "password_reset_url": "" if sso_only else urljoin(settings.SITE_URL, path),
         "login_url": urljoin(settings.SITE_URL, reverse("account_login")),
         "reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }

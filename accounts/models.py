@@ -2,12 +2,15 @@
 
 from datetime import datetime, timedelta
 
+from django import forms
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 
 class Department(MP_Node):
@@ -190,3 +193,119 @@ class QueuedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"Queued email {self.pk} ({self.template})"
+
+
+class MatchClaim(models.TextChoices):
+    EMAIL = "email", "Verified email address"
+    EMPLOYEE_NUMBER = "employee_number", "Employee number (from a custom claim)"
+
+
+class CreationRule(models.TextChoices):
+    HR_FILE = "hr_file", "Only people already in HR's file"
+    COUNCIL_DOMAINS = (
+        "council_domains",
+        "Anyone with a verified email address in the council's domains",
+    )
+
+
+@register_setting(icon="key", order=1020)
+class SignInSettings(BaseSiteSetting):
+    """How people sign in with the council's own account (single sign-on); accounts.sso
+    applies it."""
+
+    sso_button_text = models.CharField(
+        "button text",
+        max_length=120,
+        blank=True,
+        help_text="Leave empty for “Sign in with <council name> account”.",
+    )
+    sso_providers = models.ManyToManyField(
+        "socialaccount.SocialApp",
+        blank=True,
+        related_name="+",
+        verbose_name="identity providers shown",
+        help_text="The identity providers offered on the sign-in page. Add them under "
+        "Settings → Single sign-on providers. None ticked: no single sign-on.",
+    )
+    match_claim = models.CharField(
+        "match people on",
+        max_length=20,
+        choices=MatchClaim.choices,
+        default=MatchClaim.EMAIL,
+        help_text="How a first sign-in finds the person HR imported. An email address the "
+        "identity provider has not verified is never used.",
+    )
+    employee_number_claim = models.CharField(
+        "employee number claim",
+        max_length=100,
+        default="employeeid",
+        help_text="The claim (or SAML attribute) that carries the employee number.",
+    )
+    creation_rule = models.CharField(
+        "who may sign in for the first time",
+        max_length=20,
+        choices=CreationRule.choices,
+        default=CreationRule.HR_FILE,
+        help_text="People created at their first sign-in are in no audience until HR's next "
+        "import. Single sign-on never creates or grants a privileged role.",
+    )
+    council_domains = models.TextField(
+        "council email domains",
+        blank=True,
+        help_text="One a line, e.g. council.gov.uk. Used by the second rule above.",
+    )
+    sso_only_domains = models.TextField(
+        "single sign-on only domains",
+        blank=True,
+        help_text="One a line. People with these addresses must use single sign-on: password "
+        "sign-in, password reset and sign-up are turned off for them.",
+    )
+    trust_idp_mfa = models.BooleanField(
+        "trust the identity provider's two-factor check",
+        default=False,
+        help_text="When on, privileged roles skip Aware's authenticator code if the identity "
+        "provider says it checked a second factor (OpenID Connect “amr”, SAML "
+        "AuthnContextClassRef). When off, they always enter Aware's code too.",
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("sso_providers", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("sso_button_text"),
+            ],
+            heading="Sign-in page",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("match_claim"),
+                FieldPanel("employee_number_claim"),
+                FieldPanel("creation_rule"),
+                FieldPanel("council_domains"),
+            ],
+            heading="First sign-in",
+        ),
+        FieldPanel("sso_only_domains"),
+        FieldPanel("trust_idp_mfa"),
+    ]
+
+    class Meta:
+        verbose_name = "Sign-in and single sign-on"
+
+    def shown_providers(self) -> models.QuerySet:
+        """The identity providers on the sign-in page (none before the settings are saved)."""
+        if self.pk is None:
+            return self._meta.get_field("sso_providers").related_model.objects.none()
+        return self.sso_providers.all()
+
+    @staticmethod
+    def _domains(text: str) -> set[str]:
+        return {line.strip().lower().lstrip("@") for line in text.splitlines() if line.strip()}
+
+    @property
+    def council_domain_set(self) -> set[str]:
+        return self._domains(self.council_domains)
+
+    @property
+    def sso_only_domain_set(self) -> set[str]:
+        return self._domains(self.sso_only_domains)

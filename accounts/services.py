@@ -32,9 +32,12 @@ from accounts.outbox import emails_store
 from accounts.signals import people_imported
 from accounts.tasks import queued_email_send_task, queued_emails_send_task
 from cms.audit import (
+    ACTION_CREATE,
     ACTION_DEACTIVATE,
+    ACTION_EDIT,
     ACTION_IMPORT_CHANGE,
     ACTION_SUBJECT_ACCESS,
+    EMPTY,
     audit_changes,
     audit_entries_save,
     audit_entry,
@@ -361,3 +364,39 @@ def email_queue(*, message: EmailMessage, template: str) -> int:
     (email_id,) = emails_store(messages=[message], template=template)
     task_enqueue_on_commit(queued_email_send_task, email_id)
     return email_id
+
+
+# SINGLE SIGN-ON
+
+
+def sso_account_link(*, request, sociallogin, user: User) -> None:
+    """Link a first single sign-on to the person HR imported (accounts.sso found them): saves
+    the social account, and records on the person's history which provider it was."""
+    sociallogin.connect(request, user)
+    audit_record(
+        instance=user,
+        action=ACTION_EDIT,
+        user=None,
+        changes=[
+            {
+                "field": "sso",
+                "label": "Single sign-on account",
+                "before": EMPTY,
+                "after": f"'{sociallogin.account.get_provider().name}'",
+            }
+        ],
+        via="single sign-on",
+    )
+
+
+def sso_user_created_record(*, user: User, provider: str) -> None:
+    """The audit entry of a person created at their first single sign-on (allauth created them,
+    in no audience and with no role)."""
+    changes = [
+        change
+        for change in audit_changes(before={}, after=audit_snapshot(user))
+        if change["after"] not in (EMPTY, "''", "False")
+    ]
+    audit_record(
+        instance=user, action=ACTION_CREATE, user=None, changes=changes, via="single sign-on"
+    )

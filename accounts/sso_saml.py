@@ -80,16 +80,16 @@ def saml_setup_values(*, request: HttpRequest, app: SocialApp) -> dict[str, str]
     }
 
 
-def _refuse(request: HttpRequest, provider, code: str, reason: str, status: int | None = None):
-    """allauth's authentication error page (401 unless `status`), ready to raise."""
-    response = render_authentication_error(
-        request,
-        provider,
-        extra_context={"saml_errors": [code], "saml_last_error_reason": reason},
+def _refuse(request: HttpRequest, provider, code: str, reason: str) -> ImmediateHttpResponse:
+    """Stop the sign-in with the adapter's page for a failed single sign-on (it reads `code`:
+    "idp_unreachable" answers 503, anything else 400), ready to raise."""
+    return ImmediateHttpResponse(
+        render_authentication_error(
+            request,
+            provider,
+            extra_context={"saml_errors": [code], "saml_last_error_reason": reason},
+        )
     )
-    if status:
-        response.status_code = status
-    return ImmediateHttpResponse(response)
 
 
 def idp_sso_url(request: HttpRequest, app: SocialApp) -> str | None:
@@ -171,13 +171,7 @@ class SAMLProvider(allauth_saml.SAMLProvider):
         next_url = next_url or reverse("training:my_training")
         sso_url = idp_sso_url(request, self.app)
         if not sso_url or not _idp_reachable(sso_url):
-            raise _refuse(
-                request,
-                self,
-                "idp_unreachable",
-                "The identity provider did not answer.",
-                status=503,
-            )
+            raise _refuse(request, self, "idp_unreachable", "The identity provider did not answer.")
         return super().redirect(request, process, next_url=next_url, data=data, **kwargs)
 
     def extract_extra_data(self, data) -> dict[str, Any]:

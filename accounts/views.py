@@ -1,5 +1,6 @@
-"""Wagtail admin views for HR: upload a people CSV, preview what it would do, confirm it; and
-from a person's record, download everything held on them or erase a leaver's data."""
+"""Wagtail admin views: HR's people import (upload a CSV, preview what it would do, confirm it);
+from a person's record, download everything held on them or erase a leaver's data; and the
+administrators' single sign-on set-up page."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from accounts.erasure import ErasureRefused, person_erase, pseudonym_for
 from accounts.forms import PeopleImportConfirmForm, PeopleImportUploadForm
 from accounts.importers import COLUMNS, PeopleFileError, people_import_plan
 from accounts.personal_data import personal_data_zip
-from accounts.selectors import people_import_open, people_visible_to
+from accounts.selectors import people_import_open, people_visible_to, sso_setup_details
 from accounts.services import (
     PeopleImportRefused,
     people_import_confirm,
@@ -224,3 +225,32 @@ class PersonEraseView(PersonMixin, TemplateView):
             "training evidence is kept under that name.",
         )
         return redirect("wagtailusers_users:index")
+
+
+# SINGLE SIGN-ON
+
+
+class SsoSetupView(WagtailAdminTemplateMixin, TemplateView):
+    """For administrators: per identity provider, what to paste into Entra ID."""
+
+    page_title = "Single sign-on set-up"
+    header_icon = "key"
+    template_name = "accounts/sso_setup.html"
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("accounts_sso_setup"), "label": "Single sign-on set-up"},
+        ]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_superuser:
+            return permission_denied(
+                request, PermissionDenied("Only administrators set up single sign-on.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["providers"] = sso_setup_details(request=self.request)
+        return context

@@ -1,10 +1,17 @@
 """Wagtail's user admin, using Aware's user fields instead of first and last name, and showing
-each role only the people it may see (accounts.selectors.people_visible_to)."""
+each role only the people it may see (accounts.selectors.people_visible_to); and the council's
+identity providers (allauth's SocialApp) as a snippet, so their edits are in the audit trail."""
 
+from allauth.socialaccount import providers
+from allauth.socialaccount.models import SocialApp
+from django import forms
 from django.http import Http404
 from django.utils.functional import cached_property
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.views.generic.usage import UsageView as WagtailUsageView
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.users.views import users
 
 from accounts.forms import WagtailUserCreationForm, WagtailUserEditForm
@@ -80,3 +87,64 @@ class UserViewSet(users.UserViewSet):
 
     def get_form_class(self, for_update=False):
         return WagtailUserEditForm if for_update else WagtailUserCreationForm
+
+
+class IdentityProviderForm(WagtailAdminModelForm):
+    """allauth's SocialApp, as an administrator fills it in for the council's identity
+    provider. The client secret is never shown again; left empty on an edit, it is kept."""
+
+    provider = forms.ChoiceField(label="Protocol", choices=())
+    secret = forms.CharField(
+        label="Client secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Entra ID: Certificates & secrets → New client secret → its Value. Leave "
+        "empty to keep the one saved.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [
+            (pid, name) for pid, name in providers.registry.as_choices() if pid in SSO_PROTOCOLS
+        ]
+
+    def clean_secret(self) -> str:
+        secret = self.cleaned_data.get("secret", "")
+        if not secret and self.instance.pk:
+            return SocialApp.objects.get(pk=self.instance.pk).secret
+        return secret
+
+
+# The allauth providers Aware offers.
+SSO_PROTOCOLS = {"openid_connect", "saml"}
+
+
+class IdentityProviderViewSet(SnippetViewSet):
+    model = SocialApp
+    icon = "key"
+    menu_label = "Single sign-on providers"
+    add_to_settings_menu = True
+    list_display = ["name", "provider", "provider_id", "client_id"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name", help_text="Shown to administrators, e.g. “Borsetshire Entra ID”."),
+            FieldPanel("provider"),
+            FieldPanel(
+                "provider_id",
+                help_text="A short name in the sign-in address, e.g. “entra”. It is part of the "
+                "redirect URI, so do not change it once Entra ID knows that.",
+            ),
+            FieldPanel(
+                "client_id",
+                help_text="Entra ID: App registrations → your app → Overview → Application "
+                "(client) ID.",
+            ),
+            FieldPanel("secret"),
+            FieldPanel(
+                "settings",
+                help_text='For Entra ID: {"server_url": "https://login.microsoftonline.com/'
+                '<Directory (tenant) ID>/v2.0", "fetch_userinfo": false}',
+            ),
+        ],
+        base_form_class=IdentityProviderForm,
+    )

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
+from wagtail.snippets.models import register_snippet
 
 from accounts.erasure import accounts_personal_data_erase
 from accounts.models import User
@@ -25,8 +26,10 @@ from accounts.views import (
     PeopleImportUploadView,
     PersonalDataExportView,
     PersonEraseView,
+    SsoSetupView,
     person_privacy_buttons,
 )
+from accounts.viewsets import IdentityProviderViewSet
 from cms.views import LOG_ENTRIES_VISIBLE_HOOK
 
 
@@ -73,6 +76,26 @@ def people_listing_privacy_buttons(user, request_user):
 
 hooks.register(PERSONAL_DATA_HOOK, accounts_personal_data, order=0)
 hooks.register(PERSONAL_DATA_ERASE_HOOK, accounts_personal_data_erase, order=0)
+
+
+@hooks.register("register_admin_urls")
+def sso_setup_urls():
+    return [path("sso/setup/", SsoSetupView.as_view(), name="accounts_sso_setup")]
+
+
+class AdministratorsMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        return request.user.is_superuser
+
+
+@hooks.register("register_settings_menu_item")
+def sso_setup_menu_item():
+    return AdministratorsMenuItem(
+        "Single sign-on set-up", reverse("accounts_sso_setup"), icon_name="key", order=1030
+    )
+
+
+register_snippet(IdentityProviderViewSet)
 
 
 @hooks.register("register_admin_menu_item")

@@ -7,6 +7,7 @@ to the application log. Passwords, tokens and secrets are never recorded.
 """
 
 import datetime
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,6 +71,8 @@ def _shown(field, value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool | int | float):
         return str(value)
+    if isinstance(value, dict):  # a JSON field (an identity provider's settings)
+        return json.dumps(value, sort_keys=True)
     choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
     if isinstance(value, list | tuple):
         return ", ".join(str(choices.get(item, item)) for item in value) or EMPTY

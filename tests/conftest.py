@@ -287,12 +287,15 @@ def saml_idp(tmp_path_factory):
 
 
 @pytest.fixture
-def saml_app(db, saml_idp):
+def saml_app(site, saml_idp):
     """The council's SAML identity provider as an administrator sets it up in Aware: a social
-    app reading the IdP's metadata, with the IdP trusted for the council's own domain."""
+    app reading the IdP's metadata, with the IdP trusted for the council's own domain, shown on
+    the sign-in page."""
     from allauth.socialaccount.models import SocialApp
 
-    return SocialApp.objects.create(
+    from accounts.models import SignInSettings
+
+    app = SocialApp.objects.create(
         provider="saml",
         provider_id="council-saml",
         name="Example Council account",
@@ -300,9 +303,10 @@ def saml_app(db, saml_idp):
         settings={
             "idp": {"entity_id": saml_idp.entity_id, "metadata_url": saml_idp.metadata_url},
             "verified_email": ["example.gov.uk"],
-            "email_authentication": True,
         },
     )
+    SignInSettings.for_site(site).sso_providers.add(app)
+    return app
 
 
 @pytest.fixture
@@ -324,3 +328,60 @@ def project_broker():
     yield point
     drop_pooled_connections()
     app.conf.broker_url = original
+
+
+# Single sign-on: one real OpenID Connect provider process for the whole run (tests/sso/).
+SSO_PASSWORD = "idp-password-123"
+SSO_USERS = {
+    # email at the provider: (name, email verified by the provider, extra ID token claims)
+    "officer@example.gov.uk": ("Olu Officer", True, {"employeeid": "E1001", "amr": ["pwd"]}),
+    "o.numbered@example.gov.uk": ("Nia Numbered", True, {"employeeid": "E2002", "amr": ["pwd"]}),
+    "unverified@example.gov.uk": ("Una Verified", False, {"amr": ["pwd"]}),
+    "stranger@example.gov.uk": ("Stan Stranger", True, {"amr": ["pwd"]}),
+    "leaver@example.gov.uk": ("Lee Leaver", True, {"amr": ["pwd"]}),
+    "admin@example.gov.uk": ("Ada Attacker", True, {"amr": ["pwd"]}),
+    "hr.mfa@example.gov.uk": ("Hana Resources", True, {"amr": ["pwd", "mfa"]}),
+    "hr.pwd@example.gov.uk": ("Hal Resources", True, {"amr": ["pwd"]}),
+    "journey@example.gov.uk": ("Jo Journey", True, {"amr": ["pwd"]}),
+}
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """The test OpenID Connect provider (allauth.idp.oidc in its own process), with SSO_USERS
+    and Aware's client registered; stopped by its pid at the end of the run."""
+    from tests.sso.idp import IdpUser, OidcProvider
+
+    users = [
+        IdpUser(email=email, password=SSO_PASSWORD, name=name, email_verified=ok, claims=claims)
+        for email, (name, ok, claims) in SSO_USERS.items()
+    ]
+    provider = OidcProvider(
+        workdir=tmp_path_factory.mktemp("oidc-idp"),
+        users=users,
+        redirect_uris=["http://testserver/accounts/oidc/entra/login/callback/"],
+    )
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def sso_app(oidc_provider, site):
+    """Aware configured as a council would for Entra ID: the provider as a SocialApp, shown on
+    the sign-in page, with the ID token's claims used (Entra's userinfo has too few)."""
+    from allauth.socialaccount.models import SocialApp
+
+    from accounts.models import SignInSettings
+
+    oidc_provider.set_mode("normal")
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="entra",
+        name="Test Council Entra ID",
+        client_id=oidc_provider.CLIENT_ID,
+        secret=oidc_provider.client_secret,
+        settings={"server_url": oidc_provider.url, "fetch_userinfo": False},
+    )
+    SignInSettings.for_site(site).sso_providers.add(app)
+    return app

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
     "django_celery_beat",
     "pgtrigger",
@@ -147,6 +148,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    "accounts.middleware.SsoFormActionMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -257,6 +259,9 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+# Password sign-in refuses single sign-on only addresses; sign-up and password reset do so in
+# AccountAdapter.clean_email.
+ACCOUNT_FORMS = {"login": "accounts.allauth_forms.LoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -268,13 +273,25 @@ ACCOUNT_RATE_LIMITS = {}  # empty dict keeps allauth's built-in defaults
 AWARE_SIGNUP_EMAIL_DOMAINS = [
     d.lower().lstrip("@") for d in env.list("AWARE_SIGNUP_EMAIL_DOMAINS", default=[])
 ]
-# Single sign-on: each identity provider is a social app in the Django admin (README, "Single
-# sign-on"). Aware's SAML provider adds Entra ID's claim names, replay and outage handling to
-# allauth's (accounts/sso_saml.py).
-SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "accounts.sso_saml.SAMLProvider"}}
-# A first sign-in whose verified email matches a person links the IdP account to them, so the
-# next sign-in matches on the IdP's stable id (an app's "email_authentication" turns matching on).
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# Single sign-on with the council's identity provider (Entra ID, by OpenID Connect or SAML 2.0).
+# Providers are SocialApp rows an administrator adds; accounts.sso decides who may sign in
+# (SignInSettings in the admin). Aware's providers add to allauth's: the OIDC one always checks
+# the ID token's signature and a nonce (accounts/oidc/); the SAML one reads Entra ID's claim
+# names and refuses replays and unsigned assertions (accounts/sso_saml.py).
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # allauth's provider, checking the ID token's signature and a nonce (accounts/oidc/).
+        "provider_class": "accounts.oidc.provider.AwareOpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+    },
+    "saml": {"provider_class": "accounts.sso_saml.SAMLProvider"},
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True  # accounts.sso decides who may be created, with no form
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # people are matched by accounts.sso, never by allauth
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # only addresses the identity provider verified are used
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=5)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Aware")
 # Groups whose members must use two-factor sign-in before they reach any page but account setup.

@@ -673,3 +673,21 @@ def test_the_command_refuses_an_unreadable_file_clearly(tmp_path):
         call_command("import_people", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_people", str(tmp_path / "absent.csv"))
+
+
+def test_staff_on_single_sign_on_only_domains_are_invited_to_use_the_councils_account(
+    imported, mailoutbox, site
+):
+    from accounts.models import SignInSettings
+
+    settings = SignInSettings.for_site(site)
+    settings.sso_only_domains = "example.gov.uk"
+    settings.sso_button_text = "Sign in with your Borsetshire account"
+    settings.save()
+
+    imported(csv_of(person("E1")))
+
+    (invitation,) = mailoutbox
+    assert 'press "Sign in with your Borsetshire account"' in invitation.body
+    assert "/accounts/password/reset/key/" not in invitation.body
+    assert "/accounts/password/reset/key/" not in invitation.alternatives[0][0]
