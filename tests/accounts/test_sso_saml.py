@@ -125,6 +125,20 @@ def test_officer_signs_in_at_the_idp_and_lands_on_my_training(aware, saml_idp):
     assert saml_performed_mfa(login) is False
 
 
+def test_a_person_hr_deactivated_is_refused_and_nothing_is_linked(aware, saml_idp):
+    """The shared policy (accounts/sso.py) runs before allauth links an account: a leaver whose
+    IdP account still works gets the refusal page, and no SAML account is created for them."""
+    client, officer = aware
+    officer.is_active = False
+    officer.save(update_fields=["is_active"])
+    before = counts()
+
+    response = post_to_acs(client, idp_types_in(sign_in_start(client), "sam", OFFICER["password"]))
+
+    assert_refused(client, response, officer, before, says="closed", status=403)
+    assert not SocialAccount.objects.filter(user=officer).exists()
+
+
 def test_idp_that_performed_mfa_says_so_in_the_authn_context(aware, saml_idp):
     client, officer = aware
     saml_idp.people({"sam": {**OFFICER, "mfa": True}})
