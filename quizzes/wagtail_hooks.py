@@ -19,6 +19,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from cms.choosers import PersonalDataChooserViewSet
 from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
@@ -57,6 +58,7 @@ class QuizViewSet(SnippetViewSet):
 class ExtraTimeViewSet(SnippetViewSet):
     model = ExtraTime
     icon = "time"
+    chooser_viewset_class = PersonalDataChooserViewSet
     menu_label = "Extra time"
     list_display = ["user", "percent", "updated_at"]
     search_fields = ["user__full_name", "user__email"]
