@@ -92,6 +92,18 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
+PEOPLE_CSV = (
+    "employee_number,email,full_name,person_type,department,service_area,job_title,"
+    "manager_email,start_date,on_leave_until,active\n"
+    "E900,new.starter@example.gov.uk,New Starter,officer,Neighbourhoods > Housing,housing,"
+    "Tenancy Officer,,2026-01-05,,yes\n"
+)
+COMPLETIONS_CSV = (
+    "email,module,module_version,completed_on,score,expires_on\n"
+    "colm.colleague@example.gov.uk,matrix-module,1,2025-06-01,85,\n"
+)
+
+
 def person(email: str, *, groups=(), mfa=False, **fields):
     from allauth.account.models import EmailAddress
     from django.contrib.auth.models import Group
@@ -136,7 +148,8 @@ def build_council() -> dict:
         Workflow,
     )
 
-    from accounts.models import Department, PeopleImport, PersonType
+    from accounts.models import Department, PersonType
+    from accounts.services import people_import_upload
     from cms.audit import ACTION_EDIT, audit_record
     from cms.models import StandardPage
     from cms.site_settings import CouncilSettings, ReportingRoutes
@@ -147,7 +160,6 @@ def build_council() -> dict:
         Assignment,
         AssignmentRule,
         Audience,
-        CompletionImport,
         LessonPage,
         ModulePage,
         ReminderSettings,
@@ -157,6 +169,7 @@ def build_council() -> dict:
         SentMessage,
     )
     from training.services.completion import completion_record_create
+    from training.services.historic import historic_import_upload
 
     devnull = open(os.devnull, "w")  # noqa: SIM115
     # The site tree, and the roles as load_initial_data makes them (its accounts loader); a
@@ -246,11 +259,12 @@ def build_council() -> dict:
         created_at=now,
         expires_at=now + ReportExport.LIFETIME,
     )
-    c["people_import"] = PeopleImport.objects.create(
-        token="matrix-people-import", uploaded_by=c["other_hr"], filename="people.csv"
+    # Another HR adviser's uploads, waiting for their confirmation.
+    c["people_import"] = people_import_upload(
+        uploaded_by=c["other_hr"], filename="people.csv", text=PEOPLE_CSV
     )
-    c["completion_import"] = CompletionImport.objects.create(
-        token="matrix-completion-import", imported_by=c["other_hr"], filename="records.csv"
+    c["completion_import"] = historic_import_upload(
+        uploaded_by=c["other_hr"], filename="records.csv", text=COMPLETIONS_CSV
     )
 
     collection = Collection.get_first_root_node().add_child(name="Matrix collection")
@@ -884,3 +898,126 @@ def test_every_pattern_answers_each_role_as_its_rule_says(council, role):
             wrong.append(f"{url} [{route}]: shows another officer's name or email")
 
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+# STATE-CHANGING VIEWS OF OUR OWN APPS: POSTed by each role that must be refused -------------
+# "-" is a role that may do it (not asked here). Each entry counts the rows the view would
+# change; after every refused POST they are the same.
+
+
+def attempt_rows(c):
+    from quizzes.models import Attempt, AttemptQuestion
+
+    attempt = Attempt.objects.filter(pk=c["attempt"].pk).values_list(
+        "status", "score", "finished_at"
+    )
+    answered = AttemptQuestion.objects.filter(attempt=c["attempt"]).values_list("selected", flat=True)
+    return Attempt.objects.count(), list(attempt), list(answered)
+
+
+def people_rows(c):
+    from accounts.models import PeopleImport, User
+
+    colleague = User.objects.filter(pk=c["colleague"].pk).values_list(
+        "full_name", "email", "job_title", "is_active", "person_type"
+    )
+    imports = PeopleImport.objects.values_list("pk", "imported_at")
+    return User.objects.count(), list(colleague), sorted(imports)
+
+
+def completion_rows(c):
+    from training.models import CompletionImport, ModuleCompletion
+
+    imports = CompletionImport.objects.values_list("pk", "imported_at", "imported")
+    return ModuleCompletion.objects.count(), sorted(imports)
+
+
+def retake_rows(c):
+    from training.models import RetakeRequest
+
+    return list(RetakeRequest.objects.values_list("pk", "withdrawn_at", "withdrawn_by"))
+
+
+def bank_rows(c):
+    from quizzes.models import Choice, Question
+
+    return Question.objects.count(), Choice.objects.count()
+
+
+def progress_rows(c):
+    from training.models import LessonProgress
+
+    return list(LessonProgress.objects.values_list("user_id", "lesson_id", "completed_at"))
+
+
+def csv_file(name: str, text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+# fmt: off
+POSTS = [
+    #     anon  offcr manag cllr  hr    membr editr apprv admin
+    ("login -     -     -     -     -     -     -     -", "/quizzes/{quiz.pk}/start/",
+     lambda c: {}, attempt_rows),
+    ("login 404   404   404   404   404   404   404   404", "/quizzes/attempts/{attempt.pk}/",
+     lambda c: {"action": "submit"}, attempt_rows),
+    ("login -     -     -     -     -     -     -     -", "{lesson.url}",
+     lambda c: {}, progress_rows),
+    ("login login login login -     403   403   403   -", "/cms/people/import/",
+     lambda c: {"file": csv_file("people.csv", PEOPLE_CSV)}, people_rows),
+    ("login login login login 302   403   403   403   302", "/cms/people/import/{people_import.token}/",
+     lambda c: {"create": 1, "update": 0, "deactivate": 0, "unchanged": 0, "invite": 0,
+                "errors": 0}, people_rows),
+    ("login login login login -     403   403   403   -", "/cms/completions/import/",
+     lambda c: {"file": csv_file("records.csv", COMPLETIONS_CSV)}, completion_rows),
+    ("login login login login 302   403   403   403   302",
+     "/cms/completions/import/{completion_import.token}/",
+     lambda c: {"to_import": 1, "already_recorded": 0, "errors": 0}, completion_rows),
+    ("login login login login dash  dash  -     -     -",
+     "/cms/modules/{module.pk}/retake-request/withdraw/", lambda c: {}, retake_rows),
+    ("login login login login dash  dash  dash  dash  -", "/cms/quizzes/bank/",
+     lambda c: {"file": csv_file("bank.csv", "module,text\nmatrix-module,Which?\n")}, bank_rows),
+    ("login login login login -     404   404   404   -", "/cms/users/edit/{colleague.pk}/",
+     lambda c: {"email": c["colleague"].email, "full_name": "Renamed", "is_active": ""},
+     people_rows),
+    ("login login login login dash  404   404   404   -", "/cms/users/delete/{colleague.pk}/",
+     lambda c: {}, people_rows),
+]
+# fmt: on
+
+CSRF_SECRET = "matrixmatrixmatrixmatrixmatrixmx"  # noqa: S105 - a test's CSRF cookie, 32 characters
+
+
+def post_as(council: dict, role: str, url: str, data: dict):
+    """A POST with a valid CSRF token: the cookie and the form field carry the same secret."""
+    council["clients"][role].cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
+    return ask(council, role, url, "post", {**data, "csrfmiddlewaretoken": CSRF_SECRET})
+
+
+@pytest.mark.parametrize(("expect", "url", "data", "rows"), POSTS, ids=[p[1] for p in POSTS])
+def test_refused_posts_change_nothing(council, expect, url, data, rows):
+    wrong = []
+    for role, expected in zip(ROLES, expect.split(), strict=True):
+        if expected == "-":
+            continue
+        before = rows(council)
+        got = answer(post_as(council, role, url.format(**council), data(council)))
+        if got != expected:
+            wrong.append(f"{role}: {got}, expected {expected}")
+        if rows(council) != before:
+            wrong.append(f"{role}: the POST changed rows")
+
+    assert not wrong, f"POST {url}:\n" + "\n".join(wrong)
+
+
+def test_the_csrf_token_is_a_valid_one(council):
+    """The refusals above are the views' own, not CSRF's: the same token completes a lesson."""
+    from training.models import LessonProgress
+
+    response = post_as(council, "officer", council["lesson"].url, {})
+
+    assert answer(response) == "302"
+    done = LessonProgress.objects.get(user=council["officer"], lesson=council["lesson"])
+    assert done.completed_at is not None
