@@ -911,7 +911,9 @@ def attempt_rows(c):
     attempt = Attempt.objects.filter(pk=c["attempt"].pk).values_list(
         "status", "score", "finished_at"
     )
-    answered = AttemptQuestion.objects.filter(attempt=c["attempt"]).values_list("selected", flat=True)
+    answered = AttemptQuestion.objects.filter(attempt=c["attempt"]).values_list(
+        "selected", flat=True
+    )
     return Attempt.objects.count(), list(attempt), list(answered)
 
 
@@ -950,6 +952,18 @@ def progress_rows(c):
     return list(LessonProgress.objects.values_list("user_id", "lesson_id", "completed_at"))
 
 
+# What the uploads' previews show their owner (and a confirmation sends back).
+PEOPLE_CONFIRM = {
+    "create": 1,
+    "update": 0,
+    "deactivate": 0,
+    "unchanged": 0,
+    "invite": 1,
+    "errors": 0,
+}
+COMPLETIONS_CONFIRM = {"to_import": 1, "already_recorded": 0, "errors": 0}
+
+
 def csv_file(name: str, text: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -967,14 +981,14 @@ POSTS = [
      lambda c: {}, progress_rows),
     ("login login login login -     403   403   403   -", "/cms/people/import/",
      lambda c: {"file": csv_file("people.csv", PEOPLE_CSV)}, people_rows),
-    ("login login login login 302   403   403   403   302", "/cms/people/import/{people_import.token}/",
-     lambda c: {"create": 1, "update": 0, "deactivate": 0, "unchanged": 0, "invite": 0,
-                "errors": 0}, people_rows),
+    ("login login login login 302   403   403   403   302",
+     "/cms/people/import/{people_import.token}/",
+     lambda c: PEOPLE_CONFIRM, people_rows),
     ("login login login login -     403   403   403   -", "/cms/completions/import/",
      lambda c: {"file": csv_file("records.csv", COMPLETIONS_CSV)}, completion_rows),
     ("login login login login 302   403   403   403   302",
      "/cms/completions/import/{completion_import.token}/",
-     lambda c: {"to_import": 1, "already_recorded": 0, "errors": 0}, completion_rows),
+     lambda c: COMPLETIONS_CONFIRM, completion_rows),
     ("login login login login dash  dash  -     -     -",
      "/cms/modules/{module.pk}/retake-request/withdraw/", lambda c: {}, retake_rows),
     ("login login login login dash  dash  dash  dash  -", "/cms/quizzes/bank/",
@@ -987,7 +1001,7 @@ POSTS = [
 ]
 # fmt: on
 
-CSRF_SECRET = "matrixmatrixmatrixmatrixmatrixmx"  # noqa: S105 - a test's CSRF cookie, 32 characters
+CSRF_SECRET = "matrixmatrixmatrixmatrixmatrixmx"  # a test's CSRF cookie: 32 characters
 
 
 def post_as(council: dict, role: str, url: str, data: dict):
@@ -1021,3 +1035,28 @@ def test_the_csrf_token_is_a_valid_one(council):
     assert answer(response) == "302"
     done = LessonProgress.objects.get(user=council["officer"], lesson=council["lesson"])
     assert done.completed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "rows"),
+    [
+        ("/cms/people/import/{people_import.token}/", PEOPLE_CONFIRM, people_rows),
+        (
+            "/cms/completions/import/{completion_import.token}/",
+            COMPLETIONS_CONFIRM,
+            completion_rows,
+        ),
+    ],
+)
+def test_the_refused_confirmations_would_import_for_their_owner(council, url, data, rows):
+    """The same POST from the HR adviser who uploaded the file imports it: the refusals above
+    are for whose upload it is, not for a payload that could never work."""
+    owner = Client(raise_request_exception=False, enforce_csrf_checks=True)
+    owner.force_login(council["other_hr"])
+    owner.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
+    before = rows(council)
+
+    response = owner.post(url.format(**council), {**data, "csrfmiddlewaretoken": CSRF_SECRET})
+
+    assert answer(response) == "302"
+    assert rows(council) != before
