@@ -1060,3 +1060,19 @@ def test_the_refused_confirmations_would_import_for_their_owner(council, url, da
 
     assert answer(response) == "302"
     assert rows(council) != before
+
+
+def test_wagtails_front_end_sign_in_cannot_skip_the_second_factor(council):
+    """Wagtail's /_util/login/ was Django's password form: HR's password alone opened the people
+    admin, without the authenticator code allauth asks for and outside its rate limits."""
+    client = Client(raise_request_exception=False)
+    hr = council["hr"]
+
+    response = client.post(
+        "/_util/login/",
+        {"username": hr.email, "password": "correct-horse-battery", "next": "/cms/users/"},
+    )
+
+    assert answer(response) == "login"
+    assert "_auth_user_id" not in client.session
+    assert answer(client.get("/cms/users/")) == "login"
