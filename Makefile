@@ -38,8 +38,11 @@ demo: install
 	$(BIN)/celery -A config.celery_app worker --beat --pool=solo --loglevel=warning & \
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# Two pytest processes (pytest-xdist), a file each at a time: each has its own test database,
+# Redis databases and media folder (config/settings/test.py). TEST_PROCESSES=0 runs in one.
+TEST_PROCESSES ?= 2
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from django.urls import path
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from accounts.models import Department, User
+from accounts.models import Department, QueuedEmail, User
 
 
 @admin.register(Department)
@@ -58,4 +58,29 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["deactivated_at"]
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QueuedEmail)
+class QueuedEmailAdmin(admin.ModelAdmin):
+    """The outbox, to see what waits and what may have gone: an "uncertain" email was handed to
+    the mail server by a sender that stopped before hearing its answer, so it is never sent
+    again automatically; look it up in the mail server's log by time and recipient, then
+    delete it here. The email itself (it may hold a sign-in link) is not shown."""
+
+    list_display = ["pk", "template", "state", "recipient", "created_at", "handed_over_at"]
+    list_display += ["attempts", "last_error"]
+    list_filter = ["state", "template"]
+    fields = ["template", "state", "recipient", "created_at", "next_try_at", "claimed_at"]
+    fields += ["handed_over_at", "attempts", "last_error"]
+    readonly_fields = fields
+
+    @admin.display(description="To")
+    def recipient(self, obj: QueuedEmail) -> str:
+        return ", ".join(obj.message.get("to", []))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

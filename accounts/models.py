@@ -98,6 +98,12 @@ class User(AbstractUser):
     )
     on_leave_until = models.DateField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the leaver's personal data was replaced by a pseudonym (their "
+        "training evidence is kept under it).",
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -157,7 +163,16 @@ class PeopleImport(models.Model):
 
 class QueuedEmail(models.Model):
     """An email a request asked for (password reset, address verification, invitation), kept
-    until the SMTP server accepts it, then deleted: it may hold a sign-in link."""
+    until the SMTP server accepts it, then deleted: it may hold a sign-in link.
+
+    A send claims it first (waiting -> being sent) and notes when it hands it to the server, so
+    a sender that died midway is settled: before the hand-over it waits again, after it the
+    email is "uncertain" and never sent again automatically (accounts.outbox)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        UNCERTAIN = "uncertain", "Handed to the mail server, acceptance not recorded"
 
     template = models.CharField(max_length=100)  # allauth's template prefix: names the kind
     message = models.JSONField()  # subject, body, html, from_email, to
@@ -165,10 +180,13 @@ class QueuedEmail(models.Model):
     next_try_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=100, blank=True)  # error type and SMTP code only
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["next_try_at"]
-        indexes = [models.Index(fields=["next_try_at"])]
+        indexes = [models.Index(fields=["next_try_at"]), models.Index(fields=["state"])]
 
     def __str__(self) -> str:
         return f"Queued email {self.pk} ({self.template})"

@@ -26,13 +26,15 @@ from accounts.importers import (
     person_fields,
     row_changes,
 )
+from accounts.invitations import EMAIL_BATCH_SIZE, people_invitations_queue
 from accounts.models import Department, PeopleImport, User
 from accounts.outbox import emails_store
 from accounts.signals import people_imported
-from accounts.tasks import people_invite_task, queued_email_send_task
+from accounts.tasks import queued_email_send_task, queued_emails_send_task
 from cms.audit import (
     ACTION_DEACTIVATE,
     ACTION_IMPORT_CHANGE,
+    ACTION_SUBJECT_ACCESS,
     audit_changes,
     audit_entries_save,
     audit_entry,
@@ -40,7 +42,7 @@ from cms.audit import (
     audit_record_import,
     audit_snapshot,
 )
-from cms.services import task_enqueue_on_commit
+from cms.services import task_enqueue_each_on_commit, task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +70,16 @@ def user_deactivate(
     return user
 
 
+def personal_data_download_record(*, person: User, by: User) -> None:
+    """Record in the audit trail that `by` downloaded everything held on `person` (who, whose,
+    when; never what it held). Writes one log entry row; logs ids only."""
+    audit_record(instance=person, action=ACTION_SUBJECT_ACCESS, user=by)
+    logger.info("Subject access export of person %s by user %s", person.pk, by.pk)
+
+
 # PEOPLE IMPORT
 
 BATCH_SIZE = 1000
-INVITE_TASK_SIZE = 500  # people per queued invitation task
 # bulk_update writes one CASE per field over the batch, so its cost grows with the batch squared.
 UPDATE_BATCH_SIZE = 250
 
@@ -248,7 +256,8 @@ def people_import(
     The whole file is checked first (see importers.people_import_plan). With any bad row nothing
     is written unless `import_valid_rows` is set. With `expected` (the counts a preview showed),
     a file whose plan has changed since is refused with PeopleImportRefused. After commit:
-    invitations for new active people are queued (people_invite_task, in batches), and
+    invitations for new active people are kept in the outbox (in this transaction) and
+    queued_emails_send_task is queued for them in batches, and
     `people_imported` is sent with the ids of everyone created, updated or deactivated. Raises
     PeopleFileError for a file that cannot be read. The audit trail gets each person's changes
     and one entry for the import: `filename`, its counts, and who ran it (`by`, or the command
@@ -270,8 +279,8 @@ def people_import(
     result.updated = plan.count(UPDATE)
     result.deactivated = plan.count(DEACTIVATE)
     result.unchanged = plan.count(UNCHANGED)
-    invited = [users[r.line].pk for r in plan.rows if r.action == CREATE and r.active]
-    result.invited = len(invited)
+    new = {r.line for r in plan.rows if r.action == CREATE and r.active}
+    result.invited = len(new)
     changed = [users[r.line].pk for r in plan.rows if r.action != UNCHANGED]
     logger.info("People import: %s", result.as_dict())  # counts only, never names or emails
     audit_record_import(
@@ -282,8 +291,12 @@ def people_import(
         record_model=PeopleImport,
         user=by,
     )
-    for chunk in in_chunks(invited, INVITE_TASK_SIZE):
-        task_enqueue_on_commit(people_invite_task, chunk)
+    # In this transaction, so the invitations are recorded with the people (a dead broker loses
+    # none: queued_emails_retry_task sends what no task did).
+    email_ids = people_invitations_queue(users=[users[r.line] for r in plan.rows if r.line in new])
+    task_enqueue_each_on_commit(
+        queued_emails_send_task, [(chunk,) for chunk in in_chunks(email_ids, EMAIL_BATCH_SIZE)]
+    )
     transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
     return result
 

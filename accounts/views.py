@@ -1,19 +1,30 @@
-"""Wagtail admin views for HR: upload a people CSV, preview what it would do, confirm it."""
+"""Wagtail admin views for HR: upload a people CSV, preview what it would do, confirm it; and
+from a person's record, download everything held on them or erase a leaver's data."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import Button
 
+from accounts.erasure import ErasureRefused, person_erase, pseudonym_for
 from accounts.forms import PeopleImportConfirmForm, PeopleImportUploadForm
 from accounts.importers import COLUMNS, PeopleFileError, people_import_plan
-from accounts.selectors import people_import_open
-from accounts.services import PeopleImportRefused, people_import_confirm, people_import_upload
+from accounts.personal_data import personal_data_zip
+from accounts.selectors import people_import_open, people_visible_to
+from accounts.services import (
+    PeopleImportRefused,
+    people_import_confirm,
+    people_import_upload,
+    personal_data_download_record,
+)
+from cms.selectors import council_settings
 
 IMPORT_PERMISSION = "accounts.add_user"
 CLOSED_PREVIEW = (
@@ -108,3 +119,108 @@ class PeopleImportPreviewView(PeopleImportMixin, TemplateView):
             f"{result.invited} invitation(s) to set a password are being sent.{skipped}",
         )
         return redirect("accounts_people_import")
+
+
+# PERSONAL DATA: subject access and erasure, from the person's record
+
+ERASE_PERMISSION = "accounts.change_user"
+
+
+def person_privacy_buttons(*, person, viewer) -> list[Button]:
+    """From a person's record: the subject access download (whoever may see the person) and,
+    for HR on a leaver not yet erased, "Erase now"."""
+    buttons = [
+        Button(
+            "Download everything Aware holds on this person",
+            url=reverse("accounts_personal_data", args=[person.pk]),
+            icon_name="download",
+            priority=40,
+        )
+    ]
+    if viewer.has_perm(ERASE_PERMISSION) and not person.is_active and person.erased_at is None:
+        buttons.append(
+            Button(
+                "Erase now",
+                url=reverse("accounts_person_erase", args=[person.pk]),
+                icon_name="bin",
+                priority=50,
+            )
+        )
+    return buttons
+
+
+class PersonMixin(WagtailAdminTemplateMixin):
+    """A person the viewer may see (accounts.selectors.people_visible_to); anyone else is not
+    there (404), whatever the viewer's other rights."""
+
+    header_icon = "user"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.person = people_visible_to(viewer=request.user).filter(pk=kwargs["pk"]).first()
+        if self.person is None:
+            raise Http404("No such person.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return str(self.person)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("wagtailusers_users:index"), "label": "Users"},
+            {"url": "", "label": str(self.person)},
+        ]
+
+
+class PersonalDataExportView(PersonMixin, TemplateView):
+    """GET: what the download holds. POST: the ZIP, with the download in the audit trail."""
+
+    template_name = "accounts/personal_data/export.html"
+    page_title = "Download everything Aware holds on this person"
+
+    def post(self, request, pk: int):
+        now = timezone.now()
+        content = personal_data_zip(
+            person=self.person, council_name=council_settings().council_name, now=now
+        )
+        personal_data_download_record(person=self.person, by=request.user)
+        response = HttpResponse(content, content_type="application/zip")
+        name = f"aware-personal-data-{self.person.pk}-{timezone.localdate(now):%Y-%m-%d}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class PersonEraseView(PersonMixin, TemplateView):
+    """HR's "Erase now" for a deactivated person: GET asks to confirm, POST erases."""
+
+    template_name = "accounts/personal_data/erase.html"
+    page_title = "Erase this person's personal data"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(ERASE_PERMISSION):
+            return permission_denied(
+                request, PermissionDenied("Only HR can erase a person's data.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            pseudonym=pseudonym_for(self.person), person=self.person, **kwargs
+        )
+
+    def post(self, request, pk: int):
+        if self.person.erased_at is not None:
+            messages.info(request, "This person's personal data was already erased.")
+            return redirect("wagtailusers_users:index")
+        try:
+            person_erase(person=self.person, by=request.user)
+        except ErasureRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("accounts_person_erase", pk=self.person.pk)
+        messages.success(
+            request,
+            f"Personal data erased: the person is now “{pseudonym_for(self.person)}”. Their "
+            "training evidence is kept under that name.",
+        )
+        return redirect("wagtailusers_users:index")

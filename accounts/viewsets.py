@@ -9,6 +9,7 @@ from wagtail.users.views import users
 
 from accounts.forms import WagtailUserCreationForm, WagtailUserEditForm
 from accounts.selectors import COUNCILLORS_PERMISSION, people_visible_to
+from accounts.views import person_privacy_buttons
 
 
 class PeoplePermissionPolicy(ModelPermissionPolicy):
@@ -44,7 +45,12 @@ class IndexView(users.IndexView):
 
 
 class EditView(VisiblePersonMixin, users.EditView):
-    pass
+    @cached_property
+    def header_more_buttons(self):
+        return [
+            *super().header_more_buttons,
+            *person_privacy_buttons(person=self.object, viewer=self.request.user),
+        ]
 
 
 class DeleteView(VisiblePersonMixin, users.DeleteView):

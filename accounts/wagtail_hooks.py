@@ -10,10 +10,23 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
 
+from accounts.erasure import accounts_personal_data_erase
 from accounts.models import User
+from accounts.personal_data import (
+    PERSONAL_DATA_ERASE_HOOK,
+    PERSONAL_DATA_HOOK,
+    accounts_personal_data,
+)
 from accounts.selectors import EVERYONE_PERMISSION, people_visible_to
 from accounts.services import user_deactivate
-from accounts.views import IMPORT_PERMISSION, PeopleImportPreviewView, PeopleImportUploadView
+from accounts.views import (
+    IMPORT_PERMISSION,
+    PeopleImportPreviewView,
+    PeopleImportUploadView,
+    PersonalDataExportView,
+    PersonEraseView,
+    person_privacy_buttons,
+)
 from cms.views import LOG_ENTRIES_VISIBLE_HOOK
 
 
@@ -43,7 +56,23 @@ def people_import_urls():
             PeopleImportPreviewView.as_view(),
             name="accounts_people_import_preview",
         ),
+        path(
+            "people/<int:pk>/personal-data/",
+            PersonalDataExportView.as_view(),
+            name="accounts_personal_data",
+        ),
+        path("people/<int:pk>/erase/", PersonEraseView.as_view(), name="accounts_person_erase"),
     ]
+
+
+@hooks.register("register_user_listing_buttons")
+def people_listing_privacy_buttons(user, request_user):
+    """The listing holds only people the viewer may see (IndexView), so both may show."""
+    return person_privacy_buttons(person=user, viewer=request_user)
+
+
+hooks.register(PERSONAL_DATA_HOOK, accounts_personal_data, order=0)
+hooks.register(PERSONAL_DATA_ERASE_HOOK, accounts_personal_data_erase, order=0)
 
 
 @hooks.register("register_admin_menu_item")

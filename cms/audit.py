@@ -33,6 +33,10 @@ ACTION_EXEMPT = "aware.exempt"
 ACTION_EXEMPTION_WITHDRAW = "aware.exemption_withdraw"
 ACTION_IMPORT = "aware.import"
 ACTION_IMPORT_CHANGE = "aware.import_change"
+ACTION_ERASE = "aware.erase"
+ACTION_RETENTION = "aware.retention"
+ACTION_SUBJECT_ACCESS = "aware.subject_access"
+ERASED = "(erased)"
 
 # How an import's counts are listed (other counts follow, by name).
 COUNT_ORDER = ["created", "imported", "updated", "deactivated", "unchanged", "already_recorded"]
@@ -276,3 +280,85 @@ def audit_delete_attach(
     if entry is not None and "changes" not in entry.data:
         entry.data = {**entry.data, "changes": changes}
         entry.save(update_fields=["data"])
+
+
+def audit_record_counts(
+    *, model: type[models.Model], action: str, label: str, counts: dict[str, int], user=None
+) -> ModelLogEntry:
+    """Record a run that touched many rows of `model` (the retention job): what it did as counts
+    only, never whose rows. Filed under the model with object id 0. Writes one log entry row."""
+    return ModelLogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        object_id="0",
+        label=label[:255],
+        action=action,
+        timestamp=timezone.now(),
+        user=user,
+        uuid=get_active_log_context().uuid,
+        data={"counts": dict(counts)},
+    )
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """'2 email addresses, 1 session' (zero counts left out; "none" when all are)."""
+    parts = [f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items()) if n]
+    return ", ".join(parts) or "none"
+
+
+def audit_entries_scrub(
+    *,
+    entries: models.QuerySet,
+    fields: Iterable[str],
+    label: str | None = None,
+    reason: bool = False,
+) -> int:
+    """Erase personal values from existing entries: each entry's label becomes `label` (if
+    given), the
+    before and after of each change to one of `fields` become "(erased)", and with `reason`
+    the entry's reason too. What was done, when and by whom stays. Returns how many entries
+    changed; one query to read them, one to write them."""
+    fields = set(fields)
+    changed = []
+    for entry in entries:
+        data = dict(entry.data or {})
+        for change in data.get("changes") or []:
+            if change.get("field") in fields:
+                change["before"] = change["after"] = ERASED
+        if reason and data.get("reason"):
+            data["reason"] = ERASED
+        entry.data = data
+        if label is not None:
+            entry.label = label[:255]
+        changed.append(entry)
+    ModelLogEntry.objects.bulk_update(changed, ["data", "label"], batch_size=500)
+    return len(changed)
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {key: _renamed(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, old, new) for item in value]
+    if value == old:
+        return new
+    if value == f"'{old}'":
+        return f"'{new}'"
+    return value
+
+
+def audit_entries_rename(*, old: str, new: str) -> int:
+    """Wherever an entry shows `old` as a whole value (a line manager before and after, who ran
+    an import, an entry's label), show `new` instead: an erased person's name is replaced by
+    their pseudonym in entries about other people. Reads the entries whose data or label holds
+    the text (one query), writes those that change (one more). Returns how many changed."""
+    if not old:
+        return 0
+    changed = []
+    for entry in ModelLogEntry.objects.filter(models.Q(data__icontains=old) | models.Q(label=old)):
+        data = _renamed(entry.data or {}, old, new)
+        label = new if entry.label == old else entry.label
+        if data != entry.data or label != entry.label:
+            entry.data, entry.label = data, label
+            changed.append(entry)
+    ModelLogEntry.objects.bulk_update(changed, ["data", "label"], batch_size=500)
+    return len(changed)

@@ -8,15 +8,22 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import StandardBlocks
-from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes
+from cms.site_settings import (
+    CouncilSettings,
+    ReportingRoute,
+    ReportingRoutes,
+    RetentionSettings,
+)
 
 __all__ = [
     "CouncilSettings",
     "Heartbeat",
     "HomePage",
+    "PrivacyNoticePage",
     "ReportConcernPage",
     "ReportingRoute",
     "ReportingRoutes",
+    "RetentionSettings",
     "StandardPage",
 ]
 
@@ -31,7 +38,12 @@ class HomePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.StandardPage", "cms.ReportConcernPage", "training.ModuleIndexPage"]
+    subpage_types = [
+        "cms.StandardPage",
+        "cms.ReportConcernPage",
+        "cms.PrivacyNoticePage",
+        "training.ModuleIndexPage",
+    ]
     max_count = 1
 
 
@@ -85,3 +97,34 @@ class ReportConcernPage(Page):
         context["national_routes"] = [r for r in routes if not r.is_internal and not r.is_emergency]
         context["internal_routes"] = [r for r in routes if r.is_internal]
         return context
+
+
+class PrivacyNoticePage(Page):
+    """The privacy notice: what Aware holds, why, who sees it, how long it is kept (read from
+    the live retention settings) and how to get a copy or have it erased. Its sections are in
+    the template, so they stay true to what the site does; editors add the council's own text
+    below them."""
+
+    summary = models.TextField(
+        blank=True,
+        default="What the training site records about you, why, who can see it, how long it "
+        "is kept, and how to get a copy.",
+    )
+    body = StreamField(
+        StandardBlocks(),
+        blank=True,
+        help_text="The council's own additions (its legal basis, once advised, and its "
+        "records retention schedule), shown after the standard sections.",
+    )
+    last_reviewed = models.DateField(null=True, blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        FieldPanel("last_reviewed"),
+    ]
+
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = []
+    max_count = 1

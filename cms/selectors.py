@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest
 from wagtail.models import Page, Site
 
-from cms.site_settings import ReportingRoute, ReportingRoutes
+from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes, RetentionSettings
 from config.celery_app import app as celery_app
 
 
@@ -53,3 +53,15 @@ def reporting_route_list(
     if slugs:
         return [r for r in routes if r.slug in slugs]
     return routes
+
+
+def retention_settings() -> RetentionSettings:
+    """The default site's retention periods (the defaults, unsaved, before there is a site)."""
+    site = Site.objects.filter(is_default_site=True).first()
+    return RetentionSettings.for_site(site) if site else RetentionSettings()
+
+
+def council_settings() -> CouncilSettings:
+    """The default site's council details (the defaults, unsaved, before there is a site)."""
+    site = Site.objects.filter(is_default_site=True).first()
+    return CouncilSettings.for_site(site) if site else CouncilSettings()

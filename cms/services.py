@@ -42,7 +42,8 @@ def task_enqueue_each_on_commit(task, args_list: list[tuple]) -> None:
 
     A dead broker is found at the first message and logged once; the rest are not tried (each
     would wait out the connection timeout). What they were for waits in its state-based log for
-    a retry (for messages, training.tasks.messages_retry_task)."""
+    a retry (for messages, training.tasks.messages_retry_task; for the outbox,
+    accounts.tasks.queued_emails_retry_task)."""
     if not args_list:
         return
 

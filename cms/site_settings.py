@@ -1,6 +1,7 @@
 """Site settings editors keep: the council's details and where to report a concern."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
@@ -21,15 +22,54 @@ class CouncilSettings(BaseSiteSetting):
     accessibility_contact_email = models.EmailField(
         blank=True, help_text="Where people report an accessibility problem."
     )
+    data_protection_email = models.EmailField(
+        "data protection officer's email",
+        blank=True,
+        help_text="The council's data protection officer (or information governance team): "
+        "the privacy notice tells people to write here for a copy of their data or to "
+        "complain about how it is used. Empty: the notice gives the help address instead.",
+    )
 
     panels = [
         FieldPanel("council_name"),
         FieldPanel("support_email"),
         FieldPanel("accessibility_contact_email"),
+        FieldPanel("data_protection_email"),
     ]
 
     class Meta:
         verbose_name = "Council details"
+
+
+@register_setting(icon="lock", order=1040)
+class RetentionSettings(BaseSiteSetting):
+    """How long Aware keeps personal data HR does not need any more (read by the daily
+    retention job and shown on the privacy notice). Changes are in the audit trail."""
+
+    leaver_months = models.PositiveIntegerField(
+        "keep a leaver's personal data for (months)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Months after someone is deactivated before their name, email address, "
+        "employee number and job title are replaced by a pseudonym and their sign-in is "
+        "removed. Their training evidence (completions, certificates, quiz results) is kept "
+        "under the pseudonym, so audits still add up. 24 months lets HR answer questions about "
+        "a leaver's training for two audit cycles; your records retention schedule may say "
+        "otherwise. Take legal advice before you shorten or lengthen it.",
+    )
+    message_log_months = models.PositiveIntegerField(
+        "keep the log of emails sent for (months)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Months the log of reminder, digest and report emails (who was sent what, "
+        "when) is kept before it is deleted. It shows that people were chased; it is not the "
+        "training evidence. Take legal advice.",
+    )
+
+    panels = [FieldPanel("leaver_months"), FieldPanel("message_log_months")]
+
+    class Meta:
+        verbose_name = "Personal data retention"
 
 
 @register_setting(icon="warning", order=1010)

@@ -9,16 +9,20 @@ from cms.audit import (
     ACTION_DEACTIVATE,
     ACTION_DELETE,
     ACTION_EDIT,
+    ACTION_ERASE,
     ACTION_EXEMPT,
     ACTION_EXEMPTION_WITHDRAW,
     ACTION_IMPORT,
     ACTION_IMPORT_CHANGE,
+    ACTION_RETENTION,
+    ACTION_SUBJECT_ACCESS,
     EMPTY,
     audit_changes,
     audit_delete_attach,
     audit_edit_attach,
     audit_snapshot,
     changes_text,
+    counts_text,
     import_text,
 )
 
@@ -45,6 +49,24 @@ class ImportFormatter(LogFormatter):
         return import_text(log_entry.data or {})
 
 
+class CountsFormatter(LogFormatter):
+    """The action's message and what it removed, as counts: "Personal data erased (by the
+    retention job): 2 email addresses, 1 session"."""
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        message = str(self.message)
+        if data.get("via"):
+            message += f" ({data['via']})"
+        if "counts" in data:
+            message += f": {counts_text(data['counts'])}"
+        return message
+
+
+def _counts_formatter(label: str, message: str) -> type[LogFormatter]:
+    return type("Formatter", (CountsFormatter,), {"label": label, "message": message})
+
+
 def _changes_formatter(label: str, message: str) -> type[LogFormatter]:
     return type("Formatter", (ChangesFormatter,), {"label": label, "message": message})
 
@@ -65,6 +87,11 @@ def audit_log_actions(actions):
         _changes_formatter("Change by import", "Changed by a people import")
     )
     actions.register_action(ACTION_IMPORT)(ImportFormatter)
+    actions.register_action(ACTION_ERASE)(_counts_formatter("Erase", "Personal data erased"))
+    actions.register_action(ACTION_RETENTION)(_counts_formatter("Retention", "Retention run"))
+    actions.register_action(ACTION_SUBJECT_ACCESS)(
+        _counts_formatter("Subject access", "Everything held on this person downloaded")
+    )
 
 
 REQUEST_SNAPSHOT = "aware_audit_before"

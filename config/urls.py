@@ -10,6 +10,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts.sso_saml import saml_login, saml_metadata
 from cms.views import SiteHistoryView, csp_report, healthz, media, search
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
@@ -19,6 +20,10 @@ urlpatterns = [
     path("search/", search, name="search"),
     path("csp-report/", csp_report, name="csp_report"),
     path("", include("training.urls")),
+    # allauth's SAML sign-in page, with the IdP's origin in its form-action, and its SP metadata,
+    # a clear 503 while the IdP's metadata cannot be read (accounts/sso_saml.py).
+    path("accounts/saml/<str:organization_slug>/login/", saml_login),
+    path("accounts/saml/<str:organization_slug>/metadata/", saml_metadata),
     path("accounts/", include("allauth.urls")),
     path("cms/login/", to_allauth_login),
     # Answers in place of Wagtail's site history (its URL name points here), exporting the changes.

@@ -19,10 +19,12 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
 from cms.choosers import PersonalDataChooserViewSet
 from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
+from quizzes.privacy import quizzes_personal_data, quizzes_personal_data_erase
 from quizzes.selectors import (
     bank_check_all,
     delta_question_count,
@@ -359,3 +361,7 @@ def quizzes_admin_urls():
         path("quizzes/bank/check/", BankCheckView.as_view(), name="quizzes_bank_check"),
         path("quizzes/bank/export/", bank_export, name="quizzes_bank_export"),
     ]
+
+
+hooks.register(PERSONAL_DATA_HOOK, quizzes_personal_data, order=20)
+hooks.register(PERSONAL_DATA_ERASE_HOOK, quizzes_personal_data_erase, order=20)

@@ -97,6 +97,32 @@ def _flushes_lift_the_evidence_triggers():
         yield
 
 
+def _wagtail_rows_restored(**kwargs):
+    from django.conf import settings
+    from wagtail.models import Collection, Locale, Page
+
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flushes_keep_wagtails_tree():
+    """A transactional test (live server, real worker) ends with a flush, which takes the rows
+    Wagtail's migrations made (locale, root page, root collection) and then sends post_migrate:
+    put them back then. Under pytest-xdist a test after it in the same process is not always
+    transactional too, so it must find the tree as migrations left it."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    sender = apps.get_app_config("wagtailcore")
+    post_migrate.connect(_wagtail_rows_restored, sender=sender, dispatch_uid="aware-tests")
+    yield
+    post_migrate.disconnect(sender=sender, dispatch_uid="aware-tests")
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """allauth keeps rate limits in the cache; no test may inherit another's."""
@@ -108,18 +134,10 @@ def _clear_cache():
 @pytest.fixture
 def site(db):
     """The site tree load_initial_data builds: home page, standard pages, council settings."""
-    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection, Locale, Page, Site
+    from wagtail.models import Site
 
     ContentType.objects.clear_cache()
-    # A transactional test (live server, real worker) flushes the database afterwards, taking
-    # the rows Wagtail's migrations made with it; put them back.
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
     call_command("load_cms_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return Site.objects.get(is_default_site=True)
 
@@ -188,12 +206,16 @@ def signed_in_with_mfa(client, roles, user_factory):
     return sign_in
 
 
-# Celery: the real worker runs on the real Redis (database 14/15 so tests never touch app data).
+# Celery: the real worker runs on the real Redis (databases 14/15 so tests never touch app data;
+# 12/13 for pytest-xdist's second process, and so on down).
 @pytest.fixture(scope="session")
 def celery_config():
+    from django.conf import settings
+
     parsed = urlparse(redis_url())
     base = f"redis://{parsed.hostname}:{parsed.port or 6379}"
-    return {"broker_url": f"{base}/14", "result_backend": f"{base}/15"}
+    broker = 14 - 2 * settings.XDIST_INDEX
+    return {"broker_url": f"{base}/{broker}", "result_backend": f"{base}/{broker + 1}"}
 
 
 @pytest.fixture(scope="session")
@@ -249,5 +271,56 @@ def dead_broker():
     drop_pooled_connections()
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     yield
+    drop_pooled_connections()
+    app.conf.broker_url = original
+
+
+# Single sign-on by SAML: one real identity provider process for the whole run (tests/sso/).
+@pytest.fixture(scope="session")
+def saml_idp(tmp_path_factory):
+    from tests.sso.saml_idp import SamlIdP
+
+    skip_unless(shutil.which("xmlsec1") is not None, "xmlsec1 is not installed (apt: xmlsec1)")
+    idp = SamlIdP(tmp_path_factory.mktemp("saml-idp")).start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def saml_app(db, saml_idp):
+    """The council's SAML identity provider as an administrator sets it up in Aware: a social
+    app reading the IdP's metadata, with the IdP trusted for the council's own domain."""
+    from allauth.socialaccount.models import SocialApp
+
+    return SocialApp.objects.create(
+        provider="saml",
+        provider_id="council-saml",
+        name="Example Council account",
+        client_id="council",
+        settings={
+            "idp": {"entity_id": saml_idp.entity_id, "metadata_url": saml_idp.metadata_url},
+            "verified_email": ["example.gov.uk"],
+            "email_authentication": True,
+        },
+    )
+
+
+@pytest.fixture
+def project_broker():
+    """Point the project's Celery app at another broker (dropping pooled connections both ways,
+    as dead_broker does)."""
+    from config.celery_app import app
+
+    def drop_pooled_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+
+    def point(url: str) -> None:
+        drop_pooled_connections()
+        app.conf.broker_url = url
+
+    yield point
     drop_pooled_connections()
     app.conf.broker_url = original

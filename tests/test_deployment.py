@@ -37,11 +37,18 @@ def compose_config(tmp_path):
     return json.loads(result.stdout)
 
 
+APP_SERVICES = ["migrate", "web", "worker", "beat"]
+
+
 def test_compose_names_every_service_with_its_command(compose_config):
     services = compose_config["services"]
 
-    assert set(services) == {"web", "worker", "beat", "db", "redis", "mail"}
-    assert "gunicorn config.wsgi:application" in " ".join(services["web"]["command"])
+    assert set(services) == {"migrate", "web", "worker", "beat", "db", "redis", "mail"}
+    migrate = " ".join(services["migrate"]["command"])
+    assert "manage.py migrate --no-input" in migrate
+    assert "manage.py load_initial_data" in migrate
+    assert services["migrate"]["restart"] == "no"  # a one-off: it runs, then stays stopped
+    assert services["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config.celery_app", "worker"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     assert services["db"]["image"].startswith("postgres:")
@@ -49,22 +56,53 @@ def test_compose_names_every_service_with_its_command(compose_config):
     assert "mailpit" in services["mail"]["image"]
 
 
+def test_compose_runs_two_web_and_two_worker_replicas_and_one_beat(compose_config):
+    services = compose_config["services"]
+
+    assert services["web"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] == 2
+    for name in ["migrate", "beat", "db", "redis", "mail"]:
+        assert (services[name].get("deploy") or {}).get("replicas", 1) == 1, name
+    # One host port per web replica (no two replicas can publish the same one).
+    [port] = services["web"]["ports"]
+    assert (port["target"], port["published"]) == (8000, "8000-8001")
+    # Only the one-off service migrates: replicas starting together never race to.
+    for name in ["web", "worker", "beat"]:
+        assert "migrate" not in " ".join(services[name]["command"]), name
+
+
+def test_every_replica_uses_the_one_database_and_the_one_redis(compose_config):
+    services = compose_config["services"]
+
+    assert [n for n, s in services.items() if s.get("image", "").startswith("postgres:")] == ["db"]
+    assert [n for n, s in services.items() if s.get("image", "").startswith("redis:")] == ["redis"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].split("@", 1)[1] == "db:5432/aware", name
+        assert env["REDIS_URL"] == "redis://redis:6379/0", name
+    assert "volumes" not in services["redis"]  # a broker and a cache: nothing to keep
+    assert "pgdata" in [m["source"] for m in services["db"]["volumes"]]
+
+
 def test_compose_has_health_checks_and_waits_for_them(compose_config):
     services = compose_config["services"]
 
     for name in ["web", "worker", "db", "redis", "mail"]:
         assert services[name]["healthcheck"]["test"], name
-    for name in ["web", "worker", "beat"]:
+    for name in APP_SERVICES:
         depends = services[name]["depends_on"]
-        assert depends["db"]["condition"] == "service_healthy"
-        assert depends["redis"]["condition"] == "service_healthy"
+        assert depends["db"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+    for name in ["web", "worker", "beat"]:
+        migrated = services[name]["depends_on"]["migrate"]["condition"]
+        assert migrated == "service_completed_successfully", name
 
 
 def test_app_services_share_one_environment(compose_config):
     services = compose_config["services"]
-    environments = [services[name]["environment"] for name in ["web", "worker", "beat"]]
+    environments = [services[name]["environment"] for name in APP_SERVICES]
 
-    assert environments[0] == environments[1] == environments[2]
+    assert all(env == environments[0] for env in environments)
     env = environments[0]
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
     assert env["DATABASE_URL"].startswith("postgres://aware:compose-check@db:5432/")
@@ -104,7 +142,7 @@ def test_compose_refuses_to_start_without_a_records_key(tmp_path):
 
 
 def test_app_services_keep_the_checkpoints_on_a_volume(compose_config):
-    for name in ("web", "worker", "beat"):
+    for name in APP_SERVICES:
         mounts = compose_config["services"][name]["volumes"]
         assert {"type": "volume", "source": "checkpoints", "target": "/app/var/checkpoints"} in [
             {k: m[k] for k in ("type", "source", "target")} for m in mounts

@@ -103,5 +103,6 @@ def test_every_beat_schedule_names_a_task_the_worker_runs(settings):
     app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
     scheduled = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     scheduled.append(settings.AWARE_REMINDER_SWEEP_SCHEDULE["task"])
-    assert len(scheduled) == 8  # messages_retry_task and queued_emails_retry_task (issue 15)
+    # messages_retry_task, queued_emails_retry_task and retention_sweep_task (issue 15)
+    assert len(scheduled) == 9
     assert set(scheduled) <= set(app.tasks)

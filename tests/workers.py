@@ -16,6 +16,20 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def database_url() -> str:
+    """The URL of the test database this process uses, for a worker process to use too."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def smtp_settings(settings, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -70,26 +84,41 @@ class RedisServer:
 
 class CeleryWorker:
     """`celery worker` in a process of its own, on the test database and the given broker,
-    sending mail to the given SMTP port."""
+    sending mail to the given SMTP port (settings: tests.worker_settings, or `settings`)."""
 
-    def __init__(self, *, broker_url: str, database_url: str, smtp_port: int, log: Path):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        database_url: str,
+        smtp_port: int,
+        log: Path,
+        settings: str = "tests.worker_settings",
+        name: str = "fault",
+        env: dict[str, str] | None = None,
+    ):
         self.env = {
             **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "DJANGO_SETTINGS_MODULE": settings,
             "REDIS_URL": broker_url,
             "DATABASE_URL": database_url,
             "AWARE_TEST_SMTP_PORT": str(smtp_port),
+            **(env or {}),
         }
+        self.name = name
         self.log = log
         self.process: subprocess.Popen | None = None
 
+    def arguments(self) -> list[str]:
+        return [
+            *("worker", "--pool=solo", "--concurrency=1", "--without-heartbeat"),
+            *("--without-gossip", "--without-mingle", "--loglevel=INFO"),
+            f"--hostname={self.name}-{os.getpid()}@%h",
+        ]
+
     def start(self) -> "CeleryWorker":
         self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "config.celery_app", "worker"),
-                *("--pool=solo", "--concurrency=1", "--without-heartbeat", "--without-gossip"),
-                *("--without-mingle", "--loglevel=INFO", f"--hostname=fault-{os.getpid()}@%h"),
-            ],
+            [sys.executable, "-m", "celery", "-A", "config.celery_app", *self.arguments()],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("w"),
@@ -97,11 +126,30 @@ class CeleryWorker:
         )
         return self
 
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """A warm shutdown (SIGTERM): a worker finishes the task in hand."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # this process only, by its pid
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
     def kill(self) -> None:
         """kill -9, as the OOM killer or a pulled plug would."""
         if self.process and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+class CeleryBeat(CeleryWorker):
+    """`celery beat` with the project's database scheduler (django-celery-beat)."""
+
+    def arguments(self) -> list[str]:
+        return ["beat", "--loglevel=INFO", f"--pidfile={self.log.with_suffix('.pid')}"]
 
 
 class HoldingInbox:

@@ -114,3 +114,14 @@ def records_checkpoint_task() -> dict:
 
     checkpoint = records_checkpoint_write()
     return {"count": checkpoint.count, "last_id": checkpoint.last_id}
+
+
+@shared_task
+def retention_sweep_task() -> dict:
+    """Daily (beat): erase leavers past the retention period and delete what is kept no longer
+    (the old email log, stale import files, expired exports)."""
+    from dataclasses import asdict
+
+    from training.services.retention import retention_sweep
+
+    return asdict(retention_sweep())

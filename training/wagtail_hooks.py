@@ -11,6 +11,7 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
 from cms.choosers import PersonalDataChooserViewSet
 from cms.menus import PermittedMenuItem
 from training.forms import AssignmentForm
@@ -20,6 +21,7 @@ from training.import_admin import (
     CompletionImportUploadView,
 )
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
+from training.privacy import training_personal_data, training_personal_data_erase
 from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
 from training.tasks import report_counts_refresh_soon
@@ -203,3 +205,7 @@ def retake_request_urls():
             name="training_retake_request_withdraw",
         )
     ]
+
+
+hooks.register(PERSONAL_DATA_HOOK, training_personal_data, order=10)
+hooks.register(PERSONAL_DATA_ERASE_HOOK, training_personal_data_erase, order=10)

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
     "django_celery_beat",
     "pgtrigger",
     "csp",
@@ -266,6 +268,13 @@ ACCOUNT_RATE_LIMITS = {}  # empty dict keeps allauth's built-in defaults
 AWARE_SIGNUP_EMAIL_DOMAINS = [
     d.lower().lstrip("@") for d in env.list("AWARE_SIGNUP_EMAIL_DOMAINS", default=[])
 ]
+# Single sign-on: each identity provider is a social app in the Django admin (README, "Single
+# sign-on"). Aware's SAML provider adds Entra ID's claim names, replay and outage handling to
+# allauth's (accounts/sso_saml.py).
+SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "accounts.sso_saml.SAMLProvider"}}
+# A first sign-in whose verified email matches a person links the IdP account to them, so the
+# next sign-in matches on the IdP's stable id (an app's "email_authentication" turns matching on).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Aware")
 # Groups whose members must use two-factor sign-in before they reach any page but account setup.
@@ -316,22 +325,26 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx"]
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 
+
 # CELERY
 # With REDIS_URL set, Redis is broker and result store. Without it (the embedded demo), tasks go
 # through a filesystem broker that the in-process worker started by `make demo` reads.
-CELERY_FILESYSTEM_BROKER_DIR = BASE_DIR / "var" / "celery"
+def filesystem_broker_options(folder: Path) -> dict:
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
+
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
-        "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
-        "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
-        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BASE_DIR / "var" / "celery")
     CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
@@ -380,6 +393,11 @@ CELERY_BEAT_SCHEDULE = {
     "messages-retry-every-5-minutes": {
         "task": "training.tasks.messages_retry_task",
         "schedule": crontab(minute="*/5"),
+    },
+    # Leavers past HR's retention period, the old email log, stale import files, old exports.
+    "retention-daily": {
+        "task": "training.tasks.retention_sweep_task",
+        "schedule": crontab(hour=3, minute=10),
     },
 }
 

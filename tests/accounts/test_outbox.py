@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.invitations import people_invite
+from accounts.invitations import people_invitations_queue
 from accounts.models import QueuedEmail, User
 from accounts.outbox import queued_emails_send
 from accounts.tasks import queued_emails_retry_task
@@ -168,7 +168,8 @@ def test_the_verification_email_of_a_signup_goes_through_the_outbox(
 def test_invitations_smtp_refused_go_out_once_when_it_is_back(smtp_port, user_factory):
     people = [user_factory(email=f"new{n}@example.gov.uk") for n in range(3)]
 
-    assert people_invite(user_ids=[p.pk for p in people]) == 0
+    email_ids = people_invitations_queue(users=people)
+    assert queued_emails_send(email_ids=email_ids) == 0
 
     assert QueuedEmail.objects.filter(template="accounts/email/invitation").count() == 3
     smtp = SMTPServer(port=smtp_port)
@@ -187,7 +188,7 @@ def test_an_address_the_server_refuses_is_dropped_and_holds_up_no_other(
     people = [user_factory(email=f"new{n}@example.gov.uk") for n in range(3)]
     smtp = SMTPServer(port=smtp_port, unknown={"new0@example.gov.uk"})
     try:
-        assert people_invite(user_ids=[p.pk for p in people]) == 2
+        assert queued_emails_send(email_ids=people_invitations_queue(users=people)) == 2
     finally:
         smtp.stop()
 

@@ -4,6 +4,7 @@ against real parts (our own redis-server, real Celery workers, a real SMTP serve
 import datetime as dt
 import threading
 import time
+from smtplib import SMTPDataError
 
 import pytest
 import time_machine
@@ -20,7 +21,9 @@ from tests.workers import (
     HoldingInbox,
     RedisServer,
     SmtpServer,
+    database_url,
     free_port,
+    smtp_settings,
     wait_for,
 )
 from training.models import AssignmentRule, Audience, ReminderSettings, ReportSettings, SentMessage
@@ -70,33 +73,6 @@ def overdue_people(site, user_factory):
         return emails
 
     return make
-
-
-def smtp_settings(settings, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-
-
-@pytest.fixture
-def project_broker():
-    """Point the project's Celery app at another broker (dropping pooled connections both ways,
-    as conftest's dead_broker does)."""
-    from config.celery_app import app
-
-    def drop_pooled_connections():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    original = app.conf.broker_url
-
-    def point(url: str) -> None:
-        drop_pooled_connections()
-        app.conf.broker_url = url
-
-    yield point
-    drop_pooled_connections()
-    app.conf.broker_url = original
 
 
 # Case 3: two beat processes sent the monthly HR pack twice.
@@ -254,7 +230,7 @@ def test_a_worker_killed_mid_batch_sends_no_digest_twice_and_the_retry_sends_the
                 reminder_send_task.apply_async(args=(message_id,))
             worker = CeleryWorker(
                 broker_url=redis.url,
-                database_url=_database_url(),
+                database_url=database_url(),
                 smtp_port=smtp.port,
                 log=tmp_path / "worker.log",
             ).start()
@@ -286,11 +262,6 @@ def test_a_worker_killed_mid_batch_sends_no_digest_twice_and_the_retry_sends_the
     assert states[ids[1]] == State.UNCERTAIN
     assert [states[pk] for pk in ids if pk != ids[1]] == [State.SENT] * 4
     assert SentMessage.objects.get(pk=ids[0]).smtp_reply == "250 OK: queued"
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 # Case 5: a sweep with the broker down waited ~2.2 s per message.
@@ -382,3 +353,32 @@ def test_sending_records_the_smtp_servers_acceptance(overdue_people, settings):
     assert message.smtp_reply == "250 OK: queued"
     assert message.handed_over_at is not None
     assert len(smtp.inbox.messages) == 1
+
+
+def test_a_message_the_server_answers_451_waits_for_the_retry_and_is_not_marked_sent(
+    overdue_people, settings
+):
+    """smtplib hands back the server's answer to the message itself; a 451 there is a refusal
+    (it was taken for an acceptance, and the digest marked sent, never to go)."""
+    from tests.faults import SMTPServer
+
+    overdue_people(1)
+    reminders_sweep(now=timezone.now())
+    message = SentMessage.objects.get()
+    busy = SMTPServer(reply="451 4.3.0 Try again later")
+    try:
+        smtp_settings(settings, busy.port)
+        with pytest.raises(SMTPDataError):
+            reminder_message_send(message_id=message.pk)
+    finally:
+        busy.stop()
+
+    message.refresh_from_db()
+    assert (message.state, message.smtp_reply, message.sent_at) == (State.PENDING, "", None)
+    accepting = SMTPServer()
+    try:
+        smtp_settings(settings, accepting.port)
+        assert reminder_message_send(message_id=message.pk) is True
+    finally:
+        accepting.stop()
+    assert [m["To"] for m in accepting.messages] == [message.recipient_email]

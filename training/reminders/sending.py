@@ -17,12 +17,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cms.mail import email_send_watched
 from training.checkpoints import checkpoint_email
 from training.locks import Lock, advisory_lock
 from training.models import SentMessage
 from training.reminders.emails import TEMPLATES, reminder_context
 from training.reminders.planning import Kind, PlannedMessage, reminder_settings, reminders_plan
-from training.reminders.smtp import email_send_watched
 from training.reports.hr_pack import hr_pack_email
 
 logger = logging.getLogger(__name__)

@@ -86,11 +86,29 @@ def exports_dir() -> Path:
 
 def report_export_build(*, export_id: int, now: datetime | None = None) -> ReportExport:
     """Write the export's file under MEDIA_ROOT/exports with a random name, saving progress as it
-    goes. Harmless to run twice: a finished export is left alone."""
+    goes. Built once: the build claims the export first (queued -> being built), so a task
+    delivered twice, or to two workers at once, leaves the second one nothing to do."""
     now = now or timezone.now()
+    claimed = ReportExport.objects.filter(pk=export_id, state=ReportExport.State.QUEUED).update(
+        state=ReportExport.State.RUNNING
+    )
     export = ReportExport.objects.select_related("owner").get(pk=export_id)
-    if export.state == ReportExport.State.READY:
+    if not claimed:  # being built, built, or failed: another run has it
         return export
+    try:
+        _export_write(export=export, now=now)
+    except Exception:
+        logger.exception("Report export %s failed", export.pk)
+        export.state = ReportExport.State.FAILED
+        export.save(update_fields=["state"])
+        raise
+    export.state = ReportExport.State.READY
+    export.rows_done = export.rows_total
+    export.save(update_fields=["state", "rows_done"])
+    return export
+
+
+def _export_write(*, export: ReportExport, now: datetime) -> None:
     params = dict(export.params)
     filters = report_filters_from_params(
         params=params, councillors_only=params.pop("_councillors_only", False)
@@ -101,36 +119,25 @@ def report_export_build(*, export_id: int, now: datetime | None = None) -> Repor
         now=now,
         share_outside_hr=bool(params.get("share")),
     )
-    export.state = ReportExport.State.RUNNING
     export.rows_total = table.count()
     export.file_name = f"{secrets.token_urlsafe(24)}.{export.export_format}"
-    export.save(update_fields=["state", "rows_total", "file_name"])
+    export.save(update_fields=["rows_total", "file_name"])
 
     def progress(done: int) -> None:
         ReportExport.objects.filter(pk=export.pk).update(rows_done=done)
 
     path = exports_dir() / export.file_name
-    try:
-        if export.export_format == "csv":
-            with path.open("w", encoding="utf-8", newline="") as output:
-                done = 0
-                for text, rows in csv_chunks(table):
-                    output.write(text)
-                    done += rows
-                    if rows and done % PROGRESS_EVERY == 0:
-                        progress(done)
-        else:
-            with path.open("wb") as output:
-                xlsx_write([table], output, progress=progress)
-    except Exception:
-        logger.exception("Report export %s failed", export.pk)
-        export.state = ReportExport.State.FAILED
-        export.save(update_fields=["state"])
-        raise
-    export.state = ReportExport.State.READY
-    export.rows_done = export.rows_total
-    export.save(update_fields=["state", "rows_done"])
-    return export
+    if export.export_format == "csv":
+        with path.open("w", encoding="utf-8", newline="") as output:
+            done = 0
+            for text, rows in csv_chunks(table):
+                output.write(text)
+                done += rows
+                if rows and done % PROGRESS_EVERY == 0:
+                    progress(done)
+    else:
+        with path.open("wb") as output:
+            xlsx_write([table], output, progress=progress)
 
 
 class ExportUnavailable(Exception):

@@ -34,6 +34,7 @@ ROLES = {
             "training.view_sentmessage",
             "training.view_hr_reports",
             "quizzes.statistics_question",
+            "cms.change_retentionsettings",  # Settings → Personal data retention
         ],
         [],
         [],

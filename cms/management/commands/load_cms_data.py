@@ -13,6 +13,7 @@ from cms.audit import audit_changes, audit_record, audit_snapshot
 from cms.models import (
     CouncilSettings,
     HomePage,
+    PrivacyNoticePage,
     ReportConcernPage,
     ReportingRoute,
     ReportingRoutes,
@@ -20,6 +21,7 @@ from cms.models import (
 )
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+PRIVACY_SLUG = "privacy"
 
 HOME_INTRO = (
     "<p>Short, practical training that helps council staff and councillors recognise "
@@ -65,6 +67,7 @@ class Command(BaseCommand):
         CouncilSettings.for_site(site)
         routes_added = self.ensure_reporting_routes(site)
         self.ensure_report_concern_page(home)
+        self.ensure_privacy_notice(home)
         self.stdout.write(
             f"Site: home page ready, {created} standard page(s) and {routes_added} reporting "
             "route(s) created."
@@ -113,6 +116,28 @@ class Command(BaseCommand):
             slug="report-a-concern",
             intro="<p>You do not need proof. Write down what you saw, then report it through "
             "one of these routes. <b>Do not investigate or confront anyone yourself.</b></p>",
+        )
+        home.add_child(instance=page)
+        page.save_revision().publish()
+
+    def ensure_privacy_notice(self, home: HomePage) -> None:
+        """The privacy notice page, at /privacy/. It replaces the plain page an earlier release
+        shipped there if no editor has changed it (one revision); an edited one is kept, and
+        the command says so."""
+        if PrivacyNoticePage.objects.exists():
+            return
+        shipped = StandardPage.objects.child_of(home).filter(slug=PRIVACY_SLUG).first()
+        if shipped is not None:
+            if shipped.revisions.count() > 1:
+                self.stdout.write(
+                    "An edited privacy page is at /privacy/, so the privacy notice (which shows "
+                    "the live retention periods) was not added: move its text into a new "
+                    "“Privacy notice” page and delete the old one."
+                )
+                return
+            shipped.delete()
+        page = PrivacyNoticePage(
+            title="Privacy notice", slug=PRIVACY_SLUG, last_reviewed=timezone.localdate()
         )
         home.add_child(instance=page)
         page.save_revision().publish()

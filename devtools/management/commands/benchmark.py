@@ -17,6 +17,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, setup_test_environment
 from django.utils import timezone
 
+from accounts.invitations import INVITATION
+from accounts.models import QueuedEmail
 from accounts.services import people_import
 from devtools.scale import activity_seed, busiest_learner, people_csv, scale_modules
 from training.services.assignments import assignments_sync
@@ -68,6 +70,8 @@ class Command(BaseCommand):
             f"import_people {learners} rows: {time.perf_counter() - started:.1f} s "
             f"({result.created} created, {len(result.errors)} bad rows)"
         )
+        # The import keeps their invitations in the outbox: synthetic people are never emailed.
+        QueuedEmail.objects.filter(template=INVITATION).delete()
 
         started = time.perf_counter()
         sync = assignments_sync()

@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.invitations import INVITATION
+from accounts.models import QueuedEmail
 from accounts.services import people_import
 from devtools.scale import (
     SCALE_MODULES,
@@ -50,6 +52,8 @@ class Command(BaseCommand):
             call_command("load_initial_data", stdout=self.stdout)
         scale_modules(total=modules)
         result = people_import(text=people_csv(learners=learners, seed=seed))
+        # The import keeps their invitations in the outbox: synthetic people are never emailed.
+        QueuedEmail.objects.filter(template=INVITATION).delete()
         sync = assignments_sync()
         progress, records = activity_seed(seed=seed)
         self.stdout.write(
