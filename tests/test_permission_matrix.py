@@ -348,6 +348,7 @@ OBJECT_BY_PREFIX = [
     ("cms/collections/", "collection"),
     ("cms/sites/", "site"),
     ("cms/users/", "colleague"),
+    ("cms/people/", "colleague"),
     ("cms/groups/", "group"),
     ("cms/documents/", "document"),
     ("cms/images/", "image"),
@@ -421,6 +422,15 @@ def object_key_for(route: str) -> str:
     raise LookupError(f"no object for <pk> in {route}")
 
 
+def django_admin_row(route: str) -> str:
+    """A model in Django's admin with no entry above: its first row's id (0 when it has none)."""
+    from django.apps import apps
+
+    _, app_label, model_name, *_ = route.split("/")
+    row = apps.get_model(app_label, model_name).objects.order_by("pk").first()
+    return str(row.pk if row else 0)
+
+
 def fill(route: str, council: dict, objects: dict) -> str:
     """The route with each parameter replaced by a real id (or a literal)."""
 
@@ -432,6 +442,12 @@ def fill(route: str, council: dict, objects: dict) -> str:
                 return str(given(council))
             return str(council[given].pk) if given in council else given
         if name in ("pk", "object_id", "id", "content_type_id"):
+            if (
+                name == "object_id"
+                and route.startswith("django-admin/")
+                and not any(route.startswith(prefix) for prefix, _ in OBJECT_BY_PREFIX)
+            ):
+                return django_admin_row(route)
             key = object_key_for(route) if name != "content_type_id" else "page_type"
         elif name == "code":
             return council["completion"].verification_code
@@ -591,6 +607,15 @@ RULES = [
     rule("login 404   404   404   302   302   302   302   302", "accounts/2fa/totp/deactivate/"),
     rule("login 404   404   404   404   404   404   404   404",
          "accounts/2fa/recovery-codes/ accounts/2fa/recovery-codes/download/"),
+    # The council's identity provider (SAML; social accounts): none is set up here.
+    rule("302   302   302   302   302   302   302   302   302", "accounts/^saml/*/acs/ "
+         "accounts/social/*", organization_slug="council"),
+    rule("404   404   404   404   404   404   404   404   404", "accounts/saml/* accounts/^saml/*",
+         organization_slug="council"),
+    rule(EVERYONE, "accounts/3rdparty/login/cancelled/"),
+    rule("401   401   401   401   401   401   401   401   401", "accounts/3rdparty/login/error/"),
+    rule("login login login login login login login login login", "accounts/3rdparty/signup/"),
+    rule(SIGNED_IN, "accounts/3rdparty/"),
 
     # Wagtail admin: sign-in, shell, account ----------------------------------------------------
     rule("login login login login login login login login login", "cms/login/"),
@@ -781,6 +806,14 @@ RULES = [
          "cms/aware-reports/people/<int:pk>/", also=True,
          url="/cms/aware-reports/people/{colleague.pk}/?export=csv"),
     rule(HR_AND_MS, "cms/aware-reports/people/<int:pk>/", also=True, pk="other_councillor"),
+    # A person's data (subject access export) and erasure: another officer, then a councillor.
+    rule("login login login login 200   404   404   404   200",
+         "cms/people/<int:pk>/personal-data/"),
+    rule("login login login login 200   200   404   404   200",
+         "cms/people/<int:pk>/personal-data/", also=True, pk="other_councillor"),
+    rule("login login login login 200   403   403   403   200", "cms/people/<int:pk>/erase/"),
+    rule("login login login login 200   403   403   403   200", "cms/people/<int:pk>/erase/",
+         also=True, pk="other_councillor"),
     # Another HR adviser's export: only its owner may follow it.
     rule("login login login login dash  dash  dash  dash  dash", "cms/aware-reports/exports/*"),
 
@@ -797,6 +830,11 @@ RULES = [
     rule(DJANGO_ADMIN.replace("200", "403"), "django-admin/autocomplete/ "
          "django-admin/accounts/user/<path:object_id>/delete/"),
     rule(DJANGO_ADMIN.replace("200", "400"), "django-admin/accounts/department/move/"),
+    # The outbox is written by Aware only; social accounts have no row here (Django's admin sends
+    # its staff back to the list, "doesn't exist").
+    rule(DJANGO_ADMIN.replace("200", "403"), "django-admin/accounts/queuedemail/add/"),
+    rule(DJANGO_ADMIN.replace("200", "302"), "django-admin/socialaccount/*/<path:object_id>/*/ "
+         "django-admin/accounts/queuedemail/<path:object_id>/*/"),
     rule(DJANGO_ADMIN, "django-admin/*"),
 ]
 # fmt: on
@@ -997,6 +1035,8 @@ POSTS = [
      lambda c: {"email": c["colleague"].email, "full_name": "Renamed", "is_active": ""},
      people_rows),
     ("login login login login dash  404   404   404   -", "/cms/users/delete/{colleague.pk}/",
+     lambda c: {}, people_rows),
+    ("login login login login -     403   403   403   -", "/cms/people/{colleague.pk}/erase/",
      lambda c: {}, people_rows),
 ]
 # fmt: on
