@@ -28,6 +28,11 @@ urlpatterns = [
     path("cms/login/", to_allauth_login),
     # Answers in place of Wagtail's site history (its URL name points here), exporting the changes.
     path("cms/reports/site-history/", never_cache(require_admin_access(SiteHistoryView.as_view()))),
+    # ...and its listing's results, which the page fetches when filtered, sorted or paged.
+    path(
+        "cms/reports/site-history/results/",
+        never_cache(require_admin_access(SiteHistoryView.as_view(results_only=True))),
+    ),
     path("cms/", include(wagtailadmin_urls)),
     path("django-admin/login/", to_allauth_login),
     path("django-admin/", admin.site.urls),
@@ -38,4 +43,9 @@ urlpatterns = [
 if settings.DEBUG or settings.AWARE_SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/images/(?P<path>.+)$", media, name="media_image")]
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    # Wagtail's front-end sign-in (for private pages) is Django's password form: it would let a
+    # privileged person in without their second factor and outside allauth's rate limits.
+    path("_util/login/", to_allauth_login),
+    path("", include(wagtail_urls)),
+]
