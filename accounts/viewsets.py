@@ -17,6 +17,7 @@ from wagtail.users.views import users
 from accounts.forms import WagtailUserCreationForm, WagtailUserEditForm
 from accounts.selectors import COUNCILLORS_PERMISSION, people_visible_to
 from accounts.views import person_privacy_buttons
+from cms.choosers import ListingPermissionChooserViewSet
 
 
 class PeoplePermissionPolicy(ModelPermissionPolicy):
@@ -121,6 +122,7 @@ SSO_PROTOCOLS = {"openid_connect", "saml"}
 
 class IdentityProviderViewSet(SnippetViewSet):
     model = SocialApp
+    chooser_viewset_class = ListingPermissionChooserViewSet
     icon = "key"
     menu_label = "Single sign-on providers"
     add_to_settings_menu = True

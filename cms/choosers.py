@@ -1,4 +1,5 @@
-"""Snippet choosers for models that hold people's data: open only to those who may list them."""
+"""Snippet choosers for models that hold people's data or the council's sign-in set-up: open only
+to those who may list them."""
 
 from django.core.exceptions import PermissionDenied
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -35,8 +36,9 @@ class ChosenMultipleView(ListingPermissionRequired, chooser.SnippetChosenMultipl
     pass
 
 
-class PersonalDataChooserViewSet(chooser.SnippetChooserViewSet):
-    """For a SnippetViewSet's `chooser_viewset_class` when its rows name or describe people."""
+class ListingPermissionChooserViewSet(chooser.SnippetChooserViewSet):
+    """For a SnippetViewSet's `chooser_viewset_class` when its rows name or describe people, or
+    configure sign-in (identity providers)."""
 
     choose_view_class = ChooseView
     choose_results_view_class = ChooseResultsView

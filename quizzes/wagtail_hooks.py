@@ -20,7 +20,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
-from cms.choosers import PersonalDataChooserViewSet
+from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
 from quizzes.bank import BankFileError, rows_from_file, rows_to_csv, rows_to_json
 from quizzes.models import AttemptQuestion, ExtraTime, Question, Quiz
@@ -60,7 +60,7 @@ class QuizViewSet(SnippetViewSet):
 class ExtraTimeViewSet(SnippetViewSet):
     model = ExtraTime
     icon = "time"
-    chooser_viewset_class = PersonalDataChooserViewSet
+    chooser_viewset_class = ListingPermissionChooserViewSet
     menu_label = "Extra time"
     list_display = ["user", "percent", "updated_at"]
     search_fields = ["user__full_name", "user__email"]

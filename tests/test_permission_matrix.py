@@ -122,6 +122,7 @@ def person(email: str, *, groups=(), mfa=False, **fields):
 
 def build_council() -> dict:
     """The people and objects, built once for the module (inside its rolled-back transaction)."""
+    from allauth.socialaccount.models import SocialApp
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
     from django.core.files.base import ContentFile
@@ -148,11 +149,11 @@ def build_council() -> dict:
         Workflow,
     )
 
-    from accounts.models import Department, PersonType
+    from accounts.models import Department, PersonType, SignInSettings
     from accounts.services import people_import_upload
     from cms.audit import ACTION_EDIT, audit_record
     from cms.models import StandardPage
-    from cms.site_settings import CouncilSettings, ReportingRoutes
+    from cms.site_settings import CouncilSettings, ReportingRoutes, RetentionSettings
     from quizzes.models import Attempt, ExtraTime, Question
     from tests.factories import module_with_lessons
     from tests.quizzes.conftest import quiz_for
@@ -323,6 +324,17 @@ def build_council() -> dict:
     c["reporting_routes"] = ReportingRoutes.for_site(c["site"])
     c["reminder_settings"] = ReminderSettings.for_site(c["site"])
     c["report_settings"] = ReportSettings.for_site(c["site"])
+    c["sign_in_settings"] = SignInSettings.for_site(c["site"])
+    c["retention_settings"] = RetentionSettings.for_site(c["site"])
+    # An identity provider the council has added but not shown on the sign-in page.
+    c["social_app"] = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="entra",
+        name="Matrix Entra ID",
+        client_id="matrix-client",
+        secret="matrix-secret",
+        settings={"server_url": "http://127.0.0.1:9/v2.0"},
+    )
     return c
 
 
@@ -336,6 +348,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/choose/quizzes/question/", "question"),
     ("cms/snippets/choose/quizzes/quiz/", "quiz"),
     ("cms/snippets/choose/quizzes/extratime/", "extra_time"),
+    ("cms/snippets/choose/socialaccount/socialapp/", "social_app"),
     ("cms/snippets/training/audience/", "audience"),
     ("cms/snippets/training/assignmentrule/", "rule"),
     ("cms/snippets/training/assignment/", "assignment"),
@@ -343,6 +356,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/quizzes/question/", "question"),
     ("cms/snippets/quizzes/quiz/", "quiz"),
     ("cms/snippets/quizzes/extratime/", "extra_time"),
+    ("cms/snippets/socialaccount/socialapp/", "social_app"),
     ("cms/workflows/tasks/", "task"),
     ("cms/workflows/", "workflow"),
     ("cms/collections/", "collection"),
@@ -612,6 +626,10 @@ RULES = [
          "accounts/social/*", organization_slug="council"),
     rule("404   404   404   404   404   404   404   404   404", "accounts/saml/* accounts/^saml/*",
          organization_slug="council"),
+    # OpenID Connect: a provider id the council has not set up; and the council's own one, which
+    # is not shown on the sign-in page, so nobody may start a sign-in with it.
+    rule("404   404   404   404   404   404   404   404   404", "accounts/oidc/*",
+         provider_id="nosuch"),
     rule(EVERYONE, "accounts/3rdparty/login/cancelled/"),
     rule("401   401   401   401   401   401   401   401   401", "accounts/3rdparty/login/error/"),
     rule("login login login login login login login login login", "accounts/3rdparty/signup/"),
@@ -722,6 +740,11 @@ RULES = [
          model_name="remindersettings", pk=lambda c: c["reminder_settings"].pk),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="training",
          model_name="reportsettings", pk=lambda c: c["report_settings"].pk),
+    rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="accounts",
+         model_name="signinsettings", pk=lambda c: c["sign_in_settings"].pk),
+    # HR sets how long personal data is kept.
+    rule(HR, "cms/settings/*/<int:pk>/", also=True, app_name="cms",
+         model_name="retentionsettings", pk=lambda c: c["retention_settings"].pk),
     rule(ADMINS.replace("200", "404"), "cms/settings/*/preview/", app_name="cms",
          model_name="councilsettings", pk=lambda c: c["council_settings"].pk),
 
@@ -770,13 +793,17 @@ RULES = [
          "cms/snippets/training/assignment/history/* cms/snippets/training/sentmessage/ "
          "cms/snippets/training/sentmessage/inspect/*"),
     rule(ADMINS, "cms/snippets/training/* cms/snippets/quizzes/*"),
+    # Identity providers and their set-up page: administrators only.
+    rule(ADMINS, "cms/snippets/socialaccount/socialapp/*"),
+    rule("login login login login 403   403   403   403   200", "cms/sso/setup/"),
     # Choosers: open to every admin user for content; for rows about people, only to those who
     # may list them (cms/choosers.py).
     rule(ADMINS, "cms/snippets/choose/training/assignment/create/ "
          "cms/snippets/choose/training/sentmessage/create/"),
     rule(HR, "cms/snippets/choose/training/assignmentrule/create/ "
          "cms/snippets/choose/training/assignment/* cms/snippets/choose/training/sentmessage/*"),
-    rule(ADMINS, "cms/snippets/choose/*/create/ cms/snippets/choose/quizzes/extratime/*"),
+    rule(ADMINS, "cms/snippets/choose/*/create/ cms/snippets/choose/quizzes/extratime/* "
+         "cms/snippets/choose/socialaccount/*"),
     rule(ADMIN_USERS, "cms/snippets/choose/*"),
 
     # Aware's admin pages ------------------------------------------------------------------------
@@ -833,7 +860,8 @@ RULES = [
     # The outbox is written by Aware only; social accounts have no row here (Django's admin sends
     # its staff back to the list, "doesn't exist").
     rule(DJANGO_ADMIN.replace("200", "403"), "django-admin/accounts/queuedemail/add/"),
-    rule(DJANGO_ADMIN.replace("200", "302"), "django-admin/socialaccount/*/<path:object_id>/*/ "
+    rule(DJANGO_ADMIN.replace("200", "302"), "django-admin/socialaccount/socialaccount/*/*/ "
+         "django-admin/socialaccount/socialtoken/*/*/ "
          "django-admin/accounts/queuedemail/<path:object_id>/*/"),
     rule(DJANGO_ADMIN, "django-admin/*"),
 ]

@@ -12,7 +12,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
-from cms.choosers import PersonalDataChooserViewSet
+from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
 from training.forms import AssignmentForm
 from training.import_admin import (
@@ -83,7 +83,7 @@ class AssignmentRuleViewSet(SnippetViewSet):
 class AssignmentViewSet(SnippetViewSet):
     model = Assignment
     icon = "date"
-    chooser_viewset_class = PersonalDataChooserViewSet
+    chooser_viewset_class = ListingPermissionChooserViewSet
     menu_label = "Assignments"
     list_display = ["user", "module", "due_on", "exempt_reason", "closed_at"]
     list_filter = ["module", "mandatory"]
@@ -106,7 +106,7 @@ class SentMessageViewSet(SnippetViewSet):
 
     model = SentMessage
     icon = "mail"
-    chooser_viewset_class = PersonalDataChooserViewSet
+    chooser_viewset_class = ListingPermissionChooserViewSet
     menu_label = "Reminder log"
     list_display = ["recipient_email", "kind", "period", "state", "sent_at"]
     list_filter = ["kind", "state"]
