@@ -1,3 +1,5 @@
+import allauth.socialaccount.admin  # noqa: F401 (registers allauth's models: see below)
+from allauth.socialaccount.models import SocialApp
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import path
@@ -5,6 +7,12 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from accounts.models import Department, QueuedEmail, User
+
+# Identity providers are edited in Wagtail's admin only (Settings → Single sign-on providers),
+# where every change is in the audit trail with before and after and the secret is never shown
+# again; allauth's page for them here would do neither. (Importing allauth's admin registers it
+# first, whatever the order the admin discovers apps in.)
+admin.site.unregister(SocialApp)
 
 
 @admin.register(Department)
