@@ -38,11 +38,13 @@ demo: install
 	$(BIN)/celery -A config.celery_app worker --beat --pool=solo --loglevel=warning & \
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# Two pytest processes (pytest-xdist), a file each at a time: each has its own test database,
-# Redis databases and media folder (config/settings/test.py). TEST_PROCESSES=0 runs in one.
+# Two pytest processes (pytest-xdist), each with its own test database, Redis databases and media
+# folder (config/settings/test.py). `--dist load` hands out tests in pytest-django's order, so in
+# each process, as in one, the tests that flush the database (live server, real workers) come
+# after those that need the rows migrations made. TEST_PROCESSES=0 runs in one.
 TEST_PROCESSES ?= 2
 test: install lint
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist load
 
 lint: install
 	$(BIN)/ruff check .

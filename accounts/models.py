@@ -208,7 +208,7 @@ class CreationRule(models.TextChoices):
     )
 
 
-@register_setting(icon="key", order=1020)
+@register_setting(icon="key", order=1050)
 class SignInSettings(BaseSiteSetting):
     """How people sign in with the council's own account (single sign-on); accounts.sso
     applies it."""

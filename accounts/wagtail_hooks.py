@@ -91,7 +91,7 @@ class AdministratorsMenuItem(MenuItem):
 @hooks.register("register_settings_menu_item")
 def sso_setup_menu_item():
     return AdministratorsMenuItem(
-        "Single sign-on set-up", reverse("accounts_sso_setup"), icon_name="key", order=1030
+        "Single sign-on set-up", reverse("accounts_sso_setup"), icon_name="key", order=1060
     )
 
 

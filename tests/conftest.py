@@ -97,32 +97,6 @@ def _flushes_lift_the_evidence_triggers():
         yield
 
 
-def _wagtail_rows_restored(**kwargs):
-    from django.conf import settings
-    from wagtail.models import Collection, Locale, Page
-
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _flushes_keep_wagtails_tree():
-    """A transactional test (live server, real worker) ends with a flush, which takes the rows
-    Wagtail's migrations made (locale, root page, root collection) and then sends post_migrate:
-    put them back then. Under pytest-xdist a test after it in the same process is not always
-    transactional too, so it must find the tree as migrations left it."""
-    from django.apps import apps
-    from django.db.models.signals import post_migrate
-
-    sender = apps.get_app_config("wagtailcore")
-    post_migrate.connect(_wagtail_rows_restored, sender=sender, dispatch_uid="aware-tests")
-    yield
-    post_migrate.disconnect(sender=sender, dispatch_uid="aware-tests")
-
-
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """allauth keeps rate limits in the cache; no test may inherit another's."""
@@ -134,10 +108,18 @@ def _clear_cache():
 @pytest.fixture
 def site(db):
     """The site tree load_initial_data builds: home page, standard pages, council settings."""
+    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Site
+    from wagtail.models import Collection, Locale, Page, Site
 
     ContentType.objects.clear_cache()
+    # A transactional test (live server, real worker) flushes the database afterwards, taking
+    # the rows Wagtail's migrations made with it; put them back.
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     call_command("load_cms_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return Site.objects.get(is_default_site=True)
 

@@ -149,11 +149,10 @@ def build_council() -> dict:
         Workflow,
     )
 
-    from accounts.models import Department, PersonType, SignInSettings
+    from accounts.models import Department, PersonType
     from accounts.services import people_import_upload
     from cms.audit import ACTION_EDIT, audit_record
     from cms.models import StandardPage
-    from cms.site_settings import CouncilSettings, ReportingRoutes, RetentionSettings
     from quizzes.models import Attempt, ExtraTime, Question
     from tests.factories import module_with_lessons
     from tests.quizzes.conftest import quiz_for
@@ -163,9 +162,7 @@ def build_council() -> dict:
         Audience,
         LessonPage,
         ModulePage,
-        ReminderSettings,
         ReportExport,
-        ReportSettings,
         RetakeRequest,
         SentMessage,
     )
@@ -320,12 +317,6 @@ def build_council() -> dict:
     c["solar"] = SolarSchedule.objects.create(event="sunrise", latitude=51.5, longitude=-0.1)
     c["clocked"] = ClockedSchedule.objects.create(clocked_time=now)
     c["rendition"] = c["image"].get_rendition("fill-10x10")
-    c["council_settings"] = CouncilSettings.for_site(c["site"])
-    c["reporting_routes"] = ReportingRoutes.for_site(c["site"])
-    c["reminder_settings"] = ReminderSettings.for_site(c["site"])
-    c["report_settings"] = ReportSettings.for_site(c["site"])
-    c["sign_in_settings"] = SignInSettings.for_site(c["site"])
-    c["retention_settings"] = RetentionSettings.for_site(c["site"])
     # An identity provider the council has added but not shown on the sign-in page.
     c["social_app"] = SocialApp.objects.create(
         provider="openid_connect",
@@ -732,21 +723,22 @@ RULES = [
     # Wagtail admin: site settings (administrators) ---------------------------------------------
     rule(ADMINS.replace("200", "302"), "cms/settings/<slug:app_name>/<slug:model_name>/",
          app_name="cms", model_name="councilsettings"),
+    # (A settings page's <pk> is the site's.)
     rule(ADMINS, "cms/settings/*/<int:pk>/", app_name="cms", model_name="councilsettings",
-         pk=lambda c: c["council_settings"].pk),
+         pk="site"),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="cms",
-         model_name="reportingroutes", pk=lambda c: c["reporting_routes"].pk),
+         model_name="reportingroutes", pk="site"),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="training",
-         model_name="remindersettings", pk=lambda c: c["reminder_settings"].pk),
+         model_name="remindersettings", pk="site"),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="training",
-         model_name="reportsettings", pk=lambda c: c["report_settings"].pk),
+         model_name="reportsettings", pk="site"),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="accounts",
-         model_name="signinsettings", pk=lambda c: c["sign_in_settings"].pk),
+         model_name="signinsettings", pk="site"),
     # HR sets how long personal data is kept.
     rule(HR, "cms/settings/*/<int:pk>/", also=True, app_name="cms",
-         model_name="retentionsettings", pk=lambda c: c["retention_settings"].pk),
+         model_name="retentionsettings", pk="site"),
     rule(ADMINS.replace("200", "404"), "cms/settings/*/preview/", app_name="cms",
-         model_name="councilsettings", pk=lambda c: c["council_settings"].pk),
+         model_name="councilsettings", pk="site"),
 
     # Wagtail admin: documents and images (someone else's) --------------------------------------
     rule(ADMIN_USERS, "cms/documents/chooser/ cms/documents/chooser/results/ "
