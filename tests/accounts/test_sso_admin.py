@@ -98,3 +98,22 @@ def test_sign_in_settings_changes_are_in_the_audit_trail(client, administrator):
         "'Verified email address'",
         "'Employee number (from a custom claim)'",
     )
+
+
+def test_setup_page_shows_a_saml_providers_entity_id_and_reply_url(client, administrator):
+    SocialApp.objects.create(
+        provider="saml",
+        provider_id="council-saml",
+        name="Borsetshire Entra ID (SAML)",
+        client_id="council",
+        settings={"idp": {"entity_id": "https://sts.windows.net/t/", "metadata_url": ""}},
+    )
+
+    page = client.get(SETUP).content.decode()
+
+    assert "Borsetshire Entra ID (SAML)" in page
+    assert "SAML" in page
+    base = "http://testserver/accounts/saml/council"
+    for value in (f"{base}/metadata/", f"{base}/acs/", f"{base}/login/"):
+        assert value in page
+    assert "Basic SAML Configuration" in page
