@@ -81,11 +81,13 @@ class Command(BaseCommand):
         )
 
         started = time.perf_counter()
-        progress, records = activity_seed()
+        spread = activity_seed()
         out.write(
-            f"seed activity: {progress} progress rows, {records} completion records in "
-            f"{time.perf_counter() - started:.1f} s"
+            f"seed activity: {spread.progress} progress rows, {spread.records} completion "
+            f"records, {spread.exemptions} exemptions in {time.perf_counter() - started:.1f} s"
         )
+        for line in spread.lines():
+            out.write(f"  {line}")
 
         started = time.perf_counter()
         again = assignments_sync()
