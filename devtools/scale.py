@@ -225,6 +225,8 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
         progress: list[LessonProgress] = []
         drafts: list[CompletionDraft] = []
         audit: list = []
+        dated: list[Assignment] = []  # assigned_at, due_on or started_at changed
+        exempted: list[int] = []
         for assignment in page:
             person_type = assignment.user.person_type
             category = _outcome(rng, person_type)
@@ -277,6 +279,7 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
                 before = audit_snapshot(assignment, fields=EXEMPTION_FIELDS)
                 assignment.exempt_reason = SEED_EXEMPT_REASON
                 assignment.exempted_at = now
+                exempted.append(assignment.pk)
                 audit.append(
                     audit_entry(
                         instance=assignment,
@@ -288,8 +291,13 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
                         reason=SEED_EXEMPT_REASON,
                     )
                 )
+            if category not in ("not_started", "exempt"):
+                dated.append(assignment)
             spread.add(person_type, category)
-        Assignment.objects.bulk_update(page, _SEED_WRITES, batch_size=1000)
+        Assignment.objects.bulk_update(dated, _SEED_DATES, batch_size=1000)
+        Assignment.objects.filter(pk__in=exempted).update(
+            exempt_reason=SEED_EXEMPT_REASON, exempted_at=now
+        )
         LessonProgress.objects.bulk_create(progress, ignore_conflicts=True, batch_size=2000)
         audit_entries_save(audit)
         spread.progress += len(progress)
@@ -298,7 +306,7 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
     return spread
 
 
-_SEED_WRITES = ["assigned_at", "due_on", "started_at", "exempt_reason", "exempted_at"]
+_SEED_DATES = ["assigned_at", "due_on", "started_at"]
 _SEED_FIELDS = [
     "pk",
     "user_id",
@@ -307,7 +315,9 @@ _SEED_FIELDS = [
     "required_version",
     "valid_months",
     "exempted_by",
-    *_SEED_WRITES,
+    *_SEED_DATES,
+    "exempt_reason",
+    "exempted_at",
 ]
 
 
