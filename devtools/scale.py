@@ -170,9 +170,6 @@ class SeedSpread:
         row = self.counts.setdefault(person_type, dict.fromkeys(CATEGORIES, 0))
         row[category] += 1
 
-    def total(self, category: str) -> int:
-        return sum(row[category] for row in self.counts.values())
-
     def lines(self) -> list[str]:
         """One line per person type: each category's count and share of its assignments."""
         out = []
