@@ -3,15 +3,20 @@
 import csv
 import io
 import random
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from accounts.importers import COLUMNS as PEOPLE_COLUMNS
-from accounts.models import ServiceArea, User
+from accounts.models import PersonType, ServiceArea, User
+from cms.audit import ACTION_EXEMPT, audit_changes, audit_entries_save, audit_entry, audit_snapshot
 from training.models import Assignment, AssignmentRule, LessonPage, LessonProgress, ModulePage
-from training.services.completion import CompletionDraft, completion_records_append
+from training.reports.figures import CATEGORIES
+from training.services.completion import CompletionDraft, add_months, completion_records_append
+from training.services.exemptions import EXEMPTION_FIELDS
 
 DIRECTORATES = {
     "Neighbourhoods": ["Housing", "Environmental Health", "Licensing", "Trading Standards"],
@@ -127,64 +132,250 @@ def people_csv(*, learners: int, seed: int = 1) -> str:
     return out.getvalue()
 
 
-def activity_seed(*, seed: int = 1, batch: int = 5000) -> tuple[int, int]:
-    """Progress on about half the open assignments and completions for about a third, `batch`
-    assignments at a time. The completions go through the chain's one writer
-    (completion_records_append), which also marks the assignments complete and queues a report
-    count. Returns (progress rows, completion records)."""
+# The spread of a real council, as shares of each person type's open assignments: most
+# compliant, some in progress, some overdue, a few expired and exempt, councillors behind
+# officers. The one place the proportions are stated; activity_seed deals them out.
+SPREAD = {
+    PersonType.OFFICER: {
+        "compliant": 0.74,
+        "in_progress": 0.08,
+        "not_started": 0.05,
+        "overdue": 0.08,
+        "expired": 0.03,
+        "exempt": 0.02,
+    },
+    PersonType.COUNCILLOR: {
+        "compliant": 0.48,
+        "in_progress": 0.10,
+        "not_started": 0.07,
+        "overdue": 0.26,
+        "expired": 0.07,
+        "exempt": 0.02,
+    },
+}
+SEED_EXEMPT_REASON = "Synthetic council: seconded to another authority"
+
+
+@dataclass
+class SeedSpread:
+    """What activity_seed made: rows written, and open assignments by person type and the
+    overview's category (training.reports.figures.CATEGORIES)."""
+
+    progress: int = 0
+    records: int = 0
+    exemptions: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, person_type: str, category: str) -> None:
+        row = self.counts.setdefault(person_type, dict.fromkeys(CATEGORIES, 0))
+        row[category] += 1
+
+    def lines(self) -> list[str]:
+        """One line per person type: each category's count and share of its assignments."""
+        out = []
+        for person_type, row in sorted(self.counts.items()):
+            assigned = sum(row.values())
+            shares = ", ".join(
+                f"{category.replace('_', ' ')} {n} ({100 * n / assigned:.0f}%)"
+                for category, n in row.items()
+            )
+            out.append(f"{person_type}s, {assigned} assignments: {shares}")
+        return out
+
+
+def _outcome(rng: random.Random, person_type: str) -> str:
+    shares = SPREAD.get(person_type, SPREAD[PersonType.OFFICER])
+    return rng.choices(list(shares), weights=list(shares.values()))[0]
+
+
+def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = None) -> SeedSpread:
+    """Deal each untouched open assignment (nothing started, completed or exempted yet) an
+    outcome from SPREAD and write, in bulk, the columns the services would have written on the
+    way there, `batch` assignments at a time:
+    - lesson progress rows, and the assignment's started_at from the first (as lesson_open);
+    - assigned_at and due_on moved back to when it must have been assigned (due_days later, as
+      assignments_sync), for the overdue, the in-progress and the completed;
+    - completions (valid, or expired by now) through the chain's one writer,
+      completion_records_append, which sets completed_at, valid_until and recertify_from;
+    - exemptions with their reason, time and an audit trail entry (as assignment_exempt).
+    Returns what it made (SeedSpread)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
-    now = timezone.now()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     lessons: dict[int, list[int]] = {}
     for module in ModulePage.objects.all():
         lessons[module.pk] = list(
             LessonPage.objects.child_of(module).live().values_list("pk", flat=True)
         )
-    progress_count = record_count = 0
+    spread = SeedSpread()
     last_pk = 0
+    untouched = Assignment.objects.open().filter(
+        started_at__isnull=True, completed_at__isnull=True, exempt_reason=""
+    )
     # Keyset pages rather than one streaming cursor: the appends update the rows being read.
     while page := list(
-        Assignment.objects.open()
-        .filter(pk__gt=last_pk)
+        untouched.filter(pk__gt=last_pk)
         .order_by("pk")
-        .values_list("pk", "user_id", "module_id", "required_version")[:batch]
+        .select_related("user", "rule")
+        .only(*_SEED_FIELDS, "user__person_type", "rule__due_days")[:batch]
     ):
-        last_pk = page[-1][0]
+        last_pk = page[-1].pk
         progress: list[LessonProgress] = []
         drafts: list[CompletionDraft] = []
-        for _, user_id, module_id, version in page:
-            roll = rng.random()
-            if roll > 0.5 or not lessons[module_id]:
-                continue
-            module_lessons = lessons[module_id]
-            done = len(module_lessons) if roll < 0.33 else rng.randrange(1, len(module_lessons) + 1)
-            started = now - timedelta(days=rng.randrange(1, 300))
-            progress.extend(
-                LessonProgress(
-                    user_id=user_id,
-                    lesson_id=lesson_id,
-                    module_id=module_id,
-                    module_version=version,
-                    started_at=started,
-                    completed_at=started,
-                )
-                for lesson_id in module_lessons[:done]
-            )
-            if roll < 0.33:
+        audit: list = []
+        dated: list[Assignment] = []  # assigned_at, due_on or started_at changed
+        exempted: list[int] = []
+        for assignment in page:
+            person_type = assignment.user.person_type
+            category = _outcome(rng, person_type)
+            module_lessons = lessons[assignment.module_id]
+            due_days = assignment.rule.due_days if assignment.rule else 28
+            months = assignment.valid_months
+            if category == "expired" and not months:
+                category = "compliant"  # a completion that never expires cannot lapse
+            if category in ("compliant", "expired"):
+                if category == "compliant":
+                    # Within its validity (some of them in the recertification window).
+                    back = rng.randrange(1, 28 * months if months else 700)
+                    completed = now - timedelta(days=back, minutes=rng.randrange(600))
+                else:
+                    completed = add_months(now, -months) - timedelta(days=rng.randrange(5, 180))
+                started = completed - timedelta(days=rng.randrange(0, 4), hours=1)
+                _assigned_before(assignment, started, rng=rng, due_days=due_days)
+                progress += _progress(assignment, module_lessons, started, completed, done=None)
                 drafts.append(
                     CompletionDraft(
-                        user_id=user_id,
-                        module_id=module_id,
-                        module_version=version,
-                        score=80,
-                        completed_at=started,
-                        expires_at=started + timedelta(days=730),
+                        user_id=assignment.user_id,
+                        module_id=assignment.module_id,
+                        module_version=assignment.required_version,
+                        score=rng.randrange(80, 101),
+                        completed_at=completed,
+                        expires_at=add_months(completed, months) if months else None,
                         source="seed",
                     )
                 )
-        LessonProgress.objects.bulk_create(progress, ignore_conflicts=True)
-        progress_count += len(progress)
-        record_count += len(completion_records_append(drafts=drafts))
-    return progress_count, record_count
+            elif category == "in_progress" or (category == "overdue" and rng.random() < 0.5):
+                if category == "overdue":
+                    late = rng.randrange(1, 120)
+                    assignment.due_on = today - timedelta(days=late)
+                    assignment.assigned_at = now - timedelta(days=late + due_days)
+                    started = assignment.assigned_at + timedelta(days=rng.randrange(1, due_days))
+                else:
+                    # Still inside its due_days, so not yet overdue.
+                    started = now - timedelta(days=rng.randrange(1, max(due_days - 1, 2)))
+                    assignment.assigned_at = started - timedelta(days=1)
+                    assignment.due_on = timezone.localdate(assignment.assigned_at) + timedelta(
+                        days=due_days
+                    )
+                done = rng.randrange(0, len(module_lessons)) if module_lessons else 0
+                progress += _progress(assignment, module_lessons, started, started, done=done)
+            elif category == "overdue":  # never opened it
+                late = rng.randrange(1, 120)
+                assignment.due_on = today - timedelta(days=late)
+                assignment.assigned_at = now - timedelta(days=late + due_days)
+            elif category == "exempt":
+                before = audit_snapshot(assignment, fields=EXEMPTION_FIELDS)
+                assignment.exempt_reason = SEED_EXEMPT_REASON
+                assignment.exempted_at = now
+                exempted.append(assignment.pk)
+                audit.append(
+                    audit_entry(
+                        instance=assignment,
+                        action=ACTION_EXEMPT,
+                        changes=audit_changes(
+                            before=before, after=audit_snapshot(assignment, fields=EXEMPTION_FIELDS)
+                        ),
+                        timestamp=now,
+                        reason=SEED_EXEMPT_REASON,
+                    )
+                )
+            if category not in ("not_started", "exempt"):
+                dated.append(assignment)
+            spread.add(person_type, category)
+        _dates_write(dated)
+        Assignment.objects.filter(pk__in=exempted).update(
+            exempt_reason=SEED_EXEMPT_REASON, exempted_at=now
+        )
+        LessonProgress.objects.bulk_create(progress, ignore_conflicts=True, batch_size=2000)
+        audit_entries_save(audit)
+        spread.progress += len(progress)
+        spread.exemptions += len(audit)
+        spread.records += len(completion_records_append(drafts=drafts))
+    return spread
+
+
+_SEED_DATES = ["assigned_at", "due_on", "started_at"]
+_SEED_FIELDS = [
+    "pk",
+    "user_id",
+    "module_id",
+    "rule_id",
+    "required_version",
+    "valid_months",
+    "exempted_by",
+    *_SEED_DATES,
+    "exempt_reason",
+    "exempted_at",
+]
+
+
+def _dates_write(assignments: list[Assignment], *, chunk: int = 1000) -> None:
+    """Save assigned_at, due_on and started_at. On PostgreSQL one UPDATE ... FROM (VALUES ...)
+    per chunk: Django's bulk_update builds a CASE per field and row, which at a million
+    assignments was most of the seeding's time."""
+    if connection.vendor != "postgresql":
+        Assignment.objects.bulk_update(assignments, _SEED_DATES, batch_size=chunk)
+        return
+    table = Assignment._meta.db_table
+    for start in range(0, len(assignments), chunk):
+        rows = assignments[start : start + chunk]
+        values = ", ".join(["(%s, %s::timestamptz, %s::date, %s::timestamptz)"] * len(rows))
+        params = [v for a in rows for v in (a.pk, a.assigned_at, a.due_on, a.started_at)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} a SET assigned_at = v.assigned_at, due_on = v.due_on, "  # noqa: S608 - fixed names, values as parameters
+                f"started_at = v.started_at FROM (VALUES {values}) "
+                "v(id, assigned_at, due_on, started_at) WHERE a.id = v.id",
+                params,
+            )
+
+
+def _assigned_before(
+    assignment: Assignment, started: datetime, *, rng: random.Random, due_days: int
+) -> None:
+    """Assigned a little before the learner started (due due_days after), unless later."""
+    assigned = started - timedelta(days=rng.randrange(1, due_days + 1))
+    if assigned < assignment.assigned_at:
+        assignment.assigned_at = assigned
+        assignment.due_on = timezone.localdate(assigned) + timedelta(days=due_days)
+
+
+def _progress(
+    assignment: Assignment,
+    module_lessons: list[int],
+    started: datetime,
+    completed: datetime,
+    *,
+    done: int | None,
+) -> list[LessonProgress]:
+    """Lesson rows as lesson_open and lesson_complete leave them: every lesson completed
+    (`done` None), or `done` completed and the next one opened; the assignment's started_at
+    is the first lesson's, as lesson_open sets it."""
+    if not module_lessons:
+        return []
+    opened = module_lessons if done is None else module_lessons[: done + 1]
+    assignment.started_at = started
+    return [
+        LessonProgress(
+            user_id=assignment.user_id,
+            lesson_id=lesson_id,
+            module_id=assignment.module_id,
+            module_version=assignment.required_version,
+            started_at=started,
+            completed_at=completed if done is None or n < done else None,
+        )
+        for n, lesson_id in enumerate(opened)
+    ]
 
 
 def busiest_learner() -> User:

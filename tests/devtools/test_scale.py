@@ -1,12 +1,14 @@
 """seed_scale builds a believable synthetic council whose evidence chain verifies, and only in a
 database that holds no real people."""
 
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import PersonType, User
 from devtools.scale import real_people_count
 from tests.factories import module_with_lessons
 from training.models import (
@@ -16,7 +18,13 @@ from training.models import (
     LessonProgress,
     ModuleCompletion,
     ModulePage,
+    SentMessage,
 )
+from training.reminders.planning import OVERDUE
+from training.reminders.sending import reminders_sweep
+from training.reports.figures import CATEGORIES
+from training.reports.filters import ReportFilters
+from training.reports.live import compliance_overview
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +101,68 @@ def test_demo_test_and_synthetic_people_are_not_real_but_leavers_and_lookalikes_
     user_factory(email="sam@notexample.gov.uk")
 
     assert real_people_count() == 2
+
+
+SPREAD_LINE = re.compile(
+    r"(?P<type>\w+)s, (?P<assigned>\d+) assignments: compliant (?P<compliant>\d+) \(\d+%\), "
+    r"in progress (?P<in_progress>\d+) \(\d+%\), not started (?P<not_started>\d+) \(\d+%\), "
+    r"overdue (?P<overdue>\d+) \(\d+%\), expired (?P<expired>\d+) \(\d+%\), "
+    r"exempt (?P<exempt>\d+) \(\d+%\)"
+)
+
+
+def test_the_reports_and_the_reminder_sweep_see_the_spread_seed_scale_says_it_made(site):
+    module = module_with_lessons(3)
+    AssignmentRule.objects.create(
+        module=module, audience=Audience.objects.create(name="All", slug="all"), valid_months=24
+    )
+    out = StringIO()
+    call_command("seed_scale", "--learners", "200", "--modules", "3", stdout=out)
+    said = {
+        match["type"]: {name: int(n) for name, n in match.groupdict().items() if name != "type"}
+        for match in SPREAD_LINE.finditer(out.getvalue())
+    }
+    assert set(said) == {"officer", "councillor"}, out.getvalue()
+
+    # HR's overview, worked out by the report code from the assignments' columns.
+    now = timezone.now()
+    overview = compliance_overview(filters=ReportFilters(), now=now)
+    for person_type, label in PersonType.choices:
+        if person_type not in said:
+            continue
+        rows = [row for row in overview.person_types if row.group == label]
+        reported = {c: sum(row.counts[c] for row in rows) for c in CATEGORIES}
+        assert reported == {c: said[person_type][c] for c in CATEGORIES}
+        assert sum(reported.values()) == said[person_type]["assigned"]
+        figures = said[person_type]
+        rate = 100 * figures["compliant"] / (figures["assigned"] - figures["exempt"])
+        shown = 100 * reported["compliant"] / (sum(reported.values()) - reported["exempt"])
+        assert abs(shown - rate) < 0.5
+    # A council's shape: most compliant, every category present, councillors behind officers.
+    officers, councillors = said["officer"], said["councillor"]
+    assert officers["compliant"] > officers["assigned"] / 2
+    assert all(officers[c] for c in CATEGORIES)
+    assert councillors["compliant"] / councillors["assigned"] < (
+        officers["compliant"] / officers["assigned"]
+    )
+
+    # The reminder sweep's dry run lists every overdue assignment in its learner's digest.
+    planned = reminders_sweep(now=now, dry_run=True).planned
+    overdue = [
+        item
+        for message in planned
+        if message.kind == SentMessage.Kind.LEARNER
+        for item in message.items
+        if item.reason == OVERDUE
+    ]
+    assert len(overdue) == officers["overdue"] + councillors["overdue"]
+    assert {i.assignment.user_id for i in overdue} == set(
+        Assignment.objects.overdue(now).values_list("user_id", flat=True)
+    )
+    assert not SentMessage.objects.exists()
+
+    verify = StringIO()
+    call_command("verify_records", stdout=verify)
+    assert f"All {ModuleCompletion.objects.count()} completion records are intact" in (
+        verify.getvalue()
+    )

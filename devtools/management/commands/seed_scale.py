@@ -55,9 +55,12 @@ class Command(BaseCommand):
         # The import keeps their invitations in the outbox: synthetic people are never emailed.
         QueuedEmail.objects.filter(template=INVITATION).delete()
         sync = assignments_sync()
-        progress, records = activity_seed(seed=seed)
+        spread = activity_seed(seed=seed)
         self.stdout.write(
             f"Seeded {ModulePage.objects.count()} modules, {result.created} people, "
-            f"{sync.created} assignments, {progress} lesson progress rows and {records} "
-            "completion records."
+            f"{sync.created} assignments, {spread.progress} lesson progress rows, "
+            f"{spread.records} completion records and {spread.exemptions} exemptions."
         )
+        self.stdout.write("The spread of open assignments it made (devtools.scale.SPREAD):")
+        for line in spread.lines():
+            self.stdout.write(f"  {line}")
