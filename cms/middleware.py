@@ -12,3 +12,16 @@ class ReportOnlyAdminCSPMiddleware(CSPMiddleware):
         if not request.path_info.startswith(settings.CSP_REPORT_ONLY_PREFIXES):
             response._csp_exempt_ro = True
         return super().process_response(request, response)
+
+
+class SiteCacheMiddleware:
+    """Gives each request its Site and the council's settings from the cache (cms.site_cache)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from cms.site_cache import request_site_prepare
+
+        request_site_prepare(request)
+        return self.get_response(request)
