@@ -175,7 +175,11 @@ TEMPLATES = [
 
 # DATABASE
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+# Persistent connections: keeping them 60 s gave a signed-in bare view 1.87x the requests per second
+# (issue 17). Each is checked before reuse after a request, so a database restart
+# or a dropped connection costs one reconnect, not an error page. 0 closes them after each request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: the web server and the in-process worker share one file.
     DATABASES["default"]["OPTIONS"] = {
