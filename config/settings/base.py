@@ -323,6 +323,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "build" / "static",
     ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
 ]
+# Files WhiteNoise serves at the site's root, before Django sees the request: /favicon.ico, which
+# browsers ask for on their own (it was a 404 rendered by Django on every first visit).
+WHITENOISE_ROOT = BASE_DIR / "cms" / "root_files"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Serve uploaded images and files from Django itself. Enough for a council's lesson images; with a

@@ -1,9 +1,11 @@
 """How learner pages travel (issue 17): HTML gzipped for browsers that ask, with Django's
-BREACH padding."""
+BREACH padding, and a favicon that WhiteNoise serves before Django sees the request."""
 
 import gzip
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import lessons_of, module_with_lessons
 
@@ -31,3 +33,18 @@ def test_a_lesson_is_gzipped_when_the_browser_asks_and_plain_otherwise(
     plain = client.get(lesson_url)
     assert not plain.has_header("Content-Encoding")
     assert "Lesson 1" in plain.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_a_static_file_linked_from_every_page(client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+    icon = b"".join(response.streaming_content)
+    assert icon[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert ctx.captured_queries == []  # WhiteNoise answered: no session, no user, no page
+
+    home = client.get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="/favicon.ico"' in home
+    assert 'href="/static/cms/favicon.svg" type="image/svg+xml"' in home
