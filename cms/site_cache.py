@@ -6,7 +6,8 @@ URL leads (Wagtail's routing).
 Every entry is keyed by one site-wide generation, replaced (so every entry goes at once) when an
 editor publishes, unpublishes, moves or deletes a page, or saves a Site, the council's settings or
 the reporting routes: see the receivers at the end, connected in cms.apps. The route hints are
-checked against the page they name before use, so a stale one only costs a query."""
+checked against the page they name before use, so a stale one only costs a query; a URL that
+leads nowhere is not remembered."""
 
 import uuid
 
@@ -40,12 +41,14 @@ def site_cache_clear() -> None:
 
 
 def cached(key_parts: tuple, compute):
-    """The cached value for `key_parts` in the current generation, computing it when missing."""
+    """The cached value for `key_parts` in the current generation, computing it when missing.
+    None is never kept (so a URL that leads nowhere adds nothing to the cache)."""
     key = _key(*key_parts)
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        if value is not None:
+            cache.set(key, value, TIMEOUT)
     return value
 
 
@@ -59,12 +62,11 @@ def request_site_prepare(request) -> None:
 
     def find():
         site = Site._find_for_request(request)
-        if site is None:
-            return False  # "no site": cache.get cannot tell None from a miss
-        site.root_page = site.root_page.specific
+        if site is not None:
+            site.root_page = site.root_page.specific
         return site
 
-    site = cached(("site", host, port), find) or None
+    site = cached(("site", host, port), find)
     request._wagtail_site = site
     if site is None:
         return
@@ -84,9 +86,10 @@ def route_hint(root: Page, url_path: str) -> tuple[int, int] | None:
         row = Page.objects.filter(url_path=url_path, path__startswith=root.path).values_list(
             "pk", "content_type_id"
         )
-        return tuple(row.first() or ()) or False
+        found = row.first()
+        return tuple(found) if found else None
 
-    return cached(("route", root.pk, url_path), find) or None
+    return cached(("route", root.pk, url_path), find)
 
 
 def _cleared(**kwargs) -> None:
