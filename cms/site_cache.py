@@ -19,7 +19,9 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes
 
 GENERATION_KEY = "aware:site-cache:generation"
-TIMEOUT = 60 * 60
+# Five minutes at most, so that even a change the signals could not reach everywhere (made while
+# Redis was down, each process then caching alone) shows within five minutes.
+TIMEOUT = 5 * 60
 
 
 def _generation() -> str:
