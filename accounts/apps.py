@@ -11,3 +11,30 @@ class AwareUsersAppConfig(WagtailUsersAppConfig):
     """Wagtail's user admin, with forms for Aware's own user fields."""
 
     user_viewset = "accounts.viewsets.UserViewSet"
+
+    def ready(self):
+        """Any change of who holds which role or permission clears the cached roles (here, as
+        this is the app config of accounts that Django loads; "accounts" itself loads the plain
+        one)."""
+        super().ready()
+        from django.contrib.auth.models import Group, Permission
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from accounts.models import User
+        from accounts.selectors import roles_cache_clear
+
+        def cleared(**kwargs):
+            roles_cache_clear()
+
+        self._roles_receiver = cleared  # signals hold receivers weakly
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(cleared, sender=through, dispatch_uid=f"aware-roles-{through}")
+        for model in (Group, Permission):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    cleared, sender=model, dispatch_uid=f"aware-roles-{model.__name__}-{signal}"
+                )

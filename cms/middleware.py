@@ -12,3 +12,20 @@ class ReportOnlyAdminCSPMiddleware(CSPMiddleware):
         if not request.path_info.startswith(settings.CSP_REPORT_ONLY_PREFIXES):
             response._csp_exempt_ro = True
         return super().process_response(request, response)
+
+
+class SiteCacheMiddleware:
+    """Gives each request its Site and the council's settings from the cache (cms.site_cache),
+    except the endpoints that never render a page (they need neither, nor the database)."""
+
+    NO_PAGE_PREFIXES = ("/csp-report/", "/healthz", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from cms.site_cache import request_site_prepare
+
+        if not request.path_info.startswith(self.NO_PAGE_PREFIXES):
+            request_site_prepare(request)
+        return self.get_response(request)

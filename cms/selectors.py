@@ -4,7 +4,8 @@ from django.db import connection
 from django.http import HttpRequest
 from wagtail.models import Page, Site
 
-from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes, RetentionSettings
+from cms.site_cache import reporting_routes_for_site
+from cms.site_settings import CouncilSettings, ReportingRoute, RetentionSettings
 from config.celery_app import app as celery_app
 
 
@@ -43,13 +44,11 @@ def reporting_route_list(
 ) -> list[ReportingRoute]:
     """The site's reporting routes in their set order, optionally only those named.
 
-    With a request, the request's site, read once per request; without, the default site.
+    With a request, the request's site; without, the default site. Kept in the shared cache
+    (cms.site_cache) until an editor changes them.
     """
-    if request is not None:
-        routes_setting = ReportingRoutes.for_request(request)
-    else:
-        routes_setting = ReportingRoutes.for_site(Site.objects.get(is_default_site=True))
-    routes = routes_setting.route_list
+    site = Site.find_for_request(request) if request is not None else None
+    routes = reporting_routes_for_site(site or Site.objects.get(is_default_site=True))
     if slugs:
         return [r for r in routes if r.slug in slugs]
     return routes

@@ -27,7 +27,11 @@ from quizzes.models import (
     ShowAnswers,
 )
 from training.models import LessonPage, ModulePage
-from training.selectors import ModuleProgress, module_completion_latest, page_is_open_to
+from training.selectors import (
+    ModuleProgress,
+    page_is_open_to,
+    progress_completion_latest,
+)
 
 # Time a submission may take to arrive after the deadline (a slow phone connection).
 SUBMIT_GRACE = timedelta(seconds=30)
@@ -164,7 +168,7 @@ def quiz_status_for_user(
     """
     module = quiz.module
     attempts = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("-number"))
-    completion = module_completion_latest(user=user, module=module)
+    completion = progress_completion_latest(user=user, module=module, progress=progress)
     cycle = [
         a
         for a in attempts

@@ -10,6 +10,7 @@ from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import User
+from accounts.selectors import user_group_ids_and_names
 from training.checkpoints import Checkpoint
 from training.hashing import RecordsKeyUnknown
 from training.models import (
@@ -64,7 +65,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
     modules = list(
         ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
     )
-    totals = lesson_totals(module_ids=[module.pk for module in modules])
+    totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
     progress = {
         row["module_id"]: row
         for row in LessonProgress.objects.filter(user=user, lesson__live=True)
@@ -114,6 +115,9 @@ class DeltaPath:
 class ModuleProgress:
     lessons: list[LessonState] = field(default_factory=list)
     delta: DeltaPath | None = None
+    # The learner's latest completion, read once for this snapshot (progress_completion_latest).
+    completion_read: bool = field(default=False, repr=False)
+    completion: "ModuleCompletion | None" = field(default=None, repr=False)
 
     @property
     def total(self) -> int:
@@ -244,7 +248,9 @@ def page_is_open_to(*, user: User, page: Page) -> bool:
         elif restriction.restriction_type == PageViewRestriction.GROUPS:
             allowed = user.is_authenticated and (
                 user.is_superuser
-                or user.groups.filter(pk__in=restriction.groups.values("pk")).exists()
+                or not user_group_ids_and_names(user=user)
+                .keys()
+                .isdisjoint(group.pk for group in restriction.groups.all())
             )
         else:  # password-protected pages are not used for training
             allowed = False
@@ -258,6 +264,17 @@ def module_completion_latest(*, user: User, module: ModulePage) -> ModuleComplet
     return (
         ModuleCompletion.objects.filter(user=user, module=module).order_by("-completed_at").first()
     )
+
+
+def progress_completion_latest(
+    *, user: User, module: ModulePage, progress: ModuleProgress
+) -> ModuleCompletion | None:
+    """module_completion_latest, read once per progress snapshot: the module page and its
+    assessment step both ask."""
+    if not progress.completion_read:
+        progress.completion = module_completion_latest(user=user, module=module)
+        progress.completion_read = True
+    return progress.completion
 
 
 @dataclass
@@ -463,9 +480,11 @@ def delta_next_lessons_apply(*, user: User, states: list[AssignmentState]) -> No
             state.lessons_done, state.lessons_total = progress.done, progress.total
 
 
-def lesson_totals(*, module_ids) -> dict[int, int]:
-    """Live lessons per module: two queries."""
-    modules = dict(ModulePage.objects.filter(pk__in=module_ids).values_list("path", "pk"))
+def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) -> dict[int, int]:
+    """Live lessons per module: two queries (one given the modules' {path: id})."""
+    modules = module_paths
+    if modules is None:
+        modules = dict(ModulePage.objects.filter(pk__in=module_ids).values_list("path", "pk"))
     if not modules:
         return {}
     under_modules = Q()

@@ -25,9 +25,9 @@ from training.selectors import (
     completion_history,
     delta_next_lessons_apply,
     module_catalogue_for_user,
-    module_completion_latest,
     module_progress_for_user,
     module_update_for_user,
+    progress_completion_latest,
     retake_preview,
     retake_request_pending,
     team_members,
@@ -55,12 +55,12 @@ def learner_page_context(*, page: Page, request) -> dict:
         ]
         return {
             "progress": progress,
-            "completion": module_completion_latest(user=user, module=page),
+            "completion": progress_completion_latest(user=user, module=page, progress=progress),
             "module_update": module_update_for_user(user=user, module=page),
             "assessments": assessments,
         }
     if isinstance(page, LessonPage):
-        module = page.get_parent().specific
+        module = ModulePage.objects.parent_of(page).first() or page.get_parent().specific
         progress = module_progress_for_user(user=user, module=module)
         previous_lesson, next_lesson = progress.neighbours_of(page)
         return {

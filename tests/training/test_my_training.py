@@ -63,9 +63,13 @@ def test_my_training_query_count_does_not_grow_with_assignments(
     client.get("/my-training/")
     with CaptureQueriesContext(connection) as few:
         client.get("/my-training/")
+    expected = len(few)  # now: the next request empties the log the context reads from
     assign([module_with_lessons(2, slug=f"more{i}") for i in range(6)], everyone)
+    # Publishing the new modules cleared the site cache (cms.site_cache): the next request
+    # fills it again, so the count is compared on the one after.
+    client.get("/my-training/")
 
-    with django_assert_num_queries(len(few)):
+    with django_assert_num_queries(expected):
         client.get("/my-training/")
 
 

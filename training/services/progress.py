@@ -18,7 +18,7 @@ class LessonUnavailable(Exception):
 
 def lesson_check_available(*, user: User, lesson: LessonPage) -> ModulePage:
     """Raise LessonUnavailable unless the learner may record progress on the lesson."""
-    module = lesson.get_parent().specific
+    module = ModulePage.objects.parent_of(lesson).first() or lesson.get_parent().specific
     if not lesson.live or not module.live or not isinstance(module, ModulePage):
         raise LessonUnavailable("This lesson is not published, so progress cannot be recorded.")
     if not page_is_open_to(user=user, page=lesson):
@@ -26,13 +26,18 @@ def lesson_check_available(*, user: User, lesson: LessonPage) -> ModulePage:
     return module
 
 
-@transaction.atomic
 def lesson_open(*, user: User, lesson: LessonPage, now: datetime | None = None) -> LessonProgress:
-    """Record that the learner opened the lesson: one row per learner and lesson, ever."""
-    module = lesson_check_available(user=user, lesson=lesson)
+    """Record that the learner opened the lesson: one row per learner and lesson, ever. Opening
+    it again reads that row and writes nothing (no transaction either): one query."""
     existing = LessonProgress.objects.filter(user=user, lesson=lesson).first()
     if existing is not None:
         return existing
+    return _lesson_open_first(user=user, lesson=lesson, now=now)
+
+
+@transaction.atomic
+def _lesson_open_first(*, user: User, lesson: LessonPage, now: datetime | None) -> LessonProgress:
+    module = lesson_check_available(user=user, lesson=lesson)
     now = now or timezone.now()
     Assignment.objects.open().filter(user=user, module=module, started_at__isnull=True).update(
         started_at=now
@@ -59,6 +64,7 @@ def lesson_complete(
     nothing; completing it again after a new version is published records the new time and
     version (a delta path counts a changed lesson only when completed after its publish)."""
     now = now or timezone.now()
+    lesson_check_available(user=user, lesson=lesson)
     progress = lesson_open(user=user, lesson=lesson, now=now)
     version = progress.module.version
     if progress.completed_at is None or progress.module_version < version:

@@ -1,0 +1,111 @@
+"""What every page of a site reads and editors rarely change, kept in the shared cache so that a
+learner's request does not ask the database again: the request's Site (with its home page), the
+header and footer links, the council's settings and the reporting routes, and where each page's
+URL leads (Wagtail's routing).
+
+Every entry is keyed by one site-wide generation, replaced (so every entry goes at once) when an
+editor publishes, unpublishes, moves or deletes a page, or saves a Site, the council's settings or
+the reporting routes: see the receivers at the end, connected in cms.apps. The route hints are
+checked against the page they name before use, so a stale one only costs a query; a URL that
+leads nowhere is not remembered."""
+
+import uuid
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from wagtail.models import Page, Site
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes
+
+GENERATION_KEY = "aware:site-cache:generation"
+# Five minutes at most, so that even a change the signals could not reach everywhere (made while
+# Redis was down, each process then caching alone) shows within five minutes.
+TIMEOUT = 5 * 60
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(GENERATION_KEY, generation, None)
+        generation = cache.get(GENERATION_KEY, generation)
+    return generation
+
+
+def _key(*parts) -> str:
+    return ":".join(["aware:site-cache", _generation(), *map(str, parts)])
+
+
+def site_cache_clear() -> None:
+    """Forget every cached entry (a new generation): after any change editors make."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def cached(key_parts: tuple, compute):
+    """The cached value for `key_parts` in the current generation, computing it when missing.
+    None is never kept (so a URL that leads nowhere adds nothing to the cache)."""
+    key = _key(*key_parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is not None:
+            cache.set(key, value, TIMEOUT)
+    return value
+
+
+def request_site_prepare(request) -> None:
+    """Give the request its Site (home page loaded, as its specific page) and the council's
+    settings from the cache, where Wagtail's Site.find_for_request and the settings' for_request
+    look first."""
+    if hasattr(request, "_wagtail_site"):
+        return
+    host, port = request.get_host().split(":")[0], request.get_port()
+
+    def find():
+        site = Site._find_for_request(request)
+        if site is not None:
+            site.root_page = site.root_page.specific
+        return site
+
+    site = cached(("site", host, port), find)
+    request._wagtail_site = site
+    if site is None:
+        return
+    attr = CouncilSettings.get_cache_attr_name()
+    if not hasattr(request, attr):
+        setattr(request, attr, cached(("council", site.pk), lambda: CouncilSettings.for_site(site)))
+
+
+def reporting_routes_for_site(site: Site) -> list[ReportingRoute]:
+    return cached(("routes", site.pk), lambda: ReportingRoutes.for_site(site).route_list)
+
+
+def route_hint(root: Page, url_path: str) -> tuple[int, int] | None:
+    """(page id, content type id) of the page at `url_path` under the site root, or None."""
+
+    def find():
+        row = Page.objects.filter(url_path=url_path, path__startswith=root.path).values_list(
+            "pk", "content_type_id"
+        )
+        found = row.first()
+        return tuple(found) if found else None
+
+    return cached(("route", root.pk, url_path), find)
+
+
+def _cleared(**kwargs) -> None:
+    site_cache_clear()
+
+
+def connect() -> None:
+    for signal in (page_published, page_unpublished, post_page_move):
+        signal.connect(_cleared, dispatch_uid=f"aware-site-cache-{id(signal)}")
+    post_delete.connect(_cleared, sender=Page, dispatch_uid="aware-site-cache-page-delete")
+    for model in (Site, CouncilSettings, ReportingRoutes, ReportingRoute):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _cleared,
+                sender=model,
+                dispatch_uid=f"aware-site-cache-{model.__name__}-{id(signal)}",
+            )

@@ -1,0 +1,127 @@
+"""Learner pages ask the database a fixed, small number of times (issue 17): at most ten queries
+each for a signed-in officer, the same for a small module as for a large one (more lessons, more
+blocks in each, more questions), and the caches behind that forget what editors change."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page
+
+from tests.factories import LESSON_BODY, catalogue, lessons_of
+from tests.quizzes.conftest import quiz_for
+from training.models import LessonPage, LessonProgress, ModulePage
+
+MAX_QUERIES = 10
+
+
+def module_of_size(slug: str, *, lessons: int, blocks_repeat: int) -> ModulePage:
+    module = ModulePage(
+        title=f"Module {slug}",
+        slug=slug,
+        summary="A module for query counts.",
+        owning_team="Counter-fraud team",
+        learning_outcomes=json.dumps([{"type": "outcome", "value": "Spot the signs."}]),
+    )
+    catalogue().add_child(instance=module)
+    module.save_revision().publish()
+    body = json.dumps(json.loads(LESSON_BODY) * blocks_repeat)
+    for number in range(1, lessons + 1):
+        lesson = LessonPage(
+            title=f"Lesson {number}", slug=f"lesson-{number}", summary="S", body=body
+        )
+        module.add_child(instance=lesson)
+        lesson.save_revision().publish()
+    module.refresh_from_db()
+    return module
+
+
+def learner_urls(module: ModulePage, quiz) -> dict[str, str]:
+    return {
+        "catalogue": catalogue().url,
+        "module": module.url,
+        "lesson": lessons_of(module)[1].url,
+        "my training": "/my-training/",
+        "quiz start": f"/quizzes/{quiz.pk}/",
+    }
+
+
+def queries_per_page(client, urls: dict[str, str]) -> dict[str, list[str]]:
+    """Each page's SQL on a second visit (the first fills the caches and opens the lesson)."""
+    seen = {}
+    for name, url in urls.items():
+        assert client.get(url).status_code == 200, name
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200, name
+        seen[name] = [q["sql"] for q in ctx.captured_queries]
+    return seen
+
+
+@pytest.fixture
+def officer_client(client, site, roles, user_factory):
+    user = user_factory(email="sam.officer@example.gov.uk", person_type="officer")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_learner_pages_take_at_most_ten_queries_whatever_the_modules_size(officer_client):
+    small = module_of_size("small-module", lessons=2, blocks_repeat=1)
+    large = module_of_size("large-module", lessons=7, blocks_repeat=4)
+    small_quiz, large_quiz = quiz_for(small, questions=2), quiz_for(large, questions=9)
+
+    small_counts = queries_per_page(officer_client, learner_urls(small, small_quiz))
+    large_counts = queries_per_page(officer_client, learner_urls(large, large_quiz))
+
+    for name, sql in large_counts.items():
+        assert len(sql) <= MAX_QUERIES, f"{name}: {len(sql)} queries\n" + "\n".join(sql)
+        assert len(sql) == len(small_counts[name]), (
+            f"{name}: {len(small_counts[name])} queries for the small module, "
+            f"{len(sql)} for the large one"
+        )
+
+
+def test_opening_a_lesson_again_writes_nothing(officer_client):
+    module = module_of_size("open-module", lessons=2, blocks_repeat=1)
+    lesson = lessons_of(module)[0]
+    officer_client.get(lesson.url)
+    opened = LessonProgress.objects.get(user=officer_client.user, lesson=lesson)
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert officer_client.get(lesson.url).status_code == 200
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE", "SAVEPOINT"}
+    ]
+    assert writes == []
+    assert LessonProgress.objects.get(user=officer_client.user, lesson=lesson) == opened
+
+
+def test_the_cached_links_routes_and_roles_follow_what_editors_change(officer_client):
+    module = module_of_size("change-module", lessons=1, blocks_repeat=1)
+    lesson = lessons_of(module)[0]
+    assert officer_client.get(lesson.url).status_code == 200
+    assert b"Privacy" in officer_client.get(module.url).content
+
+    # Unpublishing a footer page takes it out of the (cached) footer at once.
+    Page.objects.get(slug="privacy").specific.unpublish()
+    assert b'href="/privacy/"' not in officer_client.get(module.url).content
+
+    # Renaming the module's slug: the old URL no longer leads to it, the new one does.
+    module.slug = "renamed-module"
+    module.save_revision().publish()
+    assert officer_client.get("/training/change-module/").status_code == 404
+    assert officer_client.get("/training/renamed-module/lesson-1/").status_code == 200
+
+    # Unpublishing the lesson: its (cached) route no longer serves it.
+    LessonPage.objects.get(pk=lesson.pk).unpublish()
+    assert officer_client.get("/training/renamed-module/lesson-1/").status_code == 404
+
+    # A new privileged role applies on the very next request: two-factor set-up first.
+    officer_client.user.groups.add(Group.objects.get(name="HR"))
+    response = officer_client.get("/training/renamed-module/")
+    assert response.status_code == 302
+    assert "/accounts/2fa/" in response["Location"]
