@@ -36,19 +36,23 @@ class SignedInPage(Page):
     def get_view_restrictions(self):
         """The view restrictions on this page and its ancestors (an alias's source standing for
         the alias, as in Wagtail): one query, with their groups, kept on this instance, as
-        Wagtail's own check and ours (training.selectors.page_is_open_to) both ask per request."""
+        Wagtail's own check and ours (training.selectors.page_is_open_to) both ask per request.
+        A queryset, as Wagtail's API promises (its admin calls exists() and order_by() on it),
+        evaluated once: iterating it again, or exists(), reads its result cache."""
         if not hasattr(self, "_aware_view_restrictions"):
             paths = [
                 self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)
             ]
             on_tree = models.Q(page__path__in=paths, page__alias_of__isnull=True)
-            self._aware_view_restrictions = list(
+            restrictions = (
                 PageViewRestriction.objects.filter(
                     on_tree | models.Q(page__aliases__path__in=paths)
                 )
                 .distinct()
                 .prefetch_related("groups")
             )
+            len(restrictions)  # evaluates it, filling its result cache
+            self._aware_view_restrictions = restrictions
         return self._aware_view_restrictions
 
     def get_context(self, request, *args, **kwargs):
