@@ -1,5 +1,6 @@
 """Steps shared by the learner journeys: a shorter module, and quiz answers from the snapshot."""
 
+import csv
 import re
 
 from playwright.sync_api import expect
@@ -39,3 +40,25 @@ def quiz_answer(page, *, right: bool) -> None:
             wanted = wanted[:1]  # one wrong choice is wrong for every kind of question
         for choice in wanted:
             fieldset.get_by_label(choice["text"], exact=True).check()
+
+
+def hr_imports_an_officer(tmp_path, **fields) -> None:
+    """HR's people import (`import_people`, the command) of one housing officer with `fields`."""
+    from django.core.management import call_command
+
+    from accounts.importers import COLUMNS
+
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(
+            person_type="officer",
+            department="Neighbourhoods > Housing",
+            service_area="housing",
+            job_title="Tenancy Officer",
+            active="yes",
+        )
+        writer.writerow({**row, **fields})
+    call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))

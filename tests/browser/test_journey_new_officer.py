@@ -1,16 +1,13 @@
 """A new officer imported by HR sets a password, learns, fails, retakes, passes and is certified."""
 
-import csv
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.importers import COLUMNS
-from tests.browser.journeys import module_shorten, quiz_answer
+from tests.browser.journeys import hr_imports_an_officer, module_shorten, quiz_answer
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -36,34 +33,17 @@ def short_module(live_site):
     return module_shorten(slug=MODULE_SLUG, keep=LESSONS_KEPT)
 
 
-def hr_import(tmp_path) -> None:
-    path = tmp_path / "people.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerow(
-            {
-                "employee_number": "E9001",
-                "email": EMAIL,
-                "full_name": "Sam Okafor",
-                "person_type": "officer",
-                "department": "Neighbourhoods > Housing",
-                "service_area": "housing",
-                "job_title": "Tenancy Officer",
-                "manager_email": "",
-                "start_date": "2026-11-02",
-                "on_leave_until": "",
-                "active": "yes",
-            }
-        )
-    call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
-
-
 def test_imported_officer_is_invited_fails_retakes_passes_and_is_certified(
     live_site, short_module, celery_eager, mailoutbox, tmp_path, page, axe_check
 ):
     base = live_site.url
-    hr_import(tmp_path)
+    hr_imports_an_officer(
+        tmp_path,
+        employee_number="E9001",
+        email=EMAIL,
+        full_name="Sam Okafor",
+        start_date="2026-11-02",
+    )
 
     invitation = next(m for m in mailoutbox if EMAIL in m.to)
     link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", invitation.body).group(0)

@@ -3,15 +3,13 @@ in the admin (screenshots for the README's set-up section), then an officer HR i
 "Sign in with <council> account", signs in on the provider's own login page and lands on My
 training; someone HR never imported is refused with a clear page. axe-core on Aware's pages."""
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.importers import COLUMNS
+from tests.browser.journeys import hr_imports_an_officer
 from tests.browser.mfa import sign_in_with_mfa
 from tests.conftest import SSO_PASSWORD
 
@@ -20,26 +18,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ADMIN = "admin@example.gov.uk"
 OFFICER = "journey@example.gov.uk"
 PROVIDER_NAME = "Aware Demo Council Entra ID"
-
-
-def hr_imports_the_officer(tmp_path) -> None:
-    path = tmp_path / "people.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        writer.writeheader()
-        row = dict.fromkeys(COLUMNS, "")
-        row.update(
-            employee_number="E7001",
-            email=OFFICER,
-            full_name="Jo Journey",
-            person_type="officer",
-            department="Neighbourhoods > Housing",
-            service_area="housing",
-            job_title="Tenancy Officer",
-            active="yes",
-        )
-        writer.writerow(row)
-    call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
 
 
 def shoot(page, name: str) -> None:
@@ -54,7 +32,7 @@ def test_administrator_connects_the_provider_and_an_imported_officer_signs_in_wi
     callback = f"{base}/accounts/oidc/entra/login/callback/"
     oidc_provider.allow_redirect_uri(callback)
     oidc_provider.set_mode("normal")
-    hr_imports_the_officer(tmp_path)
+    hr_imports_an_officer(tmp_path, employee_number="E7001", email=OFFICER, full_name="Jo Journey")
 
     # The administrator adds the provider and shows it on the sign-in page.
     sign_in_with_mfa(page, base, ADMIN, axe_check, "sso-admin")

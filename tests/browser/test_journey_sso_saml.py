@@ -3,46 +3,30 @@ the council sign-in on Aware's sign-in page, types at the IdP's real login page,
 training, signed in as themselves. While the IdP is down the same button leads to a page that
 says so. axe-core checks Aware's pages on the way; the screenshots go to docs/screenshots/."""
 
-import csv
 import urllib.request
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.importers import COLUMNS
+from tests.browser.journeys import hr_imports_an_officer
 
 pytestmark = pytest.mark.browser
 EMAIL = "priya.shah@example.gov.uk"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def hr_import(tmp_path) -> None:
-    path = tmp_path / "people.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        writer.writeheader()
-        row = dict.fromkeys(COLUMNS, "")
-        row.update(
-            employee_number="E9002",
-            email=EMAIL,
-            full_name="Priya Shah",
-            person_type="officer",
-            department="Neighbourhoods > Housing",
-            service_area="housing",
-            job_title="Housing Officer",
-            start_date="2026-11-02",
-            active="yes",
-        )
-        writer.writerow(row)
-    call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
-
-
 def test_officer_signs_in_through_saml_and_lands_on_my_training(
     live_site, saml_app, saml_idp, tmp_path, page, axe_check
 ):
-    hr_import(tmp_path)
+    hr_imports_an_officer(
+        tmp_path,
+        employee_number="E9002",
+        email=EMAIL,
+        full_name="Priya Shah",
+        job_title="Housing Officer",
+        start_date="2026-11-02",
+    )
     metadata_url = f"{live_site.url}/accounts/saml/council/metadata/"
     with urllib.request.urlopen(metadata_url, timeout=10) as answer:  # noqa: S310
         saml_idp.trust_service_provider(answer.read(), "aware-live")
