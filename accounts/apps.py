@@ -5,18 +5,10 @@ from wagtail.users.apps import WagtailUsersAppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "People"
-
-
-class AwareUsersAppConfig(WagtailUsersAppConfig):
-    """Wagtail's user admin, with forms for Aware's own user fields."""
-
-    user_viewset = "accounts.viewsets.UserViewSet"
+    default = True  # apps.py holds two configs: this one is accounts'
 
     def ready(self):
-        """Any change of who holds which role or permission clears the cached roles (here, as
-        this is the app config of accounts that Django loads; "accounts" itself loads the plain
-        one)."""
-        super().ready()
+        """Any change of who holds which role or permission clears the cached roles."""
         from django.contrib.auth.models import Group, Permission
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -38,3 +30,9 @@ class AwareUsersAppConfig(WagtailUsersAppConfig):
                 signal.connect(
                     cleared, sender=model, dispatch_uid=f"aware-roles-{model.__name__}-{signal}"
                 )
+
+
+class AwareUsersAppConfig(WagtailUsersAppConfig):
+    """Wagtail's user admin, with forms for Aware's own user fields."""
+
+    user_viewset = "accounts.viewsets.UserViewSet"
