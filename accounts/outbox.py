@@ -6,12 +6,10 @@ import logging
 from datetime import datetime, timedelta
 from smtplib import (
     SMTPConnectError,
-    SMTPDataError,
     SMTPException,
     SMTPHeloError,
     SMTPRecipientsRefused,
     SMTPResponseException,
-    SMTPSenderRefused,
     SMTPServerDisconnected,
 )
 
@@ -20,7 +18,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from django.utils import timezone
 
 from accounts.models import QueuedEmail
-from cms.mail import email_send_watched
+from cms.mail import email_send_watched, smtp_refused
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +163,7 @@ def _send_one(*, email_id: int, connection) -> int:
     except Exception as exc:
         if accepted:
             return 1
-        if this_attempt.filter(handed_over_at__isnull=False).exists() and not _refused(exc):
+        if this_attempt.filter(handed_over_at__isnull=False).exists() and not smtp_refused(exc):
             this_attempt.update(state=QueuedEmail.State.UNCERTAIN, last_error=_error_text(exc))
             logger.error(
                 "Queued %s email %d may have been sent (%s after the hand-over): not sent again",
@@ -179,11 +177,6 @@ def _send_one(*, email_id: int, connection) -> int:
         this_attempt.update(state=QueuedEmail.State.PENDING)
         raise
     return 1
-
-
-def _refused(exc: Exception) -> bool:
-    """An answer from the server refusing the message: it provably did not take it."""
-    return isinstance(exc, SMTPDataError | SMTPRecipientsRefused | SMTPSenderRefused)
 
 
 def _stale_settle(*, now: datetime) -> None:

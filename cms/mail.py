@@ -2,6 +2,7 @@
 what a settled send (the reminder log, the outbox) records so that a crash never sends twice."""
 
 from collections.abc import Callable
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -47,3 +48,9 @@ def email_send_watched(
     finally:
         if own:
             connection.close()
+
+
+def smtp_refused(exc: Exception) -> bool:
+    """An answer from the server refusing the message: it provably did not take it (so a send
+    that failed this way after the hand-over is not "uncertain")."""
+    return isinstance(exc, SMTPDataError | SMTPRecipientsRefused | SMTPSenderRefused)

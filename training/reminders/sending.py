@@ -8,7 +8,6 @@ summary, the monthly HR pack, the records checkpoint) goes through the same log 
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
 
 from allauth.account.adapter import get_adapter
 from celery.schedules import crontab
@@ -17,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cms.mail import email_send_watched
+from cms.mail import email_send_watched, smtp_refused
 from training.checkpoints import checkpoint_email
 from training.locks import Lock, advisory_lock
 from training.models import SentMessage
@@ -200,7 +199,7 @@ def reminder_message_send(*, message_id: int) -> bool:
             logger.warning("message %s sent; closing the connection failed", message_id)
             return True
         handed_over = this_attempt.filter(handed_over_at__isnull=False).exists()
-        if handed_over and not _refused(exc):
+        if handed_over and not smtp_refused(exc):
             this_attempt.update(
                 state=SentMessage.State.UNCERTAIN, error=f"{type(exc).__name__}: {exc}"[:250]
             )
@@ -208,11 +207,6 @@ def reminder_message_send(*, message_id: int) -> bool:
         this_attempt.update(state=SentMessage.State.PENDING)
         raise
     return True
-
-
-def _refused(exc: Exception) -> bool:
-    """An answer from the server refusing the message: it provably did not take it."""
-    return isinstance(exc, SMTPDataError | SMTPRecipientsRefused | SMTPSenderRefused)
 
 
 def reminder_message_failed(*, message_id: int, error: Exception, final: bool) -> None:
