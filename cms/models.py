@@ -1,5 +1,6 @@
-"""The site shell: home and standard pages, the heartbeat, and the site settings, re-exported
-from site_settings.py (apart so that blocks can read them without importing the pages)."""
+"""The site shell: home and standard pages, the heartbeat, and the site settings and
+operational alerts, re-exported from site_settings.py and operations.py (apart so that blocks
+and selectors can read them without importing the pages)."""
 
 from django.db import models
 from wagtail.admin.panels import FieldPanel
@@ -8,6 +9,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import StandardBlocks
+from cms.operations import OperationalAlert
 from cms.site_settings import (
     CouncilSettings,
     ReportingRoute,
@@ -19,6 +21,7 @@ __all__ = [
     "CouncilSettings",
     "Heartbeat",
     "HomePage",
+    "OperationalAlert",
     "PrivacyNoticePage",
     "ReportConcernPage",
     "ReportingRoute",

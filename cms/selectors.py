@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpRequest
 from wagtail.models import Page, Site
 
+from cms.operations import OperationalAlert
 from cms.site_cache import reporting_routes_for_site
 from cms.site_settings import CouncilSettings, ReportingRoute, RetentionSettings
 from config.celery_app import app as celery_app
@@ -26,6 +27,11 @@ def broker_is_reachable() -> tuple[bool, str]:
     except Exception as exc:
         return False, f"{type(exc).__name__}: {exc}"
     return True, "ok"
+
+
+def operational_alert_list_open() -> list[OperationalAlert]:
+    """The alerts still open, oldest first (what makes /healthz say "degraded")."""
+    return list(OperationalAlert.objects.filter(cleared_at__isnull=True).order_by("opened_at"))
 
 
 def search_text(value: str, *, max_length: int = 200) -> str:

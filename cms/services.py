@@ -1,11 +1,12 @@
 """Writes for the site shell."""
 
 import logging
+from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cms.models import Heartbeat
+from cms.models import Heartbeat, OperationalAlert
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +17,29 @@ def heartbeat_record(*, name: str) -> Heartbeat:
         name=name, defaults={"seen_at": timezone.now()}
     )
     return heartbeat
+
+
+def operational_alert_open(*, kind: str, detail: str, now: datetime | None = None) -> bool:
+    """Open an alert of this kind unless one is open already (race-safe: one open alert a kind,
+    in the database), updating what it says. True when this call opened it. Sends nothing."""
+    now, detail = now or timezone.now(), detail[:250]
+    if OperationalAlert.objects.filter(kind=kind, cleared_at__isnull=True).update(detail=detail):
+        return False
+    try:
+        with transaction.atomic():
+            OperationalAlert.objects.create(kind=kind, detail=detail, opened_at=now)
+    except IntegrityError:  # another check opened it a moment ago
+        return False
+    return True
+
+
+def operational_alert_clear(*, kind: str, now: datetime | None = None) -> bool:
+    """Close the open alert of this kind, if any (its row is kept). True when one was open."""
+    return bool(
+        OperationalAlert.objects.filter(kind=kind, cleared_at__isnull=True).update(
+            cleared_at=now or timezone.now()
+        )
+    )
 
 
 def task_enqueue_on_commit(task, *args, countdown: int | None = None, **kwargs) -> None:

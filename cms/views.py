@@ -18,7 +18,13 @@ from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistor
 from wagtail.log_actions import registry as log_action_registry
 
 from cms.models import Heartbeat
-from cms.selectors import broker_is_reachable, database_is_reachable, page_search, search_text
+from cms.selectors import (
+    broker_is_reachable,
+    database_is_reachable,
+    operational_alert_list_open,
+    page_search,
+    search_text,
+)
 
 LOCAL_ADDRESSES = ("127.0.0.1", "::1")
 
@@ -41,18 +47,25 @@ CSP_REPORT_MAX_BYTES = 16 * 1024
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON health check for load balancers: 200 when the database and the broker answer. Which
-    check failed and why only for staff and local requests; anyone else gets the status."""
+    """JSON health check for load balancers: 200 when the database and the broker answer, with
+    status "degraded" while an operational alert is open (the site serves; a background job
+    needs someone), 503 "unavailable" when either does not answer. Which check failed and why,
+    and the open alerts, only for staff and local requests; anyone else gets the status."""
     db_ok, db_detail = database_is_reachable()
     broker_ok, broker_detail = broker_is_reachable()
+    alerts = operational_alert_list_open() if db_ok else []
     status = 200 if db_ok and broker_ok else 503
-    payload = {"status": "ok" if status == 200 else "unavailable"}
+    payload = {"status": "unavailable" if status == 503 else "degraded" if alerts else "ok"}
     if healthz_details_allowed(request):
         heartbeat = Heartbeat.objects.filter(name="worker").first() if db_ok else None
         payload |= {
             "database": {"ok": db_ok, "detail": db_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
             "worker_last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
+            "alerts": [
+                {"kind": a.kind, "detail": a.detail, "since": a.opened_at.isoformat()}
+                for a in alerts
+            ],
         }
     return JsonResponse(payload, status=status)
 

@@ -103,6 +103,7 @@ def test_every_beat_schedule_names_a_task_the_worker_runs(settings):
     app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
     scheduled = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     scheduled.append(settings.AWARE_REMINDER_SWEEP_SCHEDULE["task"])
-    # messages_retry_task, queued_emails_retry_task and retention_sweep_task (issue 15)
-    assert len(scheduled) == 9
+    # messages_retry_task, queued_emails_retry_task and retention_sweep_task (issue 15);
+    # content_review_digest_task and operations_check_task (issue 18)
+    assert len(scheduled) == 11
     assert set(scheduled) <= set(app.tasks)

@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from wagtail import hooks
@@ -11,6 +12,8 @@ from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import User
 from accounts.selectors import user_group_ids_and_names
+from cms.selectors import reporting_route_list
+from cms.site_settings import ReportingRoute
 from training.checkpoints import Checkpoint
 from training.hashing import RecordsKeyUnknown
 from training.models import (
@@ -701,3 +704,66 @@ def _checkpoint_problems(
             )
         )
     return problems
+
+
+LESSON_SOURCES_MAX_AGE = timedelta(days=365)
+
+
+@dataclass
+class ContentReview:
+    """What editors must look at again: live modules past their review-by date, reporting routes
+    not verified within settings.AWARE_ROUTE_VERIFY_MONTHS (never verified included), and live
+    lessons whose sources were last checked over a year ago (or never)."""
+
+    modules: list[ModulePage]
+    routes: list[ReportingRoute]
+    lessons: list[tuple[LessonPage, ModulePage]]
+    verify_months: int
+
+    def __bool__(self) -> bool:
+        return bool(self.modules or self.routes or self.lessons)
+
+    def for_owner(self, *, user: User) -> "ContentReview":
+        """Only what is about the modules `user` owns (Wagtail's page owner), routes left out."""
+        return ContentReview(
+            modules=[m for m in self.modules if m.owner_id == user.pk],
+            routes=[],
+            lessons=[(lesson, m) for lesson, m in self.lessons if m.owner_id == user.pk],
+            verify_months=self.verify_months,
+        )
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` months earlier (the month's last day when it has fewer days)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
+
+
+def content_review_list(*, today: date | None = None) -> ContentReview:
+    """What is due for review today (see ContentReview). Three queries and the routes' cache."""
+    today = today or timezone.localdate()
+    months = settings.AWARE_ROUTE_VERIFY_MONTHS
+    verified_since = months_before(today, months)
+    modules = list(ModulePage.objects.live().filter(review_by__lt=today).order_by("review_by"))
+    routes = [
+        r for r in reporting_route_list() if not r.last_verified or r.last_verified < verified_since
+    ]
+    lessons = list(
+        LessonPage.objects.live()
+        .filter(Q(last_reviewed__isnull=True) | Q(last_reviewed__lt=today - LESSON_SOURCES_MAX_AGE))
+        .order_by("path")
+    )
+    parent_paths = {lesson.path[: -Page.steplen] for lesson in lessons}
+    parents = {m.path: m for m in ModulePage.objects.filter(path__in=parent_paths)}
+    return ContentReview(
+        modules=modules,
+        routes=routes,
+        lessons=[
+            (lesson, parents[lesson.path[: -Page.steplen]])
+            for lesson in lessons
+            if lesson.path[: -Page.steplen] in parents
+        ],
+        verify_months=months,
+    )

@@ -31,11 +31,19 @@ def assignments_sync_task(user_ids: list[int] | None = None) -> dict:
 def reminders_sweep_task() -> dict:
     """Beat runs this daily: plan and log the reminders, then queue one send task each (after
     the log commits, over one broker connection: with the broker down they wait in the log for
-    messages_retry_task)."""
-    from training.reminders.sending import reminders_sweep
+    messages_retry_task). A sweep that raises, or sends nothing while people are overdue,
+    alerts the administrators (one email a day each) and turns /healthz "degraded"; the next
+    good sweep clears it."""
+    from training.reminders.alerts import sweep_failure_alert, sweep_outcome_check
+    from training.reminders.sending import messages_send, reminders_sweep
 
-    result = reminders_sweep()
-    task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in result.pending])
+    try:
+        result = reminders_sweep()
+    except Exception as exc:
+        messages_send(message_ids=sweep_failure_alert(error=exc))
+        raise
+    alerts = sweep_outcome_check(skipped=result.skipped)
+    task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in [*result.pending, *alerts]])
     return {"created": result.created, "queued": result.queued, "skipped": result.skipped}
 
 
@@ -77,6 +85,28 @@ def hr_pack_send_task() -> bool:
 
     message_id = hr_pack_log()
     return message_id is not None and messages_send(message_ids=[message_id]) == 1
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def content_review_digest_task() -> int:
+    """Weekly (beat): log this week's content review digest once per editor and module owner,
+    then email each. A second beat or a rerun finds them logged and sends nothing; an SMTP
+    failure leaves them to messages_retry_task. Returns how many went."""
+    from training.reminders.governance import content_review_digest_log
+    from training.reminders.sending import messages_send
+
+    return messages_send(message_ids=content_review_digest_log())
+
+
+@shared_task
+def operations_check_task() -> int:
+    """Every 15 minutes (beat): too many failed emails in 24 hours alert the administrators
+    (one email a day each; with SMTP down it waits in the log) and turn /healthz "degraded";
+    fewer clear it. Returns how many alert emails went."""
+    from training.reminders.alerts import operations_check
+    from training.reminders.sending import messages_send
+
+    return messages_send(message_ids=operations_check())
 
 
 @shared_task

@@ -8,12 +8,14 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
 from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
+from training.dashboard import ContentReviewPanel
 from training.forms import AssignmentForm
 from training.import_admin import (
     IMPORT_PERMISSION,
@@ -33,6 +35,8 @@ from training.views import (
     version_panel_context,
 )
 
+page_permission_policy = PagePermissionPolicy()
+
 
 class AudienceViewSet(SnippetViewSet):
     model = Audience
@@ -46,6 +50,13 @@ class AudienceViewSet(SnippetViewSet):
 def admin_css():
     """The classes our admin templates use instead of style attributes (see the CSP settings)."""
     return format_html('<link rel="stylesheet" href="{}">', static("training/admin.css"))
+
+
+@hooks.register("construct_homepage_panels")
+def content_review_panel(request, panels):
+    """Editors (anyone who may edit pages) see what is due for review on the dashboard."""
+    if page_permission_policy.user_has_permission(request.user, "change"):
+        panels.append(ContentReviewPanel())
 
 
 @hooks.register("before_serve_page", order=-1)

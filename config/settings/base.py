@@ -427,6 +427,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.messages_retry_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Editors and module owners: modules past review-by, routes unverified, lessons to recheck.
+    "content-review-weekly": {
+        "task": "training.tasks.content_review_digest_task",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    # Too many emails failing turns /healthz "degraded" and tells the administrators.
+    "operations-check-every-15-minutes": {
+        "task": "training.tasks.operations_check_task",
+        "schedule": crontab(minute="*/15"),
+    },
     # Leavers past HR's retention period, the old email log, stale import files, old exports.
     "retention-daily": {
         "task": "training.tasks.retention_sweep_task",
@@ -450,3 +460,8 @@ LOGGING = {
 
 # AWARE
 AWARE_DEMO_DATA = False
+# Content governance: a reporting route not verified in this many months is in the weekly
+# content review digest (lessons are listed a year after their sources were last checked).
+AWARE_ROUTE_VERIFY_MONTHS = env.int("AWARE_ROUTE_VERIFY_MONTHS", default=6)
+# Operational alerts: this many failed emails in 24 hours tell the administrators.
+AWARE_ALERT_SMTP_FAILURES = env.int("AWARE_ALERT_SMTP_FAILURES", default=5)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db import models
+from django.utils import timezone
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
@@ -82,7 +83,8 @@ class VersionStatusPanel(HelpPanel):
 
 
 class ModulePageForm(WagtailAdminPageForm):
-    """The Version panel offers only this module's own lessons as "changed"."""
+    """The Version panel offers only this module's own lessons as "changed"; a review-by date
+    an editor sets must not be in the past."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,6 +94,18 @@ class ModulePageForm(WagtailAdminPageForm):
             if self.instance.pk:
                 lessons = LessonPage.objects.child_of(self.instance).order_by("path")
             field.queryset = lessons
+
+    def clean_review_by(self):
+        """Refuse a past date when the editor sets or changes it. A module whose date has passed
+        since it was set keeps it through edits of other fields (its owner and the editors are
+        reminded weekly), so publishing an urgent fix never waits on a review."""
+        review_by = self.cleaned_data.get("review_by")
+        if review_by and "review_by" in self.changed_data and review_by < timezone.localdate():
+            raise forms.ValidationError(
+                "The review-by date must be today or in the future. Enter the date by which "
+                "someone will next check this module."
+            )
+        return review_by
 
 
 class ModuleIndexPage(SignedInPage):

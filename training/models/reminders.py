@@ -87,6 +87,8 @@ class SentMessage(models.Model):
         MODULE_UPDATED = "module-updated", "Module updated"
         HR_PACK = "hr-pack", "Monthly HR pack"
         RECORDS_CHECKPOINT = "records-checkpoint", "Records checkpoint"
+        CONTENT_REVIEW = "content-review", "Weekly content review digest"
+        OPERATIONAL_ALERT = "operational-alert", "Operational alert to administrators"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to send"

@@ -20,7 +20,9 @@ from cms.mail import email_send_watched, smtp_refused
 from training.checkpoints import checkpoint_email
 from training.locks import Lock, advisory_lock
 from training.models import SentMessage
+from training.reminders.alerts import operational_alert_email
 from training.reminders.emails import TEMPLATES, reminder_context
+from training.reminders.governance import content_review_email
 from training.reminders.planning import Kind, PlannedMessage, reminder_settings, reminders_plan
 from training.reports.hr_pack import hr_pack_email
 
@@ -155,6 +157,10 @@ def message_email(message: SentMessage) -> EmailMessage:
         return hr_pack_email(message)
     if message.kind == Kind.RECORDS_CHECKPOINT:
         return checkpoint_email(message)
+    if message.kind == Kind.CONTENT_REVIEW:
+        return content_review_email(message)
+    if message.kind == Kind.OPERATIONAL_ALERT:
+        return operational_alert_email(message)
     return get_adapter().render_mail(
         TEMPLATES[message.kind], message.recipient_email, reminder_context(message)
     )
