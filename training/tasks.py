@@ -42,8 +42,8 @@ def reminders_sweep_task() -> dict:
     except Exception as exc:
         messages_send(message_ids=sweep_failure_alert(error=exc))
         raise
-    alerts = sweep_outcome_check(skipped=result.skipped)
-    task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in [*result.pending, *alerts]])
+    messages_send(message_ids=sweep_outcome_check(skipped=result.skipped))
+    task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in result.pending])
     return {"created": result.created, "queued": result.queued, "skipped": result.skipped}
 
 

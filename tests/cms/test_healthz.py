@@ -80,3 +80,36 @@ def test_healthz_shows_details_to_this_machine_over_ipv6(client, db, dead_broker
     body = client.get("/healthz", REMOTE_ADDR="::1").json()
 
     assert body["broker"]["ok"] is False
+
+
+def test_healthz_is_degraded_while_an_operational_alert_is_open(client, db):
+    from cms.services import operational_alert_clear, operational_alert_open
+
+    assert operational_alert_open(kind="sweep-failed", detail="The sweep stopped.") is True
+    assert operational_alert_open(kind="sweep-failed", detail="It stopped again.") is False
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # up: the site serves, a background job needs someone
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert [(a["kind"], a["detail"]) for a in body["alerts"]] == [
+        ("sweep-failed", "It stopped again.")
+    ]
+    public = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+    assert public.json() == {"status": "degraded"}
+
+    assert operational_alert_clear(kind="sweep-failed") is True
+
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_healthz_is_unavailable_not_degraded_when_the_broker_is_down(client, db, dead_broker):
+    from cms.services import operational_alert_open
+
+    operational_alert_open(kind="email-failing", detail="5 emails failed.")
+
+    response = client.get("/healthz", REMOTE_ADDR=PUBLIC_ADDRESS)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
