@@ -182,9 +182,7 @@ def test_learners_never_see_the_panel(client, roles, due, user_factory):
     assert "Procurement fraud" not in response.content.decode()
 
 
-def test_the_review_list_costs_no_more_queries_for_more_lessons(
-    due, django_assert_max_num_queries
-):
+def test_the_review_list_costs_no_more_queries_for_more_lessons(due, django_assert_max_num_queries):
     module_with_lessons(8, slug="longer", title="County lines")  # eight lessons never reviewed
     content_review_list(today=dt.date(2026, 12, 7))  # the routes' cache filled
 
