@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import permission_denied
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, RedirectView, TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import Button
 
@@ -254,3 +254,31 @@ class SsoSetupView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["providers"] = sso_setup_details(request=self.request)
         return context
+
+
+class AdminSignIn(RedirectView):
+    """The sign-in page of Wagtail's admin (/cms/login/) and Django's (/django-admin/login/):
+    allauth's sign-in, for anyone not signed in yet. A signed-in person whom that admin does not
+    let in gets a page saying so: sent to sign in again, allauth would send them straight back to
+    the admin (it sends a signed-in person on to `next`), and the admin back to sign in, forever."""
+
+    pattern_name = "account_login"
+    query_string = True
+    may_open = None  # the admin's own test of a signed-in user
+
+    def get(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.may_open(request.user):
+            raise PermissionDenied(
+                "You are signed in, but your role does not include this part of Aware, which is "
+                "for the people who run it (HR, Member Services, editors and administrators). "
+                "Your own training is under My training."
+            )
+        return super().get(request, *args, **kwargs)
+
+
+def wagtail_admin_opens_for(user) -> bool:
+    return user.has_perm("wagtailadmin.access_admin")
+
+
+def django_admin_opens_for(user) -> bool:
+    return user.is_active and user.is_staff

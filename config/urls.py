@@ -11,6 +11,7 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.sso_saml import saml_login, saml_metadata
+from accounts.views import AdminSignIn, django_admin_opens_for, wagtail_admin_opens_for
 from cms.views import SiteHistoryView, csp_report, healthz, media, search
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
@@ -25,7 +26,7 @@ urlpatterns = [
     path("accounts/saml/<str:organization_slug>/login/", saml_login),
     path("accounts/saml/<str:organization_slug>/metadata/", saml_metadata),
     path("accounts/", include("allauth.urls")),
-    path("cms/login/", to_allauth_login),
+    path("cms/login/", AdminSignIn.as_view(may_open=wagtail_admin_opens_for)),
     # Answers in place of Wagtail's site history (its URL name points here), exporting the changes.
     path("cms/reports/site-history/", never_cache(require_admin_access(SiteHistoryView.as_view()))),
     # ...and its listing's results, which the page fetches when filtered, sorted or paged.
@@ -34,7 +35,7 @@ urlpatterns = [
         never_cache(require_admin_access(SiteHistoryView.as_view(results_only=True))),
     ),
     path("cms/", include(wagtailadmin_urls)),
-    path("django-admin/login/", to_allauth_login),
+    path("django-admin/login/", AdminSignIn.as_view(may_open=django_admin_opens_for)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
     path("quizzes/", include("quizzes.urls")),

@@ -627,7 +627,7 @@ RULES = [
     rule(SIGNED_IN, "accounts/3rdparty/"),
 
     # Wagtail admin: sign-in, shell, account ----------------------------------------------------
-    rule("login login login login login login login login login", "cms/login/"),
+    rule("login 403   403   403   login login login login login", "cms/login/"),
     rule("404   404   404   404   404   404   404   404   404", "cms/password_reset/*"),
     rule(ADMIN_USERS, "cms/ cms/test404/ cms/account/ cms/dismissibles/"),
     rule(EVERYONE, "cms/sprite/ cms/jsi18n/"),
@@ -837,7 +837,7 @@ RULES = [
     rule("login login login login dash  dash  dash  dash  dash", "cms/aware-reports/exports/*"),
 
     # Django's admin: administrators only ---------------------------------------------------------
-    rule("login login login login login login login login login", "django-admin/login/"),
+    rule("login 403   403   403   403   403   403   403   login", "django-admin/login/"),
     rule("302   302   302   302   302   302   302   302   405", "django-admin/logout/"),
     rule(DJANGO_ADMIN.replace("200", "404"), "django-admin/(?P<url>.*)$",
          url="/django-admin/no-such-page/"),

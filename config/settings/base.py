@@ -347,7 +347,9 @@ WAGTAIL_SITE_NAME = "Aware"
 # The starter diagrams are SVG (sharp at any size, text an editor can fix); editors are trusted.
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp", "svg"]
 WAGTAILADMIN_BASE_URL = SITE_URL
-WAGTAILADMIN_LOGIN_URL = "account_login"
+# Through the admin's own sign-in URL, which refuses a signed-in person the admin does not let in
+# (accounts.views.AdminSignIn) instead of bouncing them between the admin and allauth.
+WAGTAILADMIN_LOGIN_URL = "/cms/login/"
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

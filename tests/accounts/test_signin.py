@@ -111,10 +111,12 @@ def test_django_admin_login_leads_to_allauth(client):
 
 @pytest.mark.django_db
 def test_signed_out_admin_visit_goes_to_allauth(client):
-    response = client.get("/cms/")
+    response = client.get("/cms/", follow=True)
 
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert [url for url, _ in response.redirect_chain] == [
+        "/cms/login/?next=/cms/",
+        "/accounts/login/?next=%2Fcms%2F",
+    ]
 
 
 @pytest.mark.django_db
@@ -168,7 +170,37 @@ def test_a_learner_cannot_open_the_admin(client, user_factory, site):
     response = client.get("/cms/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/cms/"
+    assert response["Location"] == "/cms/login/?next=/cms/"
+    # ...and the admin's sign-in says why, where it used to send a signed-in learner to allauth,
+    # which sent them back to /cms/: a redirect loop.
+    response = client.get(response["Location"])
+    assert response.status_code == 403
+    assert "your role does not include this part of Aware" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_learner_cannot_open_the_django_admin(client, user_factory, site):
+    user_factory(email="learner@example.gov.uk")
+    sign_in(client, "learner@example.gov.uk")
+
+    response = client.get("/django-admin/", follow=True)
+
+    assert [url for url, _ in response.redirect_chain] == [
+        "/django-admin/login/?next=/django-admin/"
+    ]
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_sign_in_sends_someone_the_admin_lets_in_on(client, user_factory, roles):
+    hr = user_factory(email="hr.adviser@example.gov.uk", groups=["HR"])
+    totp_activate(hr)
+    client.force_login(hr)
+
+    response = client.get("/cms/login/?next=/cms/pages/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/cms/pages/"
 
 
 @pytest.mark.django_db

@@ -121,7 +121,8 @@ def test_a_learner_cannot_reach_the_assignments_admin(client, roles, user_factor
     response = client.get("/cms/snippets/training/assignment/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/cms/snippets/training/assignment/"
+    assert response["Location"] == "/cms/login/?next=/cms/snippets/training/assignment/"
+    assert client.get(response["Location"]).status_code == 403
 
 
 def test_training_has_one_admin_menu_and_no_two_menu_items_share_a_place(admin_client_with_mfa):
