@@ -4,7 +4,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
@@ -61,7 +62,9 @@ class CatalogueEntry:
 
 
 def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[CatalogueEntry]:
-    """Live modules; those for the learner's audiences first, mandatory ones first among them."""
+    """Live modules: those assigned to the learner and for their audiences first, most urgent
+    first (as My training orders them); then the rest of theirs, then the others, mandatory
+    ones first among each."""
     modules = list(
         ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
     )
@@ -83,7 +86,28 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         for module in modules
     ]
-    return sorted(entries, key=lambda e: (not e.for_you, not e.module.mandatory))
+    assigned = (
+        {
+            a.module_id: AssignmentState(assignment=a)
+            for a in Assignment.objects.open()
+            .filter(user_id=user.pk)
+            .with_status(timezone.now())
+            .select_related("module")
+        }
+        if user.is_authenticated
+        else {}
+    )
+
+    def order(entry: CatalogueEntry) -> tuple:
+        # The learner's own modules first, most urgent first; then the rest, mandatory first.
+        state = assigned.get(entry.module.pk)
+        if not entry.for_you:
+            return (2, not entry.module.mandatory)
+        if state is None:
+            return (1, not entry.module.mandatory)
+        return (0, *_urgency_key(state, len(entry.module.audiences.all())))
+
+    return sorted(entries, key=order)
 
 
 @dataclass
@@ -349,6 +373,31 @@ def retake_request_pending(*, module: ModulePage) -> RetakeRequest | None:
     )
 
 
+# What needs doing soonest comes first: My training, the home page's "due next", the catalogue.
+URGENCY = [
+    Status.OVERDUE,
+    Status.EXPIRED,
+    Status.DUE_SOON,
+    Status.IN_PROGRESS,
+    Status.NOT_STARTED,
+    Status.COMPLETED,
+    Status.EXEMPT,
+]
+
+
+# How many audiences a module is for (its audience count): the fewer, the more it is made for the
+# people it is assigned to. Zero ("for everyone") counts as the broadest.
+MODULE_AUDIENCES = Coalesce(
+    Subquery(
+        ModulePage.audiences.through.objects.filter(modulepage_id=OuterRef("module_id"))
+        .values("modulepage_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    ),
+    0,
+)
+
+
 STATUS_TAGS = {
     Status.NOT_STARTED: "govuk-tag--grey",
     Status.IN_PROGRESS: "govuk-tag--blue",
@@ -423,6 +472,7 @@ def assignment_states_for_users(
         Assignment.objects.open()
         .filter(user_id__in=user_ids)
         .with_status(now)
+        .annotate(module_audiences=MODULE_AUDIENCES)
         .select_related("module")
         .order_by("due_on", "module__title")
     )
@@ -465,6 +515,38 @@ def assignment_states_for_users(
             )
         )
     return states
+
+
+def _urgency_key(state: "AssignmentState", module_audiences: int) -> tuple:
+    return (
+        URGENCY.index(state.status),
+        state.due_on or date.max,
+        module_audiences or 10**6,
+        state.assignment.module.title,
+    )
+
+
+def assignments_in_urgency_order(*, states: list[AssignmentState]) -> list[AssignmentState]:
+    """One learner's assignments, most urgent first: overdue, expired, due soon, in progress,
+    not started, then completed and exempt; the earliest due first within each; at the same
+    due date, the modules made for the fewest audiences first, so a councillor's own module
+    comes before the ones everybody takes. No query (assignment_states_for_users annotated
+    `module_audiences`)."""
+    return sorted(states, key=lambda s: _urgency_key(s, s.assignment.module_audiences))
+
+
+def assignment_due_next(*, user: User, now: datetime | None = None) -> AssignmentState | None:
+    """The learner's most urgent assignment still to do (as My training lists it first), or
+    None: for the home page. One query."""
+    assignments = (
+        Assignment.objects.open()
+        .filter(user=user)
+        .with_status(now or timezone.now())
+        .annotate(module_audiences=MODULE_AUDIENCES)
+        .select_related("module")
+    )
+    to_do = [s for a in assignments if (s := AssignmentState(assignment=a)).needs_action]
+    return next(iter(assignments_in_urgency_order(states=to_do)), None)
 
 
 def delta_next_lessons_apply(*, user: User, states: list[AssignmentState]) -> None:
