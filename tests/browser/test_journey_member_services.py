@@ -61,9 +61,7 @@ def test_member_services_sets_its_mailbox_and_a_councillors_escalation_reaches_i
     )
     axe_check(members, "dashboard-warnings")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    members.locator("#escalation-mailboxes").screenshot(
-        path=str(SCREENSHOTS / "dashboard-warnings.png")
-    )
+    members.screenshot(path=str(SCREENSHOTS / "dashboard-warnings.png"))
 
     warning.get_by_role("link", name="Set the escalation mailboxes").click()
     expect(members.get_by_role("heading", level=1)).to_have_text("Escalation mailboxes")
