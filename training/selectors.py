@@ -86,17 +86,10 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         for module in modules
     ]
-    assigned = (
-        {
-            a.module_id: AssignmentState(assignment=a)
-            for a in Assignment.objects.open()
-            .filter(user_id=user.pk)
-            .with_status(timezone.now())
-            .select_related("module")
-        }
-        if user.is_authenticated
-        else {}
-    )
+    assigned = {
+        a.module_id: AssignmentState(assignment=a)
+        for a in _open_assignments(user_ids=[user.pk] if user.pk else [], now=timezone.now())
+    }
 
     def order(entry: CatalogueEntry) -> tuple:
         # The learner's own modules first, most urgent first; then the rest, mandatory first.
@@ -105,7 +98,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
             return (2, not entry.module.mandatory)
         if state is None:
             return (1, not entry.module.mandatory)
-        return (0, *_urgency_key(state, len(entry.module.audiences.all())))
+        return (0, *_urgency_key(state))
 
     return sorted(entries, key=order)
 
@@ -469,12 +462,7 @@ def assignment_states_for_users(
     assignments."""
     now = now or timezone.now()
     assignments = list(
-        Assignment.objects.open()
-        .filter(user_id__in=user_ids)
-        .with_status(now)
-        .annotate(module_audiences=MODULE_AUDIENCES)
-        .select_related("module")
-        .order_by("due_on", "module__title")
+        _open_assignments(user_ids=user_ids, now=now).order_by("due_on", "module__title")
     )
     module_ids = {a.module_id for a in assignments}
     done = {
@@ -517,11 +505,23 @@ def assignment_states_for_users(
     return states
 
 
-def _urgency_key(state: "AssignmentState", module_audiences: int) -> tuple:
+def _open_assignments(*, user_ids: list[int], now: datetime):
+    """These people's open assignments with their status, module and the module's audience
+    count (what the urgency order needs)."""
+    return (
+        Assignment.objects.open()
+        .filter(user_id__in=user_ids)
+        .with_status(now)
+        .annotate(module_audiences=MODULE_AUDIENCES)
+        .select_related("module")
+    )
+
+
+def _urgency_key(state: "AssignmentState") -> tuple:
     return (
         URGENCY.index(state.status),
         state.due_on or date.max,
-        module_audiences or 10**6,
+        state.assignment.module_audiences or 10**6,
         state.assignment.module.title,
     )
 
@@ -530,21 +530,14 @@ def assignments_in_urgency_order(*, states: list[AssignmentState]) -> list[Assig
     """One learner's assignments, most urgent first: overdue, expired, due soon, in progress,
     not started, then completed and exempt; the earliest due first within each; at the same
     due date, the modules made for the fewest audiences first, so a councillor's own module
-    comes before the ones everybody takes. No query (assignment_states_for_users annotated
-    `module_audiences`)."""
-    return sorted(states, key=lambda s: _urgency_key(s, s.assignment.module_audiences))
+    comes before the ones everybody takes. No query (_open_assignments read what it needs)."""
+    return sorted(states, key=_urgency_key)
 
 
 def assignment_due_next(*, user: User, now: datetime | None = None) -> AssignmentState | None:
     """The learner's most urgent assignment still to do (as My training lists it first), or
     None: for the home page. One query."""
-    assignments = (
-        Assignment.objects.open()
-        .filter(user=user)
-        .with_status(now or timezone.now())
-        .annotate(module_audiences=MODULE_AUDIENCES)
-        .select_related("module")
-    )
+    assignments = _open_assignments(user_ids=[user.pk], now=now or timezone.now())
     to_do = [s for a in assignments if (s := AssignmentState(assignment=a)).needs_action]
     return next(iter(assignments_in_urgency_order(states=to_do)), None)
 
