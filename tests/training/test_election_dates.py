@@ -46,8 +46,8 @@ def due_dates(person) -> dict[str, dt.date]:
 
 
 def moves_logged(assignment: Assignment) -> list[dict]:
-    entries = ModelLogEntry.objects.filter(
-        object_id=str(assignment.pk), action="wagtail.edit", data__via="change of election date"
+    entries = ModelLogEntry.objects.for_instance(assignment).filter(
+        action="wagtail.edit", data__via="change of election date"
     )
     return [change for entry in entries for change in entry.data["changes"]]
 
@@ -123,9 +123,9 @@ def test_hr_changing_the_election_date_in_the_admin_moves_the_due_dates(
     assert councillor.start_date == ELECTED
     assert due_dates(councillor)["own-module"] == dt.date(2026, 7, 2)
     own = Assignment.objects.get(user=councillor, module__slug="own-module")
-    entry = ModelLogEntry.objects.get(object_id=str(own.pk), data__via="change of election date")
+    entry = ModelLogEntry.objects.for_instance(own).get(data__via="change of election date")
     assert entry.user == hr
-    edit = ModelLogEntry.objects.get(object_id=str(councillor.pk), action="wagtail.edit")
+    edit = ModelLogEntry.objects.for_instance(councillor).get(action="wagtail.edit")
     assert {"field": "start_date", "label": "Start date", "before": "—", "after": "2026-05-07"} in (
         edit.data["changes"]
     )

@@ -162,7 +162,7 @@ def test_member_services_sets_its_mailboxes_and_the_change_is_audited(client, si
     rules = reminder_settings()
     assert rules.member_services_email == "members@example.gov.uk"
     assert rules.weekly_cap == weekly_cap
-    entry = ModelLogEntry.objects.get(object_id=str(rules.pk), action="wagtail.edit")
+    entry = ModelLogEntry.objects.for_instance(rules).get(action="wagtail.edit")
     assert entry.user == ms
     assert entry.data["changes"] == [
         {
