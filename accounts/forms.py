@@ -7,7 +7,14 @@ from accounts.importers import people_csv_check
 from accounts.models import User
 from cms.uploads import CsvUploadForm
 
-PROFILE_FIELDS = ["full_name", "person_type", "department", "service_area", "job_title"]
+PROFILE_FIELDS = [
+    "full_name",
+    "person_type",
+    "department",
+    "service_area",
+    "job_title",
+    "start_date",
+]
 
 
 class SignupForm(forms.Form):

@@ -27,9 +27,9 @@ from accounts.importers import (
     row_changes,
 )
 from accounts.invitations import EMAIL_BATCH_SIZE, people_invitations_queue
-from accounts.models import Department, PeopleImport, User
+from accounts.models import Department, PeopleImport, PersonType, User
 from accounts.outbox import emails_store
-from accounts.signals import people_imported
+from accounts.signals import election_dates_changed, people_imported
 from accounts.tasks import queued_email_send_task, queued_emails_send_task
 from cms.audit import (
     ACTION_CREATE,
@@ -261,7 +261,8 @@ def people_import(
     a file whose plan has changed since is refused with PeopleImportRefused. After commit:
     invitations for new active people are kept in the outbox (in this transaction) and
     queued_emails_send_task is queued for them in batches, and
-    `people_imported` is sent with the ids of everyone created, updated or deactivated. Raises
+    `people_imported` is sent with the ids of everyone created, updated or deactivated (and
+    `election_dates_changed` with the councillors whose election date changed). Raises
     PeopleFileError for a file that cannot be read. The audit trail gets each person's changes
     and one entry for the import: `filename`, its counts, and who ran it (`by`, or the command
     line), filed under the `upload` when there is one.
@@ -275,6 +276,7 @@ def people_import(
     result = PeopleImportResult(imported=False, errors=plan.errors)
     if (plan.errors and not import_valid_rows) or not plan.rows:
         return result
+    elected = _election_dates_changing(plan)
     users = _people_write(plan=plan, now=now or timezone.now(), by=by)
 
     result.imported = True
@@ -301,7 +303,24 @@ def people_import(
         queued_emails_send_task, [(chunk,) for chunk in in_chunks(email_ids, EMAIL_BATCH_SIZE)]
     )
     transaction.on_commit(lambda: people_imported.send(sender=User, user_ids=changed), robust=True)
+    if elected:
+        transaction.on_commit(
+            lambda: election_dates_changed.send(sender=User, user_ids=elected, by=by), robust=True
+        )
     return result
+
+
+def _election_dates_changing(plan: ImportPlan) -> list[int]:
+    """The existing councillors whose election date (start_date) the plan changes (read before
+    the plan is written)."""
+    return [
+        row.user.pk
+        for row in plan.rows
+        if row.user is not None
+        and row.action == UPDATE
+        and row.person_type == PersonType.COUNCILLOR
+        and row.user.start_date != row.start_date
+    ]
 
 
 def people_import_upload(*, uploaded_by: User, filename: str, text: str) -> PeopleImport:

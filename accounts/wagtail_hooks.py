@@ -12,7 +12,7 @@ from wagtail.models import ModelLogEntry
 from wagtail.snippets.models import register_snippet
 
 from accounts.erasure import accounts_personal_data_erase
-from accounts.models import User
+from accounts.models import PersonType, User
 from accounts.personal_data import (
     PERSONAL_DATA_ERASE_HOOK,
     PERSONAL_DATA_HOOK,
@@ -20,6 +20,7 @@ from accounts.personal_data import (
 )
 from accounts.selectors import EVERYONE_PERMISSION, people_visible_to
 from accounts.services import user_deactivate
+from accounts.signals import election_dates_changed
 from accounts.views import (
     IMPORT_PERMISSION,
     PeopleImportPreviewView,
@@ -43,6 +44,24 @@ def deactivate_instead_of_delete(request, user):
         )
         return redirect("wagtailusers_users:index")
     return None
+
+
+REQUEST_ELECTION_DATE = "aware_election_date_before"
+
+
+@hooks.register("before_edit_user")
+def election_date_remember(request, user):
+    """The person's election date as it is in the database, before the admin form changes it."""
+    if request.method == "POST":
+        setattr(request, REQUEST_ELECTION_DATE, user.start_date)
+
+
+@hooks.register("after_edit_user")
+def election_date_changed(request, user):
+    """A councillor's election date changed in the admin: training moves their due dates."""
+    before = getattr(request, REQUEST_ELECTION_DATE, user.start_date)
+    if user.person_type == PersonType.COUNCILLOR and user.start_date != before:
+        election_dates_changed.send(sender=User, user_ids=[user.pk], by=request.user)
 
 
 class HROnlyMenuItem(MenuItem):

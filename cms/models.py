@@ -3,6 +3,7 @@ operational alerts, re-exported from site_settings.py and operations.py (apart s
 and selectors can read them without importing the pages)."""
 
 from django.db import models
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
@@ -48,6 +49,14 @@ class HomePage(Page):
         "training.ModuleIndexPage",
     ]
     max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        """Other apps add what the signed-in person should see first (training: what is due
+        next) through the `aware_home_page_context` hook, so cms imports none of them."""
+        context = super().get_context(request, *args, **kwargs)
+        for hook in hooks.get_hooks("aware_home_page_context"):
+            context.update(hook(page=self, request=request))
+        return context
 
     def route(self, request, path_components):
         """Straight to the page at the URL (one query, cms.site_cache remembering where each URL

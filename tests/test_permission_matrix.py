@@ -808,6 +808,8 @@ RULES = [
     rule(ADMINS, "cms/quizzes/bank/*"),
     # Sample data only, so that editors can check the wording.
     rule(ADMIN_USERS, "cms/reminder-previews/"),
+    # Member Services sets the councillors' escalation mailboxes (issue 18).
+    rule("login login login login 403   200   403   403   200", "cms/escalation-mailboxes/"),
     # A retake request someone else made: editors may withdraw it (this asks first).
     rule(EDITORS, "cms/modules/<int:module_id>/retake-request/withdraw/"),
     rule(HR, "cms/aware-reports/compliance/"),
@@ -1004,6 +1006,14 @@ def bank_rows(c):
     return Question.objects.count(), Choice.objects.count()
 
 
+def mailbox_rows(c):
+    from training.models import ReminderSettings
+
+    return list(
+        ReminderSettings.objects.values_list("member_services_email", "monitoring_officer_email")
+    )
+
+
 def progress_rows(c):
     from training.models import LessonProgress
 
@@ -1058,6 +1068,9 @@ POSTS = [
      lambda c: {}, people_rows),
     ("login login login login -     403   403   403   -", "/cms/people/{colleague.pk}/erase/",
      lambda c: {}, people_rows),
+    ("login login login login 403   -     403   403   -", "/cms/escalation-mailboxes/",
+     lambda c: {"member_services_email": "x@example.gov.uk", "monitoring_officer_email": ""},
+     mailbox_rows),
 ]
 # fmt: on
 

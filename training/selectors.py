@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
@@ -64,7 +65,9 @@ class CatalogueEntry:
 
 
 def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[CatalogueEntry]:
-    """Live modules; those for the learner's audiences first, mandatory ones first among them."""
+    """Live modules: those assigned to the learner and for their audiences first, most urgent
+    first (as My training orders them); then the rest of theirs, then the others, mandatory
+    ones first among each."""
     modules = list(
         ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
     )
@@ -86,7 +89,21 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         for module in modules
     ]
-    return sorted(entries, key=lambda e: (not e.for_you, not e.module.mandatory))
+    assigned = {
+        a.module_id: AssignmentState(assignment=a)
+        for a in _open_assignments(user_ids=[user.pk] if user.pk else [], now=timezone.now())
+    }
+
+    def order(entry: CatalogueEntry) -> tuple:
+        # The learner's own modules first, most urgent first; then the rest, mandatory first.
+        state = assigned.get(entry.module.pk)
+        if not entry.for_you:
+            return (2, not entry.module.mandatory)
+        if state is None:
+            return (1, not entry.module.mandatory)
+        return (0, *_urgency_key(state))
+
+    return sorted(entries, key=order)
 
 
 @dataclass
@@ -352,6 +369,31 @@ def retake_request_pending(*, module: ModulePage) -> RetakeRequest | None:
     )
 
 
+# What needs doing soonest comes first: My training, the home page's "due next", the catalogue.
+URGENCY = [
+    Status.OVERDUE,
+    Status.EXPIRED,
+    Status.DUE_SOON,
+    Status.IN_PROGRESS,
+    Status.NOT_STARTED,
+    Status.COMPLETED,
+    Status.EXEMPT,
+]
+
+
+# How many audiences a module is for (its audience count): the fewer, the more it is made for the
+# people it is assigned to. Zero ("for everyone") counts as the broadest.
+MODULE_AUDIENCES = Coalesce(
+    Subquery(
+        ModulePage.audiences.through.objects.filter(modulepage_id=OuterRef("module_id"))
+        .values("modulepage_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    ),
+    0,
+)
+
+
 STATUS_TAGS = {
     Status.NOT_STARTED: "govuk-tag--grey",
     Status.IN_PROGRESS: "govuk-tag--blue",
@@ -423,11 +465,7 @@ def assignment_states_for_users(
     assignments."""
     now = now or timezone.now()
     assignments = list(
-        Assignment.objects.open()
-        .filter(user_id__in=user_ids)
-        .with_status(now)
-        .select_related("module")
-        .order_by("due_on", "module__title")
+        _open_assignments(user_ids=user_ids, now=now).order_by("due_on", "module__title")
     )
     module_ids = {a.module_id for a in assignments}
     done = {
@@ -468,6 +506,43 @@ def assignment_states_for_users(
             )
         )
     return states
+
+
+def _open_assignments(*, user_ids: list[int], now: datetime):
+    """These people's open assignments with their status, module and the module's audience
+    count (what the urgency order needs)."""
+    return (
+        Assignment.objects.open()
+        .filter(user_id__in=user_ids)
+        .with_status(now)
+        .annotate(module_audiences=MODULE_AUDIENCES)
+        .select_related("module")
+    )
+
+
+def _urgency_key(state: "AssignmentState") -> tuple:
+    return (
+        URGENCY.index(state.status),
+        state.due_on or date.max,
+        state.assignment.module_audiences or 10**6,
+        state.assignment.module.title,
+    )
+
+
+def assignments_in_urgency_order(*, states: list[AssignmentState]) -> list[AssignmentState]:
+    """One learner's assignments, most urgent first: overdue, expired, due soon, in progress,
+    not started, then completed and exempt; the earliest due first within each; at the same
+    due date, the modules made for the fewest audiences first, so a councillor's own module
+    comes before the ones everybody takes. No query (_open_assignments read what it needs)."""
+    return sorted(states, key=_urgency_key)
+
+
+def assignment_due_next(*, user: User, now: datetime | None = None) -> AssignmentState | None:
+    """The learner's most urgent assignment still to do (as My training lists it first), or
+    None: for the home page. One query."""
+    assignments = _open_assignments(user_ids=[user.pk], now=now or timezone.now())
+    to_do = [s for a in assignments if (s := AssignmentState(assignment=a)).needs_action]
+    return next(iter(assignments_in_urgency_order(states=to_do)), None)
 
 
 def delta_next_lessons_apply(*, user: User, states: list[AssignmentState]) -> None:

@@ -44,7 +44,12 @@ def reminders_sweep_task() -> dict:
         raise
     messages_send(message_ids=sweep_outcome_check(skipped=result.skipped))
     task_enqueue_each_on_commit(reminder_send_task, [(pk,) for pk in result.pending])
-    return {"created": result.created, "queued": result.queued, "skipped": result.skipped}
+    return {
+        "created": result.created,
+        "queued": result.queued,
+        "skipped": result.skipped,
+        "unrouted": len(result.unrouted),  # councillors' escalations with no mailbox to go to
+    }
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True, reject_on_worker_lost=True)

@@ -20,7 +20,9 @@ from training.certificates import certificate_pdf
 from training.models import LessonPage, ModuleCompletion, ModuleIndexPage, ModulePage, SentMessage
 from training.reminders.emails import TEMPLATES, reminder_sample_context
 from training.selectors import (
+    assignment_due_next,
     assignment_states_for_users,
+    assignments_in_urgency_order,
     certificate_check,
     completion_history,
     delta_next_lessons_apply,
@@ -71,6 +73,14 @@ def learner_page_context(*, page: Page, request) -> dict:
             "lesson_done": progress.is_done(page),
         }
     return {}
+
+
+def home_page_context(*, request) -> dict:
+    """What the home page shows a signed-in learner: the training due next (the
+    `aware_home_page_context` hook)."""
+    if not request.user.is_authenticated:
+        return {}
+    return {"due_next": assignment_due_next(user=request.user)}
 
 
 def version_panel_context(*, module: ModulePage) -> dict:
@@ -130,9 +140,11 @@ def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | Non
 
 @login_required
 def my_training(request):
-    """Everything the learner must do, with status and the next action; then their certificates."""
+    """Everything the learner must do, most urgent first, with status and the next action; then
+    their certificates."""
     states = assignment_states_for_users(user_ids=[request.user.pk])[request.user.pk]
     delta_next_lessons_apply(user=request.user, states=states)
+    states = assignments_in_urgency_order(states=states)
     return render(
         request,
         "training/my_training.html",

@@ -24,10 +24,16 @@ from training.import_admin import (
 )
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
 from training.privacy import training_personal_data, training_personal_data_erase
+from training.reminders.mailboxes import (
+    MAILBOXES_PERMISSION,
+    EscalationMailboxesView,
+    escalation_mailboxes_panel,
+)
 from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
 from training.selectors import page_is_open_to
 from training.tasks import report_counts_refresh_soon
 from training.views import (
+    home_page_context,
     learner_page_context,
     lesson_progress_record,
     reminder_preview,
@@ -81,6 +87,11 @@ def record_lesson_progress(page, request, serve_args, serve_kwargs):
 @hooks.register("training_page_context")
 def learner_context(page, request):
     return learner_page_context(page=page, request=request)
+
+
+@hooks.register("aware_home_page_context")
+def learner_home_context(page, request):
+    return home_page_context(request=request)
 
 
 class AssignmentRuleViewSet(SnippetViewSet):
@@ -158,6 +169,40 @@ def reminder_permissions():
 @hooks.register("register_admin_urls")
 def reminder_preview_urls():
     return [path("reminder-previews/", reminder_preview, name="training_reminder_previews")]
+
+
+@hooks.register("register_admin_urls")
+def escalation_mailboxes_urls():
+    return [
+        path(
+            "escalation-mailboxes/",
+            EscalationMailboxesView.as_view(),
+            name="training_escalation_mailboxes",
+        )
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def escalation_mailboxes_menu_item():
+    """For Member Services (and administrators)."""
+    return PermittedMenuItem(
+        "Escalation mailboxes",
+        reverse("training_escalation_mailboxes"),
+        icon_name="mail",
+        order=260,
+        permissions=(MAILBOXES_PERMISSION,),
+    )
+
+
+@hooks.register("register_permissions")
+def escalation_mailboxes_permissions():
+    """So an administrator can give "set the escalation mailboxes" to a role in the admin."""
+    return Permission.objects.filter(
+        content_type__app_label="training", codename="change_escalation_mailboxes"
+    )
+
+
+hooks.register("construct_homepage_panels", escalation_mailboxes_panel)
 
 
 @hooks.register("register_admin_urls")

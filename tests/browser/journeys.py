@@ -1,4 +1,5 @@
-"""Steps shared by the learner journeys: a shorter module, and quiz answers from the snapshot."""
+"""Steps shared by the learner journeys: a shorter module, quiz answers from the snapshot, an HR
+import, and the 320 px check."""
 
 import csv
 import re
@@ -62,3 +63,50 @@ def hr_imports_an_officer(tmp_path, **fields) -> None:
         )
         writer.writerow({**row, **fields})
     call_command("import_people", str(path), stdout=(tmp_path / "out.txt").open("w"))
+
+
+# The narrowest screen the learner pages must fit (WCAG 2.2 reflow).
+WIDTH = 320
+
+# Visible elements that reach past either edge of the viewport, widest first.
+OVERFLOWING = """(width) => {
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.left < -0.5 || r.right > width + 0.5) {
+      const id = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+        (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "");
+      out.push([Math.round(r.width), Math.round(r.left), id]);
+    }
+  }
+  return out.sort((a, b) => b[0] - a[0]).slice(0, 5);
+}"""
+
+
+def check_fits(page, name: str, axe_check) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= WIDTH, f"{name} scrolls sideways: {scroll_width} px"
+    assert page.evaluate(OVERFLOWING, WIDTH) == [], f"{name} has elements wider than the screen"
+    axe_check(page, f"{name}-320")
+
+
+# Words the browser broke across two lines ("Ov/erd/ue"), in the page's main content.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def words_broken(page) -> list[str]:
+    return page.evaluate(BROKEN_WORDS)

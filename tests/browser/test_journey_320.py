@@ -3,26 +3,12 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.journeys import WIDTH, check_fits
+
 pytestmark = pytest.mark.browser
 EMAIL = "small.screen@example.gov.uk"
 PASSWORD = "a-long-password-3"
 MODULE_SLUG = "county-lines-exploitation-and-cuckooing"
-WIDTH = 320
-
-# Visible elements that reach past either edge of the viewport, widest first.
-OVERFLOWING = """(width) => {
-  const out = [];
-  for (const el of document.body.querySelectorAll("*")) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    if (r.left < -0.5 || r.right > width + 0.5) {
-      const id = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-        (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "");
-      out.push([Math.round(r.width), Math.round(r.left), id]);
-    }
-  }
-  return out.sort((a, b) => b[0] - a[0]).slice(0, 5);
-}"""
 
 
 @pytest.fixture
@@ -37,13 +23,6 @@ def learner(live_site):
     # The quiz pages are what is measured here, not the path to them: no lessons needed first.
     Quiz.objects.filter(module__slug=MODULE_SLUG).update(lessons_first=False, questions_to_draw=4)
     return user
-
-
-def check_fits(page, name: str, axe_check) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= WIDTH, f"{name} scrolls sideways: {scroll_width} px"
-    assert page.evaluate(OVERFLOWING, WIDTH) == [], f"{name} has elements wider than the screen"
-    axe_check(page, f"{name}-320")
 
 
 def test_learner_pages_fit_a_320_pixel_screen(live_site, learner, browser, axe_check):

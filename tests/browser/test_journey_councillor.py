@@ -50,7 +50,7 @@ def test_councillor_completes_their_module_and_member_services_sees_it(
     sign_in(councillor, base, "councillor@example.gov.uk")
     councillor.get_by_role("link", name="My training").first.click()
     to_do = councillor.get_by_test_id("assignments").first
-    expect(to_do.get_by_role("row", name=title)).to_contain_text("Not started")
+    expect(to_do.get_by_test_id("assignment").filter(has_text=title)).to_contain_text("Not started")
     axe_check(councillor, "councillor-my-training")
 
     to_do.get_by_role("link", name=title).click()

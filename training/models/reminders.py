@@ -45,8 +45,18 @@ class ReminderSettings(BaseSiteSetting):
         default=28,
         help_text="Days overdue before the manager's manager (or Monitoring Officer) is told.",
     )
-    member_services_email = models.EmailField(blank=True)
-    monitoring_officer_email = models.EmailField(blank=True)
+    member_services_email = models.EmailField(
+        "Member Services mailbox",
+        blank=True,
+        help_text="Told when a councillor is overdue past the first escalation point. Blank: "
+        "nobody is, and the admin dashboard and the sweep warn.",
+    )
+    monitoring_officer_email = models.EmailField(
+        "Monitoring Officer mailbox",
+        blank=True,
+        help_text="Told when a councillor is overdue past the second escalation point. Blank: "
+        "nobody is, and the admin dashboard and the sweep warn.",
+    )
 
     panels = [
         FieldRowPanel([FieldPanel("send_time"), FieldPanel("send_days")]),
@@ -64,6 +74,11 @@ class ReminderSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Reminders"
+        # Member Services sets the two mailboxes (and nothing else here): training/reminders/
+        # mailboxes.py.
+        permissions = [
+            ("change_escalation_mailboxes", "Can set the councillors' escalation mailboxes")
+        ]
 
 
 class SentMessage(models.Model):

@@ -49,8 +49,41 @@ class PlannedMessage:
     figures: dict = field(default_factory=dict)
 
 
+@dataclass
+class Unrouted:
+    """An escalation nobody can be told of: the councillor's mailbox (Member Services or the
+    Monitoring Officer) is blank in Settings → Reminders."""
+
+    mailbox: str  # "Member Services" or "Monitoring Officer"
+    item: Item
+
+    @property
+    def councillor(self) -> User:
+        return self.item.assignment.user
+
+
+@dataclass
+class ReminderPlan:
+    messages: list[PlannedMessage]
+    unrouted: list[Unrouted] = field(default_factory=list)
+
+
+# The councillors' escalation mailboxes (fields of ReminderSettings), and whose they are.
+ESCALATION_MAILBOXES = {
+    "member_services_email": "Member Services",
+    "monitoring_officer_email": "Monitoring Officer",
+}
+
+
 def reminder_settings() -> ReminderSettings:
     return ReminderSettings.for_site(Site.objects.get(is_default_site=True))
+
+
+def escalation_mailboxes_missing(*, rules: ReminderSettings | None = None) -> list[str]:
+    """Whose escalation mailbox is blank ("Member Services", "Monitoring Officer"): overdue
+    councillors' escalations to them go nowhere until it is set."""
+    rules = rules or reminder_settings()
+    return [name for attname, name in ESCALATION_MAILBOXES.items() if not getattr(rules, attname)]
 
 
 def _item_for(assignment: Assignment, *, now: datetime, rules: ReminderSettings) -> Item | None:
@@ -98,9 +131,10 @@ def _due(item: Item, kind: str, history: dict, *, today: date, every: int) -> bo
     return last is None or (today - last).days >= every
 
 
-def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
-    """Everything the sweep would send now. Reads only; the query count grows with the size of
-    the batches, not with the number of people."""
+def reminders_plan(*, now: datetime | None = None) -> ReminderPlan:
+    """Everything the sweep would send now, and the councillors' escalations it cannot send for
+    want of a mailbox. Reads only; the query count grows with the size of the batches, not with
+    the number of people."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rules = reminder_settings()
@@ -136,6 +170,7 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
         .annotate(n=Count("pk"))
     )
     planned: dict[tuple[str, str], PlannedMessage] = {}
+    unrouted: list[Unrouted] = []
 
     def add(kind: str, email: str, recipient: User | None, item: Item) -> None:
         message = planned.setdefault(
@@ -167,6 +202,9 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
                     continue
                 target = _escalation_target(person, level, rules)
                 if target is None:
+                    if person.person_type == PersonType.COUNCILLOR:
+                        mailbox = ESCALATION_MAILBOXES[COUNCILLOR_ESCALATIONS[level][1]]
+                        unrouted.append(Unrouted(mailbox=mailbox, item=item))
                     continue
                 kind, email, recipient = target
                 if _due(item, kind, history, today=today, every=rules.overdue_every_days):
@@ -185,20 +223,25 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
     hr_mailbox = ReportSettings.for_site(Site.objects.get(is_default_site=True)).hr_mailbox
     if hr_mailbox:  # once a week: the week is its period, so only the first sweep sends it
         messages.append(_hr_summary(now=now, email=hr_mailbox))
-    return messages
+    return ReminderPlan(messages=messages, unrouted=unrouted)
 
 
 def _cap_order(message: PlannedMessage) -> int:
     return CAPPED_KINDS.index(message.kind) if message.kind in CAPPED_KINDS else len(CAPPED_KINDS)
 
 
+# A councillor's escalation at each level: which kind of message, to which mailbox.
+COUNCILLOR_ESCALATIONS = {
+    1: (Kind.MEMBER_SERVICES, "member_services_email"),
+    2: (Kind.MONITORING_OFFICER, "monitoring_officer_email"),
+}
+
+
 def _escalation_target(person: User, level: int, rules: ReminderSettings):
     if person.person_type == PersonType.COUNCILLOR:
-        if level == 1 and rules.member_services_email:
-            return Kind.MEMBER_SERVICES, rules.member_services_email, None
-        if level == 2 and rules.monitoring_officer_email:
-            return Kind.MONITORING_OFFICER, rules.monitoring_officer_email, None
-        return None
+        kind, attname = COUNCILLOR_ESCALATIONS[level]
+        email = getattr(rules, attname)
+        return (kind, email, None) if email else None
     manager = person.line_manager
     if level == 2 and manager is not None:
         manager = manager.line_manager

@@ -23,7 +23,13 @@ from training.models import SentMessage
 from training.reminders.alerts import operational_alert_email
 from training.reminders.emails import TEMPLATES, reminder_context
 from training.reminders.governance import content_review_email
-from training.reminders.planning import Kind, PlannedMessage, reminder_settings, reminders_plan
+from training.reminders.planning import (
+    Kind,
+    PlannedMessage,
+    Unrouted,
+    reminder_settings,
+    reminders_plan,
+)
 from training.reports.hr_pack import hr_pack_email
 
 logger = logging.getLogger(__name__)
@@ -41,6 +47,8 @@ MAX_ATTEMPTS = 6  # as the send task's five retries: then the message is marked 
 @dataclass
 class SweepResult:
     planned: list[PlannedMessage]
+    # Councillors' escalations that went nowhere: their mailbox is blank (Settings → Reminders).
+    unrouted: list[Unrouted] = field(default_factory=list)
     created: int = 0
     pending: list[int] = field(default_factory=list)  # the messages to send now
     skipped: str = ""
@@ -65,8 +73,15 @@ def reminders_sweep(
     run included: reminders_sweep_task queues a send task for each. With `send_now`, sends them
     in this process instead."""
     now = now or timezone.now()
-    planned = reminders_plan(now=now)
-    result = SweepResult(planned=planned)
+    plan = reminders_plan(now=now)
+    planned = plan.messages
+    result = SweepResult(planned=planned, unrouted=plan.unrouted)
+    if plan.unrouted:  # counts only: the log never names anyone
+        logger.warning(
+            "%s councillor escalation(s) not sent: no mailbox for %s",
+            len(plan.unrouted),
+            " or ".join(sorted({u.mailbox for u in plan.unrouted})),
+        )
     if dry_run:
         return result
     if not reminder_day(timezone.localdate(now)):

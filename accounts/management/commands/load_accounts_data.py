@@ -44,6 +44,7 @@ ROLES = {
             "wagtailadmin.access_admin",
             "accounts.view_councillor",  # councillors only, never "view_user" (everyone)
             "training.view_councillor_reports",
+            "training.change_escalation_mailboxes",  # its mailboxes, nothing else in Reminders
         ],
         [],
         [],

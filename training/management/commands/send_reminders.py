@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from training.reminders.planning import escalation_mailboxes_missing
 from training.reminders.sending import reminders_sweep
 
 
@@ -16,6 +17,21 @@ class Command(BaseCommand):
         for message in result.planned:
             what = ", ".join(f"{i.assignment.module.title} ({i.reason})" for i in message.items)
             self.stdout.write(f"{message.kind} to {message.email}: {what or 'weekly figures'}")
+        for mailbox in escalation_mailboxes_missing():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Warning: the {mailbox} mailbox is blank (Settings → Reminders), so "
+                    f"overdue councillors' escalations to {mailbox} are not sent."
+                )
+            )
+        for skipped in result.unrouted:
+            item = skipped.item
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Not sent, no {skipped.mailbox} mailbox: {skipped.councillor}, "
+                    f"{item.assignment.module.title} ({item.reason}, {item.days} days)"
+                )
+            )
         if dry_run:
             self.stdout.write(f"Dry run: {len(result.planned)} message(s) planned, none sent.")
         elif result.skipped:
