@@ -169,6 +169,7 @@ class ImportPlan:
     errors: list[RowError]
     lines_read: int
     departments: DepartmentIndex
+    ignored_columns: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
@@ -212,15 +213,15 @@ def in_chunks(values: Iterable, size: int | None = None) -> Iterator[list]:
 
 
 def _header_columns(header: list[str]) -> list[str]:
+    """The header's column names (as the importer spells them); raises PeopleFileError when a
+    column the import needs is missing or repeated. Other columns are ignored, not refused:
+    real HR extracts always carry some."""
     columns = [name.strip().lower().replace(" ", "_") for name in header]
     missing = [name for name in COLUMNS if name not in columns]
-    unknown = [name for name in columns if name not in COLUMNS]
     duplicated = sorted(name for name, n in Counter(columns).items() if n > 1 and name in COLUMNS)
     problems = []
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}")
     if duplicated:
         problems.append(f"repeated column(s): {', '.join(duplicated)}")
     if problems:
@@ -232,20 +233,36 @@ def _header_columns(header: list[str]) -> list[str]:
     return columns
 
 
-def people_csv_rows(*, text: str) -> Iterator[tuple[int, dict[str, str] | None, int]]:
-    """(line number, cells by column, number of cells) for each non-blank row after the header.
-
-    Raises PeopleFileError when the header is wrong. Cells are None when the row's width does not
-    match the header. Line numbers are those a spreadsheet shows: the header is line 1.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _csv_header(reader) -> list[str]:
     try:
-        header = next(reader)
+        return next(reader)
     except StopIteration:
         raise PeopleFileError("The file is empty.") from None
     except csv.Error as error:
         raise PeopleFileError(f"The first line cannot be read as CSV ({error}).") from error
+
+
+def people_csv_ignored_columns(*, text: str) -> list[str]:
+    """The header's columns the import does not use, as the file names them ("(blank)" for a
+    column with no name), for the preview to list. Raises PeopleFileError as people_csv_rows."""
+    header = _csv_header(csv.reader(io.StringIO(text, newline="")))
     columns = _header_columns(header)
+    return [
+        written.strip() or "(blank)"
+        for written, name in zip(header, columns, strict=True)
+        if name not in COLUMNS
+    ]
+
+
+def people_csv_rows(*, text: str) -> Iterator[tuple[int, dict[str, str] | None, int]]:
+    """(line number, cells by column, number of cells) for each non-blank row after the header.
+
+    Raises PeopleFileError when the header is wrong. Cells (only the columns in COLUMNS) are
+    None when the row's width does not match the header. Line numbers are those a spreadsheet
+    shows: the header is line 1.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns = _header_columns(_csv_header(reader))
     while True:
         line = reader.line_num + 1
         try:
@@ -261,7 +278,11 @@ def people_csv_rows(*, text: str) -> Iterator[tuple[int, dict[str, str] | None, 
         else:
             yield (
                 line,
-                dict(zip(columns, (cell.strip() for cell in cells), strict=True)),
+                {
+                    name: cell.strip()
+                    for name, cell in zip(columns, cells, strict=True)
+                    if name in COLUMNS
+                },
                 len(cells),
             )
 
@@ -645,9 +666,11 @@ def people_import_plan(*, text: str) -> ImportPlan:
     """
     problems: dict[int, list[str]] = defaultdict(list)
     cells_by_line: dict[int, dict[str, str]] = {}
+    ignored = people_csv_ignored_columns(text=text)
+    header_width = len(COLUMNS) + len(ignored)
     for line, cells, width in people_csv_rows(text=text):
         if cells is None:
-            problems[line].append(f"has {width} values but the header has {len(COLUMNS)} columns")
+            problems[line].append(f"has {width} values but the header has {header_width} columns")
         else:
             cells_by_line[line] = cells
     lines_read = len(cells_by_line) + len(problems)
@@ -677,4 +700,10 @@ def people_import_plan(*, text: str) -> ImportPlan:
     for row in valid:
         row.action = _action(row, departments)
     errors = [RowError(line, reason) for line in sorted(problems) for reason in problems[line]]
-    return ImportPlan(rows=valid, errors=errors, lines_read=lines_read, departments=departments)
+    return ImportPlan(
+        rows=valid,
+        errors=errors,
+        lines_read=lines_read,
+        departments=departments,
+        ignored_columns=ignored,
+    )

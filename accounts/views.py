@@ -89,6 +89,7 @@ class PeopleImportPreviewView(PeopleImportMixin, TemplateView):
                 upload=upload,
                 plan=plan,
                 summary=summary,
+                columns=COLUMNS,
                 confirm_form=PeopleImportConfirmForm(initial=summary),
             )
         )

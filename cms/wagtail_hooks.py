@@ -12,6 +12,7 @@ from cms.audit import (
     ACTION_ERASE,
     ACTION_EXEMPT,
     ACTION_EXEMPTION_WITHDRAW,
+    ACTION_EXTEND,
     ACTION_IMPORT,
     ACTION_IMPORT_CHANGE,
     ACTION_RETENTION,
@@ -83,6 +84,7 @@ def audit_log_actions(actions):
     actions.register_action(ACTION_EXEMPTION_WITHDRAW)(
         _changes_formatter("Withdraw exemption", "Exemption withdrawn")
     )
+    actions.register_action(ACTION_EXTEND)(_changes_formatter("Extend", "Due date extended"))
     actions.register_action(ACTION_IMPORT_CHANGE)(
         _changes_formatter("Change by import", "Changed by a people import")
     )

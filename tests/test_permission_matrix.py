@@ -657,6 +657,11 @@ RULES = [
          url="/cms/bulk/accounts/user/set_active_state/?id={colleague.pk}"),
     rule(HR, "cms/bulk/*", also=True,
          url="/cms/bulk/accounts/user/assign_role/?id={colleague.pk}"),
+    # HR's bulk exempt and extend on Assignments: the confirmation names the people.
+    rule(HR, "cms/bulk/*", also=True,
+         url="/cms/bulk/training/assignment/exempt/?id={assignment.pk}"),
+    rule(HR, "cms/bulk/*", also=True,
+         url="/cms/bulk/training/assignment/extend/?id={assignment.pk}"),
 
     # Wagtail admin: pages (a module page, its catalogue, its revision and workflow) ------------
     rule(EDITORS, "cms/pages/^(\\d+)/revisions/compare/*",
@@ -814,7 +819,10 @@ RULES = [
     rule(EDITORS, "cms/modules/<int:module_id>/retake-request/withdraw/"),
     rule(HR, "cms/aware-reports/compliance/"),
     rule(HR_AND_MS, "cms/aware-reports/councillors/ cms/aware-reports/overdue/* "
-         "cms/aware-reports/people/"),
+         "cms/aware-reports/people/ cms/aware-reports/figure/*"),
+    # The people behind a figure: Member Services gets councillors only, whatever it asks.
+    rule(HR_AND_MS, "cms/aware-reports/figure/*", also=True,
+         url="/cms/aware-reports/figure/?person_type=officer&category=not_started"),
     rule(HR_AND_MS, "cms/aware-reports/overdue/*", also=True,
          url="/cms/aware-reports/overdue/?export=csv"),
     rule(HR_AND_MS, "cms/aware-reports/overdue/*", also=True,
@@ -1014,6 +1022,12 @@ def mailbox_rows(c):
     )
 
 
+def assignment_rows(c):
+    from training.models import Assignment
+
+    return list(Assignment.objects.order_by("pk").values_list("due_on", "exempt_reason"))
+
+
 def progress_rows(c):
     from training.models import LessonProgress
 
@@ -1071,6 +1085,12 @@ POSTS = [
     ("login login login login 403   -     403   403   -", "/cms/escalation-mailboxes/",
      lambda c: {"member_services_email": "x@example.gov.uk", "monitoring_officer_email": ""},
      mailbox_rows),
+    ("login login login login -     dash  dash  dash  -",
+     "/cms/bulk/training/assignment/exempt/?id={assignment.pk}",
+     lambda c: {"reason": "Matrix"}, assignment_rows),
+    ("login login login login -     dash  dash  dash  -",
+     "/cms/bulk/training/assignment/extend/?id={assignment.pk}",
+     lambda c: {"new_due_on": "2099-01-01", "reason": "Matrix"}, assignment_rows),
 ]
 # fmt: on
 

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -15,6 +16,13 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from accounts.personal_data import PERSONAL_DATA_ERASE_HOOK, PERSONAL_DATA_HOOK
 from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
+from training.assignment_admin import (
+    AssignmentEditView,
+    AssignmentFilterSet,
+    AssignmentIndexView,
+    BulkExemptAction,
+    BulkExtendAction,
+)
 from training.dashboard import ContentReviewPanel
 from training.forms import AssignmentForm
 from training.import_admin import (
@@ -103,15 +111,30 @@ class AssignmentRuleViewSet(SnippetViewSet):
 
 
 class AssignmentViewSet(SnippetViewSet):
+    """HR's list of who must take what: search by person, filters, bulk exempt and extend."""
+
     model = Assignment
     icon = "date"
     chooser_viewset_class = ListingPermissionChooserViewSet
     menu_label = "Assignments"
-    list_display = ["user", "module", "due_on", "exempt_reason", "closed_at"]
-    list_filter = ["module", "mandatory"]
+    index_view_class = AssignmentIndexView
+    edit_view_class = AssignmentEditView
+    edit_template_name = "training/assignments/edit.html"
+    filterset_class = AssignmentFilterSet
+    search_fields = ["user__full_name", "user__email", "user__employee_number"]
+    list_per_page = 50
     edit_handler = ObjectList(
         [FieldPanel("due_on"), FieldPanel("exempt_reason")], base_form_class=AssignmentForm
     )
+
+    def get_queryset(self, request):
+        return Assignment.objects.with_status(timezone.now()).select_related(
+            "user__department", "module"
+        )
+
+
+for _action in (BulkExemptAction, BulkExtendAction):
+    hooks.register("register_bulk_action", _action)
 
 
 @hooks.register("after_create_snippet")

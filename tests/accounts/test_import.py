@@ -512,7 +512,11 @@ def test_valid_rows_are_imported_only_when_asked(imported):
         (b"", "The file is empty."),
         (b"email,full_name\nx@example.gov.uk,X\n", "missing column(s): employee_number"),
         (csv_of().encode(), "no people"),
-        ("\ufeff".encode() + csv_of().replace("email", "e-mail").encode(), "unknown column(s)"),
+        (
+            "\ufeff".encode() + csv_of().replace("email", "e-mail").encode(),
+            "missing column(s): email, manager_email.",
+        ),
+        (csv_of().replace("email", "email,email").encode(), "repeated column(s): email"),
     ],
 )
 def test_an_unreadable_file_is_refused_as_a_whole(data, message):

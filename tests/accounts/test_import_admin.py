@@ -330,3 +330,36 @@ def test_import_people_refuses_a_file_with_a_nul_character(tmp_path, database):
         call_command("import_people", str(path), stdout=StringIO(), stderr=StringIO())
 
     assert not User.objects.filter(email="e1@example.gov.uk").exists()
+
+
+def with_extra_columns(text: str) -> str:
+    """The file as real HR extracts come: two more columns (one unnamed) around the ones used."""
+    lines = text.splitlines()
+    lines[0] = f"Payroll grade,{lines[0]},"
+    lines[1:] = [f"G7,{line},x" for line in lines[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def test_extra_columns_are_ignored_and_named_in_the_preview(hr_client):
+    uploaded = upload(hr_client, with_extra_columns(csv_of(person("E1"), person("E2"))))
+    preview = hr_client.get(uploaded["Location"])
+
+    text = page_text(preview.content.decode())
+    assert "These columns were ignored: Payroll grade, (blank)." in text
+    assert preview.context["summary"]["create"] == 2
+    assert preview.context["summary"]["errors"] == 0
+    confirm = dict(preview.context["confirm_form"].initial)
+    hr_client.post(uploaded["Location"], confirm)
+    assert set(User.objects.values_list("employee_number", flat=True)) >= {"E1", "E2"}
+
+
+def test_a_file_without_extra_columns_lists_none(hr_client):
+    preview = hr_client.get(upload(hr_client, csv_of(person("E1")))["Location"])
+    assert "These columns were ignored" not in preview.content.decode()
+
+
+def test_a_missing_required_column_is_still_refused_with_its_name(hr_client):
+    text = with_extra_columns(csv_of(person("E1"))).replace("full_name,", "", 1)
+    response = upload(hr_client, text)
+    assert "missing column(s): full_name" in page_text(response.content.decode())
+    assert PeopleImport.objects.count() == 0

@@ -50,6 +50,14 @@ def live_site(live_server, transactional_db, site):
     return live_server
 
 
+@pytest.fixture
+def assigned(live_site):
+    """Everyone's training assigned from the starter rules, as the nightly sync would."""
+    from training.services.assignments import assignments_sync
+
+    assignments_sync()
+
+
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
   window.awareCspViolation({

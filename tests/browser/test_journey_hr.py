@@ -14,14 +14,6 @@ pytestmark = pytest.mark.browser
 HR_EMAIL = "hr@example.gov.uk"
 
 
-@pytest.fixture
-def assigned(live_site):
-    """Everyone's training assigned from the starter rules, as the nightly sync would."""
-    from training.services.assignments import assignments_sync
-
-    assignments_sync()
-
-
 def download(page, link) -> Path:
     with page.expect_download() as download_info:
         link.click()

@@ -17,3 +17,13 @@ def learner(user_factory):
 def learner_client(client, learner):
     client.force_login(learner)
     return client
+
+
+@pytest.fixture
+def signed_in(signed_in_with_mfa):
+    """Sign in as a report reader in the given groups (with MFA set up, as the admin demands)."""
+
+    def sign_in(*groups, email="someone@example.gov.uk", **fields):
+        return signed_in_with_mfa(email, groups=groups, full_name="Report Reader", **fields)
+
+    return sign_in

@@ -174,7 +174,11 @@ def test_the_overview_page_reads_the_counts_and_says_when_they_were_made(history
         if r.group == "All" and r.module_title == "Fraud basics"
     )
     assert fraud.counts["compliant"] > 1000
-    assert f"<td>{fraud.assigned}</td>\n      <td>{fraud.counts['compliant']}</td>" in html
+    # Each figure links to the people behind it (its screen-reader text names the column).
+    title = fraud.module_title
+    assert f'>{fraud.assigned}<span class="w-sr-only"> assigned: {title}</span>' in html
+    compliant = fraud.counts["compliant"]
+    assert f'>{compliant}<span class="w-sr-only"> completed and valid: {title}</span>' in html
 
 
 def test_a_status_filter_is_counted_live_on_the_page(history, hr_client):

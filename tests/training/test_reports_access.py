@@ -29,16 +29,6 @@ EXPORTS = [
 ]
 
 
-@pytest.fixture
-def signed_in(signed_in_with_mfa):
-    """Sign in as a report reader in the given groups (with MFA set up, as the admin demands)."""
-
-    def sign_in(*groups, email="someone@example.gov.uk", **fields):
-        return signed_in_with_mfa(email, groups=groups, full_name="Report Reader", **fields)
-
-    return sign_in
-
-
 def assert_refused(response, url=""):
     """Wagtail turns a refusal into a redirect to the dashboard (or sign-in) with a message."""
     assert response.status_code in (302, 403), url

@@ -7,6 +7,7 @@ from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
 from training.reports.views import (
     ComplianceOverviewView,
     CouncillorsOverviewView,
+    FigurePeopleView,
     OverdueListView,
     PersonRecordView,
     PersonSearchView,
@@ -56,6 +57,12 @@ def report_urls():
             "aware-reports/overdue/results/",
             OverdueListView.as_view(results_only=True),
             name="aware_reports_overdue_results",
+        ),
+        path("aware-reports/figure/", FigurePeopleView.as_view(), name="aware_reports_figure"),
+        path(
+            "aware-reports/figure/results/",
+            FigurePeopleView.as_view(results_only=True),
+            name="aware_reports_figure_results",
         ),
         path("aware-reports/people/", PersonSearchView.as_view(), name="aware_reports_people"),
         path(

@@ -1,34 +1,51 @@
 """Charts: server-rendered SVG with plain numbers; each sits beside a data table with the same
 figures, which is what screen readers use."""
 
+import textwrap
+
 CHART_WIDTH = 640
 
 BAR_HEIGHT = 28
 
+# A module's whole title, in lines short enough for the label column at 13 px (about 7 px a
+# character), so none is cut off ("Modern slavery and human traf…") or runs off the left edge.
+LABEL_WIDTH = 250
+LABEL_CHARS = 32
+LINE_HEIGHT = 15
+
 
 def bar_chart(rows) -> dict:
-    """Bar geometry for each module's compliance rate."""
-    label_width = 220
-    span = CHART_WIDTH - label_width - 60
+    """Bar geometry for each module's compliance rate, its title wrapped onto lines."""
+    span = CHART_WIDTH - LABEL_WIDTH - 60
     bars = []
-    for i, row in enumerate(rows):
+    y = 0
+    for row in rows:
         rate = row.rate or 0
+        lines = textwrap.wrap(row.module_title, LABEL_CHARS) or [""]
+        height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 10)
+        middle = y + height / 2
+        first_line_y = middle - (len(lines) - 1) * LINE_HEIGHT / 2 + 4.5
         bars.append(
             {
                 "label": row.module_title,
+                "lines": [
+                    {"text": text, "y": round(first_line_y + n * LINE_HEIGHT, 1)}
+                    for n, text in enumerate(lines)
+                ],
                 "rate": None if row.rate is None else round(row.rate),
-                "y": i * BAR_HEIGHT,
-                "text_y": i * BAR_HEIGHT + BAR_HEIGHT * 0.65,
-                "x": label_width,
+                "y": round(middle - 10, 1),
+                "text_y": round(middle + 4.5, 1),
+                "x": LABEL_WIDTH,
                 "width": round(span * rate / 100, 1),
-                "value_x": label_width + round(span * rate / 100, 1) + 6,
+                "value_x": LABEL_WIDTH + round(span * rate / 100, 1) + 6,
             }
         )
+        y += height
     return {
         "bars": bars,
         "width": CHART_WIDTH,
-        "height": max(len(bars), 1) * BAR_HEIGHT,
-        "label_x": label_width - 8,
+        "height": max(y, BAR_HEIGHT),
+        "label_x": LABEL_WIDTH - 8,
     }
 
 

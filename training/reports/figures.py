@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Department, PersonType
 from training.models import ModulePage
-from training.reports.filters import NO_DEPARTMENT, department_names
+from training.reports.filters import NO_DEPARTMENT, NO_DEPARTMENT_PARAM, department_names
 
 CATEGORIES = ("compliant", "in_progress", "not_started", "overdue", "expired", "exempt")
 
@@ -51,6 +51,8 @@ class ComplianceRow:
     group: str = "All"
     depth: int = 0
     counts: dict = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    # The report filters that select this row's people (the drill-down list's query string).
+    drill: dict = field(default_factory=dict)
 
     @property
     def assigned(self) -> int:
@@ -104,9 +106,15 @@ def overview_from_groups(groups: list[dict]) -> ComplianceOverview:
     person_types: dict[tuple[int, str], ComplianceRow] = {}
     audience_rows: dict[tuple[int, int], ComplianceRow] = {}
 
-    def add(rows: dict, key, group: str, depth: int, g: dict) -> None:
+    def add(rows: dict, key, group: str, depth: int, g: dict, **drill) -> None:
         if key not in rows:
-            rows[key] = ComplianceRow(g["module_id"], titles[g["module_id"]], group, depth)
+            rows[key] = ComplianceRow(
+                g["module_id"],
+                titles[g["module_id"]],
+                group,
+                depth,
+                drill={"module": g["module_id"], **drill},
+            )
         for category, n in g["counts"].items():
             rows[key].add(category, n)
 
@@ -114,14 +122,15 @@ def overview_from_groups(groups: list[dict]) -> ComplianceOverview:
         module_id = g["module_id"]
         add(modules, module_id, "All", 0, g)
         kind = g["person_type"]
-        add(person_types, (module_id, kind), type_labels.get(kind, kind), 0, g)
+        add(person_types, (module_id, kind), type_labels.get(kind, kind), 0, g, person_type=kind)
         path = paths.get(g["department_id"], "")
         # Each person counts in their own department and every department above it.
         for end in range(Department.steplen, len(path) + 1, Department.steplen) if path else [0]:
-            label, depth, _pk = names.get(path[:end], (NO_DEPARTMENT, 1, None))
-            add(departments, (module_id, path[:end]), label, depth - 1, g)
+            label, depth, pk = names.get(path[:end], (NO_DEPARTMENT, 1, None))
+            department = pk or NO_DEPARTMENT_PARAM
+            add(departments, (module_id, path[:end]), label, depth - 1, g, department=department)
         for audience in g["audiences"]:
-            add(audience_rows, (module_id, audience.pk), audience.name, 0, g)
+            add(audience_rows, (module_id, audience.pk), audience.name, 0, g, audience=audience.pk)
 
     def ordered(rows: dict) -> list[ComplianceRow]:
         return [rows[k] for k in sorted(rows, key=lambda k: (rows[k].module_title, k))]

@@ -10,6 +10,7 @@ from accounts.models import Department, PersonType, User
 from training.models import Assignment, Audience, ModulePage, Status
 
 NO_DEPARTMENT = "No department (councillors and others)"
+NO_DEPARTMENT_PARAM = "none"  # ?department=none: the people with no department
 
 
 class DepartmentChoiceField(forms.ModelChoiceField):
@@ -122,3 +123,28 @@ def department_names() -> dict[str, tuple[str, int, int]]:
         parent = names.get(path[: -Department.steplen])
         names[path] = (f"{parent[0]} > {name}" if parent else name, depth, pk)
     return names
+
+
+# Each overview column as a filter on assignments annotated with `status` ("due soon" with a
+# valid completion is a renewal window, so compliant; without one, in progress or not started),
+# the same split as live.OVERVIEW_AGGREGATES, so a figure's list has as many rows as the figure.
+_DUE_SOON = Q(status=Status.DUE_SOON)
+CATEGORY_FILTERS = {
+    "compliant": Q(status=Status.COMPLETED) | (_DUE_SOON & Q(completed_at__isnull=False)),
+    "in_progress": Q(status=Status.IN_PROGRESS)
+    | (_DUE_SOON & Q(completed_at__isnull=True, started_at__isnull=False)),
+    "not_started": Q(status=Status.NOT_STARTED)
+    | (_DUE_SOON & Q(completed_at__isnull=True, started_at__isnull=True)),
+    "overdue": Q(status=Status.OVERDUE),
+    "expired": Q(status=Status.EXPIRED),
+    "exempt": Q(status=Status.EXEMPT),
+}
+
+
+def department_from_param(value: str) -> Department | str | None:
+    """?department= as the drill-down reads it: a department, NO_DEPARTMENT_PARAM, or None."""
+    if value == NO_DEPARTMENT_PARAM:
+        return value
+    if value.isdigit():
+        return Department.objects.filter(pk=value).first()
+    return None

@@ -7,7 +7,12 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import PersonType, User
 from training.models import Assignment, LessonProgress, ModuleCompletion, QuizPass, Status
-from training.reports.filters import ReportFilters, department_names, report_assignments
+from training.reports.filters import (
+    CATEGORY_FILTERS,
+    ReportFilters,
+    department_names,
+    report_assignments,
+)
 
 OVERDUE_VALUES = (
     "pk",
@@ -33,6 +38,32 @@ def overdue_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:
         .order_by("due_on", "user_id", "pk")
         .values_list(*OVERDUE_VALUES)
     )
+
+
+FIGURE_VALUES = (
+    "pk",
+    "user_id",
+    "user__full_name",
+    "user__email",
+    "user__employee_number",
+    "user__department__path",
+    "module__title",
+    "due_on",
+    "status",
+)
+
+
+def figure_assignments(
+    *, filters: ReportFilters, category: str, no_department: bool, now: datetime
+) -> QuerySet:
+    """The assignments behind one figure of the overview (a column of a row; every column for
+    "assigned"), by person, as tuples of FIGURE_VALUES."""
+    queryset = report_assignments(filters=filters, now=now)
+    if category:
+        queryset = queryset.filter(CATEGORY_FILTERS[category])
+    if no_department:
+        queryset = queryset.filter(user__department__isnull=True)
+    return queryset.order_by("user__full_name", "user_id", "pk").values_list(*FIGURE_VALUES)
 
 
 @dataclass

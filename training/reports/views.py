@@ -1,11 +1,13 @@
 """HR report pages in the Wagtail admin (thin: parse the filters, call one selector, render)."""
 
 import io
+from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
@@ -14,9 +16,9 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
-from accounts.models import PersonType, User
+from accounts.models import Department, PersonType, User
 from cms.selectors import search_text
-from training.models import ReportExport, Status
+from training.models import Assignment, ReportExport, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.charts import bar_chart, line_chart
 from training.reports.exports import (
@@ -27,9 +29,20 @@ from training.reports.exports import (
     report_export_file,
     xlsx_write,
 )
-from training.reports.figures import CATEGORIES, CATEGORY_LABELS
-from training.reports.filters import department_names
-from training.reports.people import overdue_assignments, people_matching, person_record
+from training.reports.figures import CATEGORIES, CATEGORY_LABELS, ComplianceRow
+from training.reports.filters import (
+    NO_DEPARTMENT,
+    NO_DEPARTMENT_PARAM,
+    ReportFilterForm,
+    department_from_param,
+    department_names,
+)
+from training.reports.people import (
+    figure_assignments,
+    overdue_assignments,
+    people_matching,
+    person_record,
+)
 from training.reports.permissions import ReportAccessMixin, report_scope
 from training.reports.queued import report_export_request
 from training.reports.snapshot import (
@@ -65,7 +78,45 @@ def table_response(
     )
 
 
-class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+class ReportPageMixin(WagtailAdminTemplateMixin):
+    """The report's name as the page's heading (after "Home"), as Wagtail's own reports have."""
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+# A figure's link keeps the page's filters but not what only the page itself reads.
+NOT_FIGURE_FILTERS = ("export", "table", "share", "page", "p")
+
+
+def figure_links(
+    rows: list[ComplianceRow], *, query: QueryDict, councillors: bool
+) -> list[tuple[ComplianceRow, dict[str, str]]]:
+    """Each row with the URL of the list of people behind each of its figures (none for a 0:
+    nobody is behind it). The page's filters are kept; the row's own (module, group) win."""
+    base = query.copy()
+    for name in NOT_FIGURE_FILTERS:
+        base.pop(name, None)
+    if councillors:
+        base["councillors"] = "1"
+    url = reverse("aware_reports_figure")
+    linked = []
+    for row in rows:
+        params = base.copy()
+        for name, value in row.drill.items():
+            params[name] = str(value)
+        links = {}
+        for category in ("assigned", *CATEGORIES):
+            if row.assigned if category == "assigned" else row.counts[category]:
+                figure = params.copy()
+                if category != "assigned":
+                    figure["category"] = category
+                links[category] = f"{url}?{figure.urlencode()}"
+        linked.append((row, links))
+    return linked
+
+
+class ComplianceOverviewView(ReportAccessMixin, ReportPageMixin, TemplateView):
     """Per module, department, audience and person type, with the rate chart and weekly trend."""
 
     template_name = "training/reports/overview.html"
@@ -123,6 +174,18 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
         # training never names their permissions or URLs: each gets the modules as (id, title)
         # pairs and returns None or {"label", "url", "description", "per_module": [(title, url)]}.
         modules = [(row.module_id, row.module_title) for row in overview.modules]
+        linked = {
+            "modules": figure_links(
+                overview.modules, query=self.request.GET, councillors=self.councillors_only
+            ),
+            "sections": [
+                (
+                    heading,
+                    figure_links(rows, query=self.request.GET, councillors=self.councillors_only),
+                )
+                for heading, rows in overview.sections()
+            ],
+        }
         links = [
             link
             for hook in hooks.get_hooks("training_report_overview_links")
@@ -131,6 +194,7 @@ class ComplianceOverviewView(ReportAccessMixin, WagtailAdminTemplateMixin, Templ
         return super().get_context_data(
             form=self.filter_form,
             overview=overview,
+            linked=linked,
             categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
             bars=bar_chart(overview.modules),
             trend=trend,
@@ -208,7 +272,122 @@ class OverdueListView(ReportAccessMixin, ReportView):
         return context
 
 
-class PersonSearchView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+class FigurePeopleView(ReportAccessMixin, ReportView):
+    """The people behind one figure of the overview: its filters, its row's module and group,
+    and its column (`category`); HR sees everyone, Member Services councillors only."""
+
+    page_title = "People behind a figure"
+    header_icon = "group"
+    template_name = "training/reports/figure.html"
+    results_template_name = "training/reports/figure_results.html"
+    index_url_name = "aware_reports_figure"
+    index_results_url_name = "aware_reports_figure_results"
+    paginate_by = 50
+    paginator_class = CappedPaginator
+    any_permission_required = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.councillors_page = request.GET.get("councillors") == "1"
+        return super().dispatch(request, *args, **kwargs)
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.is_export = False  # the overview's exports hold these figures
+
+    @cached_property
+    def department(self) -> Department | str | None:
+        return department_from_param(self.request.GET.get("department", ""))
+
+    @cached_property
+    def filter_form(self) -> ReportFilterForm:
+        data = self.request.GET.copy()
+        data.pop("department", None)  # read here, as a department or "none"
+        return ReportFilterForm(data, councillors_only=self.councillors_only)
+
+    @cached_property
+    def report_filters(self):
+        filters = self.filter_form.to_filters()
+        if isinstance(self.department, Department):
+            filters = replace(filters, department=self.department)
+        return filters
+
+    @cached_property
+    def category(self) -> str:
+        return self.request.GET.get("category", "")
+
+    @cached_property
+    def problem(self) -> str:
+        """Why the link cannot be followed (a changed or mistyped address), or ""."""
+        if self.category and self.category not in CATEGORIES:
+            return "This link asks for a column the report does not have."
+        if self.request.GET.get("department") and self.department is None:
+            return "This link names a department that no longer exists."
+        if not self.filter_form.is_valid():
+            return (
+                "This link's filters no longer match the report "
+                "(a module or audience may have gone)."
+            )
+        return ""
+
+    def get_queryset(self):
+        if self.problem:
+            return Assignment.objects.none().values_list("pk")
+        return figure_assignments(
+            filters=self.report_filters,
+            category=self.category,
+            no_department=self.department == NO_DEPARTMENT_PARAM,
+            now=timezone.now(),
+        )
+
+    def decorate_paginated_queryset(self, object_list):
+        names = department_names()
+        statuses = dict(Status.choices)
+        return [
+            {
+                "person_id": row[1],
+                "name": row[2],
+                "email": row[3],
+                "employee_number": row[4],
+                "department": names.get(row[5], ("",))[0] if row[5] else "",
+                "module": row[6],
+                "due_on": row[7],
+                "status": statuses.get(row[8], row[8]),
+            }
+            for row in object_list
+        ]
+
+    def describe(self) -> list[str]:
+        """What the figure counted: "Overdue", "Modern slavery", "Place > Highways"…"""
+        filters = self.report_filters
+        parts = [CATEGORY_LABELS.get(self.category or "assigned", "")]
+        if filters.module:
+            parts.append(filters.module.title)
+        if isinstance(self.department, Department):
+            parts.append(department_names()[self.department.path][0])
+        elif self.department == NO_DEPARTMENT_PARAM:
+            parts.append(NO_DEPARTMENT)
+        if filters.audience:
+            parts.append(filters.audience.name)
+        if filters.councillors_only:
+            parts.append("Councillors")
+        elif filters.person_type:
+            parts.append(PersonType(filters.person_type).label)
+        if filters.status:
+            parts.append(f"status {Status(filters.status).label.lower()}")
+        if filters.due_from:
+            parts.append(f"due from {filters.due_from:%-d %b %Y}")
+        if filters.due_to:
+            parts.append(f"due to {filters.due_to:%-d %b %Y}")
+        return parts
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["problem"] = self.problem
+        context["described"] = "" if self.problem else ", ".join(self.describe())
+        return context
+
+
+class PersonSearchView(ReportAccessMixin, ReportPageMixin, TemplateView):
     template_name = "training/reports/person_search.html"
     page_title = "Person record"
     header_icon = "user"
@@ -219,7 +398,7 @@ class PersonSearchView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateVie
         return super().get_context_data(q=text, people=people, **kwargs)
 
 
-class PersonRecordView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
+class PersonRecordView(ReportAccessMixin, ReportPageMixin, TemplateView):
     """Everything about one person's training, for HR queries and subject access requests."""
 
     template_name = "training/reports/person.html"

@@ -1,6 +1,7 @@
-"""Writes for assignments: bringing them in line with the rules, and copying completions onto them.
+"""Writes for assignments: bringing them in line with the rules, copying completions onto them,
+and moving a due date.
 
-Run by a Celery task, so nothing here queues a task (the task queues any follow-up)."""
+The sync is run by a Celery task, so it queues nothing (the task queues any follow-up)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,8 +11,17 @@ from django.db.models import Min
 from django.utils import timezone
 
 from accounts.models import PersonType, User
-from cms.audit import ACTION_EDIT, audit_changes, audit_entries_save, audit_entry, audit_snapshot
+from cms.audit import (
+    ACTION_EDIT,
+    ACTION_EXTEND,
+    audit_changes,
+    audit_entries_save,
+    audit_entry,
+    audit_record,
+    audit_snapshot,
+)
 from training.models import Assignment, AssignmentRule, LessonProgress, ModuleCompletion
+from training.tasks import report_counts_refresh_soon
 
 
 def assignment_completion_apply(
@@ -191,3 +201,32 @@ def assignments_fill_from_records(*, assignments: list[Assignment]) -> None:
         ]
         latest = max(counting, key=lambda c: c.completed_at, default=None)
         assignment_completion_apply(assignment=assignment, completion=latest)
+
+
+@transaction.atomic
+def assignment_due_date_extend(
+    *, assignment: Assignment, new_due_on: date, reason: str, by: User
+) -> Assignment:
+    """Give a person until `new_due_on` (later than the current due date) for an open assignment,
+    recorded in the audit trail with before, after and the reason. Queues a recount of the
+    report figures; no email. Raises ValueError, changing nothing, on a bad request."""
+    if not reason.strip():
+        raise ValueError("Give a reason for the extension.")
+    if assignment.closed_at is not None:
+        raise ValueError("This assignment is closed: its due date cannot change.")
+    if new_due_on <= assignment.due_on:
+        raise ValueError(
+            f"The new due date must be after the current one ({assignment.due_on:%-d %B %Y})."
+        )
+    before = audit_snapshot(assignment, fields=["due_on"])
+    assignment.due_on = new_due_on
+    assignment.save(update_fields=["due_on"])
+    audit_record(
+        instance=assignment,
+        action=ACTION_EXTEND,
+        user=by,
+        changes=audit_changes(before=before, after=audit_snapshot(assignment, fields=["due_on"])),
+        reason=reason.strip(),
+    )
+    report_counts_refresh_soon()
+    return assignment
