@@ -4,6 +4,7 @@ from datetime import time
 
 import pgtrigger
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -47,6 +48,13 @@ class ReminderSettings(BaseSiteSetting):
     )
     member_services_email = models.EmailField(blank=True)
     monitoring_officer_email = models.EmailField(blank=True)
+    manager_extension_max_days = models.PositiveIntegerField(
+        "longest extension a manager may give (days)",
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="From My team, a line manager may move a report's due date this many days "
+        "later at most (counted from the due date, or from today when it has passed).",
+    )
 
     panels = [
         FieldRowPanel([FieldPanel("send_time"), FieldPanel("send_days")]),
@@ -57,6 +65,7 @@ class ReminderSettings(BaseSiteSetting):
             ]
         ),
         FieldPanel("weekly_cap"),
+        FieldPanel("manager_extension_max_days"),
         FieldRowPanel([FieldPanel("escalate_after_days"), FieldPanel("escalate_again_after_days")]),
         FieldPanel("member_services_email"),
         FieldPanel("monitoring_officer_email"),
@@ -87,6 +96,8 @@ class SentMessage(models.Model):
         MODULE_UPDATED = "module-updated", "Module updated"
         HR_PACK = "hr-pack", "Monthly HR pack"
         RECORDS_CHECKPOINT = "records-checkpoint", "Records checkpoint"
+        NUDGE = "nudge", "Line manager's nudge"
+        EXEMPTION_REQUEST = "exemption-request", "Exemption request to HR"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to send"
