@@ -136,7 +136,7 @@ def reminder_sample_context(kind: str) -> dict:
             label: n for label, n in zip(Status.labels, [40, 25, 310, 12, 9, 3, 2], strict=True)
         },
         "sender": User(full_name="Sam Manager", email="manager@example.gov.uk"),
-        "exemption_request": None,
+        "exemption_request": ExemptionRequest(reason="Already trained at their previous council."),
         "my_training_url": base + reverse("training:my_training"),
         "my_team_url": base + reverse("training:my_team"),
         "reports_url": base + "/cms/",
