@@ -204,7 +204,8 @@ def attempts_lock(*, quiz: Quiz, cycle: list[Attempt], granted: int, now: dateti
 def quiz_status_for_user(
     *, user: User, quiz: Quiz, progress: ModuleProgress, now: datetime
 ) -> QuizStatus:
-    """The learner's attempts, open attempt, cooldown and whether they may start: five queries.
+    """The learner's attempts, open attempt, cooldown and whether they may start: four queries
+    (five once a full set of attempts is used: the extra attempts given).
 
     A cycle is the module's current version, restarting after each completion of the module
     (a refresher starts a new cycle): only attempts in the cycle count towards the limit, less
@@ -215,12 +216,15 @@ def quiz_status_for_user(
     completion = progress_completion_latest(user=user, module=module, progress=progress)
     completed_at = completion.completed_at if completion else None
     cycle = attempts_cycle(quiz=quiz, items=attempts, completed_at=completed_at, at="started_at")
-    granted = attempts_cycle(
-        quiz=quiz,
-        items=list(AttemptGrant.objects.filter(quiz=quiz, user=user)),
-        completed_at=completed_at,
-        at="granted_at",
-    )
+    granted = []
+    # An extra attempt is only ever given once a full set is used: before that, none to read.
+    if quiz.attempts_allowed and len(cycle) >= quiz.attempts_allowed:
+        granted = attempts_cycle(
+            quiz=quiz,
+            items=list(AttemptGrant.objects.filter(quiz=quiz, user=user)),
+            completed_at=completed_at,
+            at="granted_at",
+        )
     lock = attempts_lock(quiz=quiz, cycle=cycle, granted=len(granted), now=now)
     status = QuizStatus(
         quiz=quiz,
@@ -250,8 +254,8 @@ def quiz_status_for_user(
     elif lock.needs_help:
         status.needs_help = True
         status.reason = (
-            f"You have used your {used} for this version of the module. Ask your line manager "
-            f"or {module.owning_team} for help: they can give you more."
+            f"You have used your {used} for this version of the module. Ask "
+            f"{module.owning_team} or your line manager for help: they can give you more."
         )
     elif lock.retry_at is not None:
         status.retry_at = lock.retry_at

@@ -229,6 +229,30 @@ def test_a_nudge_is_refused_once_the_weekly_cap_is_reached(client, team):
     assert entries(team["alex_late"], ACTION_NUDGE) == []
 
 
+def test_a_nudge_about_finished_training_is_refused(client, team):
+    Assignment.objects.filter(pk=team["alex_late"].pk).update(completed_at=timezone.now())
+    client.force_login(team["manager"])
+
+    response = client.post(f"/my-team/{team['alex_late'].pk}/nudge/", follow=True)
+
+    assert "there is nothing to remind them about" in response.content.decode()
+    assert mail.outbox == []
+    assert not SentMessage.objects.exists()
+
+
+def test_an_expired_completion_can_be_nudged_with_its_renewal_date(client, team):
+    now = timezone.now()
+    Assignment.objects.filter(pk=team["bea_due"].pk).update(
+        completed_at=now - dt.timedelta(days=400), valid_until=now - dt.timedelta(days=3)
+    )
+    client.force_login(team["manager"])
+
+    client.post(f"/my-team/{team['bea_due'].pk}/nudge/")
+
+    [email] = mail.outbox
+    assert "Fraud basics: overdue by 3 days" in email.body
+
+
 def test_a_nudge_counts_towards_the_sweeps_weekly_cap(team):
     from training.reminders.planning import CAPPED_KINDS
 

@@ -59,6 +59,7 @@ def reminder_context(message: SentMessage) -> dict:
                 "url": base + assignment.module.get_url(),
                 "reason": r["reason"],
                 "days": r["days"],
+                "late": r.get("late", False),
                 "due_on": assignment.due_on,
                 "lessons_done": done.get((assignment.user_id, assignment.module_id), 0),
                 "lessons_total": totals.get(assignment.module_id, 0),

@@ -18,7 +18,7 @@ from cms.audit import (
     audit_record,
     audit_snapshot,
 )
-from training.models import Assignment, ExemptionRequest, ReportSettings, SentMessage
+from training.models import Assignment, ExemptionRequest, ReportSettings, SentMessage, Status
 from training.reminders.planning import CAPPED_KINDS, reminder_settings
 from training.reminders.sending import messages_send
 from training.services.exemptions import assignment_exempt
@@ -66,7 +66,17 @@ def assignment_nudge(*, assignment: Assignment, by: User, now: datetime | None =
     log's retry sends it later. Returns whether it went now. Raises TeamActionRefused."""
     now = now or timezone.now()
     person = assignment.user
-    _refuse_unless_to_do(assignment, "there is nothing to remind them about")
+    status = (
+        Assignment.objects.filter(pk=assignment.pk, closed_at__isnull=True)
+        .with_status(now)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status in (None, Status.COMPLETED, Status.EXEMPT):
+        raise TeamActionRefused(
+            f"{person.full_name} has nothing to do on “{assignment.module.title}” now, so "
+            "there is nothing to remind them about. Nothing was sent."
+        )
     period = timezone.localdate(now).isoformat()
     if SentMessage.objects.filter(
         recipient_email=person.email, kind=SentMessage.Kind.NUDGE, period=period
@@ -87,7 +97,11 @@ def assignment_nudge(*, assignment: Assignment, by: User, now: datetime | None =
             f"in the last 7 days, the most the council's reminder settings allow ({cap}). "
             "Nothing was sent: try again in a few days."
         )
-    days = (assignment.due_on - timezone.localdate(now)).days
+    # When it is due: the renewal date once a completion is expiring or has expired.
+    due = assignment.due_on
+    if assignment.valid_until is not None:
+        due = timezone.localdate(assignment.valid_until)
+    days = (due - timezone.localdate(now)).days
     try:
         with transaction.atomic():
             message_id = _message_log(
@@ -95,7 +109,15 @@ def assignment_nudge(*, assignment: Assignment, by: User, now: datetime | None =
                 email=person.email,
                 recipient=person,
                 period=period,
-                items=[{"assignment": assignment.pk, "reason": NUDGE, "days": days, "by": by.pk}],
+                items=[
+                    {
+                        "assignment": assignment.pk,
+                        "reason": NUDGE,
+                        "days": abs(days),
+                        "late": days < 0,
+                        "by": by.pk,
+                    }
+                ],
             )
             audit_record(instance=assignment, action=ACTION_NUDGE, user=by, sent_to=person.email)
     except IntegrityError as exc:  # a second submit got there first
