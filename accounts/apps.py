@@ -8,12 +8,13 @@ class AccountsConfig(AppConfig):
     default = True  # apps.py holds two configs: this one is accounts'
 
     def ready(self):
-        """Any change of who holds which role or permission clears the cached roles."""
+        """Any change of who holds which role or permission clears the cached roles; any change
+        of a line manager, the cached answer to "does anyone report to them?"."""
         from django.contrib.auth.models import Group, Permission
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from accounts.models import User
-        from accounts.selectors import roles_cache_clear
+        from accounts.selectors import managers_cache_clear, roles_cache_clear
 
         def cleared(**kwargs):
             roles_cache_clear()
@@ -30,6 +31,15 @@ class AccountsConfig(AppConfig):
                 signal.connect(
                     cleared, sender=model, dispatch_uid=f"aware-roles-{model.__name__}-{signal}"
                 )
+
+        def managers_cleared(update_fields=None, **kwargs):
+            # A sign-in saves last_login only: that changes nobody's manager.
+            if update_fields is None or {"line_manager", "is_active"} & set(update_fields):
+                managers_cache_clear()
+
+        self._managers_receiver = managers_cleared
+        for signal in (post_save, post_delete):
+            signal.connect(managers_cleared, sender=User, dispatch_uid=f"aware-managers-{signal}")
 
 
 class AwareUsersAppConfig(WagtailUsersAppConfig):

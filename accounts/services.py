@@ -29,6 +29,7 @@ from accounts.importers import (
 from accounts.invitations import EMAIL_BATCH_SIZE, people_invitations_queue
 from accounts.models import Department, PeopleImport, PersonType, User
 from accounts.outbox import emails_store
+from accounts.selectors import managers_cache_clear
 from accounts.signals import election_dates_changed, people_imported
 from accounts.tasks import queued_email_send_task, queued_emails_send_task
 from cms.audit import (
@@ -230,6 +231,8 @@ def _people_write(*, plan: ImportPlan, now: datetime, by: User | None = None) ->
                     audit_changes(before=before, after=after)
                 )
     User.objects.bulk_update(managed, ["line_manager"], batch_size=UPDATE_BATCH_SIZE)
+    if managed or updated or leavers:  # bulk updates send no signal
+        managers_cache_clear()
     audit_entries_save(
         [
             audit_entry(

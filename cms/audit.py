@@ -32,12 +32,17 @@ ACTION_DELETE = "wagtail.delete"
 ACTION_DEACTIVATE = "aware.deactivate"
 ACTION_EXEMPT = "aware.exempt"
 ACTION_EXEMPTION_WITHDRAW = "aware.exemption_withdraw"
-ACTION_EXTEND = "aware.extend"
+ACTION_EXTEND = "aware.extend"  # a later due date, by HR or from My team
 ACTION_IMPORT = "aware.import"
 ACTION_IMPORT_CHANGE = "aware.import_change"
 ACTION_ERASE = "aware.erase"
 ACTION_RETENTION = "aware.retention"
 ACTION_SUBJECT_ACCESS = "aware.subject_access"
+# A line manager's actions from My team, and HR's answer to an exemption request.
+ACTION_NUDGE = "aware.nudge"
+ACTION_EXEMPTION_REQUEST = "aware.exemption_request"
+ACTION_EXEMPTION_REFUSE = "aware.exemption_refuse"
+ACTION_ATTEMPT_GRANT = "aware.attempt_grant"
 ERASED = "(erased)"
 
 # How an import's counts are listed (other counts follow, by name).

@@ -5,16 +5,20 @@ from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from cms.audit import (
+    ACTION_ATTEMPT_GRANT,
     ACTION_CREATE,
     ACTION_DEACTIVATE,
     ACTION_DELETE,
     ACTION_EDIT,
     ACTION_ERASE,
     ACTION_EXEMPT,
+    ACTION_EXEMPTION_REFUSE,
+    ACTION_EXEMPTION_REQUEST,
     ACTION_EXEMPTION_WITHDRAW,
     ACTION_EXTEND,
     ACTION_IMPORT,
     ACTION_IMPORT_CHANGE,
+    ACTION_NUDGE,
     ACTION_RETENTION,
     ACTION_SUBJECT_ACCESS,
     EMPTY,
@@ -89,6 +93,16 @@ def audit_log_actions(actions):
         _changes_formatter("Change by import", "Changed by a people import")
     )
     actions.register_action(ACTION_IMPORT)(ImportFormatter)
+    actions.register_action(ACTION_NUDGE)(_changes_formatter("Nudge", "Reminder sent by manager"))
+    actions.register_action(ACTION_EXEMPTION_REQUEST)(
+        _changes_formatter("Request exemption", "Exemption asked for by manager")
+    )
+    actions.register_action(ACTION_EXEMPTION_REFUSE)(
+        _changes_formatter("Refuse exemption", "Exemption request refused")
+    )
+    actions.register_action(ACTION_ATTEMPT_GRANT)(
+        _changes_formatter("Give another attempt", "Another quiz attempt given by manager")
+    )
     actions.register_action(ACTION_ERASE)(_counts_formatter("Erase", "Personal data erased"))
     actions.register_action(ACTION_RETENTION)(_counts_formatter("Retention", "Retention run"))
     actions.register_action(ACTION_SUBJECT_ACCESS)(

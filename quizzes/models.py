@@ -381,3 +381,32 @@ class ExtraTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: +{self.percent}%"
+
+
+class AttemptGrant(models.Model):
+    """One more attempt for a learner locked out of a quiz's attempts, given by their line
+    manager from My team. `after_attempts` is how many attempts of the module's version they had
+    used: a second grant for the same lock (a double submit) breaks the unique key."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quiz_attempt_grants"
+    )
+    module_version = models.PositiveIntegerField()
+    after_attempts = models.PositiveSmallIntegerField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "extra attempt"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "user", "module_version", "after_attempts"],
+                name="quizzes_grant_once_per_lock",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: one more attempt at {self.quiz}"

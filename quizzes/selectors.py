@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,6 +19,7 @@ from quizzes.bank_check import (
 )
 from quizzes.models import (
     Attempt,
+    AttemptGrant,
     AttemptQuestion,
     Choice,
     ExtraTime,
@@ -26,7 +27,7 @@ from quizzes.models import (
     Quiz,
     ShowAnswers,
 )
-from training.models import LessonPage, ModulePage
+from training.models import LessonPage, ModuleCompletion, ModulePage
 from training.selectors import (
     ModuleProgress,
     page_is_open_to,
@@ -158,27 +159,77 @@ class QuizStatus:
         return "Start the assessment"
 
 
+@dataclass
+class AttemptsLock:
+    """How many attempts count against the current set, and whether they are used up: until a
+    new set may start (retry_at), or until someone gives another (needs_help)."""
+
+    used: int
+    retry_at: datetime | None = None
+    needs_help: bool = False
+
+    @property
+    def locked(self) -> bool:
+        return self.needs_help or self.retry_at is not None
+
+
+def attempts_cycle(*, quiz: Quiz, items: list, completed_at: datetime | None, at: str) -> list:
+    """Attempts (or extra attempts given, with at="granted_at") of the module's current
+    version since the learner last completed it: a cycle restarts with each completion."""
+    version = quiz.module.version
+    return [
+        item
+        for item in items
+        if item.module_version == version
+        and (completed_at is None or getattr(item, at) > completed_at)
+    ]
+
+
+def attempts_lock(*, quiz: Quiz, cycle: list[Attempt], granted: int, now: datetime) -> AttemptsLock:
+    """Whether a full set of attempts (each extra attempt given takes one back) is used without
+    a pass. `cycle` is newest first."""
+    lock = AttemptsLock(used=len(cycle) - granted)
+    allowed = quiz.attempts_allowed
+    if not allowed or lock.used <= 0 or lock.used % allowed:
+        return lock
+    if not quiz.retry_after_hours:
+        lock.needs_help = True
+        return lock
+    last_in_set = max((a.finished_at for a in cycle[:allowed] if a.finished_at), default=None)
+    if last_in_set is not None and now < last_in_set + timedelta(hours=quiz.retry_after_hours):
+        lock.retry_at = last_in_set + timedelta(hours=quiz.retry_after_hours)
+    return lock
+
+
 def quiz_status_for_user(
     *, user: User, quiz: Quiz, progress: ModuleProgress, now: datetime
 ) -> QuizStatus:
-    """The learner's attempts, open attempt, cooldown and whether they may start: four queries.
+    """The learner's attempts, open attempt, cooldown and whether they may start: four queries
+    (five once a full set of attempts is used: the extra attempts given).
 
     A cycle is the module's current version, restarting after each completion of the module
-    (a refresher starts a new cycle): only attempts in the cycle count towards the limit.
+    (a refresher starts a new cycle): only attempts in the cycle count towards the limit, less
+    the extra attempts their line manager gave in it.
     """
     module = quiz.module
     attempts = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("-number"))
     completion = progress_completion_latest(user=user, module=module, progress=progress)
-    cycle = [
-        a
-        for a in attempts
-        if a.module_version == module.version
-        and (completion is None or a.started_at > completion.completed_at)
-    ]
+    completed_at = completion.completed_at if completion else None
+    cycle = attempts_cycle(quiz=quiz, items=attempts, completed_at=completed_at, at="started_at")
+    granted = []
+    # An extra attempt is only ever given once a full set is used: before that, none to read.
+    if quiz.attempts_allowed and len(cycle) >= quiz.attempts_allowed:
+        granted = attempts_cycle(
+            quiz=quiz,
+            items=list(AttemptGrant.objects.filter(quiz=quiz, user=user)),
+            completed_at=completed_at,
+            at="granted_at",
+        )
+    lock = attempts_lock(quiz=quiz, cycle=cycle, granted=len(granted), now=now)
     status = QuizStatus(
         quiz=quiz,
         attempts=attempts,
-        attempts_in_cycle=len(cycle),
+        attempts_in_cycle=lock.used,
         extra_percent=extra_time_percent(user=user),
         open_attempt=next((a for a in attempts if a.is_open), None),
         passed_attempt=next(
@@ -192,6 +243,7 @@ def quiz_status_for_user(
         if last_finish and quiz.cooldown_minutes
         else None
     )
+    used = plural(quiz.attempts_allowed or 0, "attempt")
     if not quiz_is_open_to(user=user, quiz=quiz):
         status.reason = "This assessment is not open: its module is not published or not for you."
     elif quiz.lessons_first and not progress.all_done:
@@ -199,26 +251,80 @@ def quiz_status_for_user(
             f"Finish every lesson first; you have {progress.total - progress.done} left. Then "
             "you can take the assessment."
         )
-    elif quiz.attempts_allowed and cycle and len(cycle) % quiz.attempts_allowed == 0:
-        # A full set of attempts without a pass: wait for a new set, or ask for help.
-        last_in_set = max(a.finished_at for a in cycle[: quiz.attempts_allowed] if a.finished_at)
-        used = plural(quiz.attempts_allowed, "attempt")
-        if not quiz.retry_after_hours:
-            status.needs_help = True
-            status.reason = (
-                f"You have used your {used} for this version of the module. Ask "
-                f"{module.owning_team} for help: they can give you more."
-            )
-        elif now < last_in_set + timedelta(hours=quiz.retry_after_hours):
-            status.retry_at = last_in_set + timedelta(hours=quiz.retry_after_hours)
-            status.reason = (
-                f"You have used your {used} in a row. You can start a new set from "
-                f"{local_time(status.retry_at)}. Until then, revisit the lessons behind the "
-                "questions you missed."
-            )
+    elif lock.needs_help:
+        status.needs_help = True
+        status.reason = (
+            f"You have used your {used} for this version of the module. Ask "
+            f"{module.owning_team} or your line manager for help: they can give you more."
+        )
+    elif lock.retry_at is not None:
+        status.retry_at = lock.retry_at
+        status.reason = (
+            f"You have used your {used} in a row. You can start a new set from "
+            f"{local_time(status.retry_at)}. Until then, revisit the lessons behind the "
+            "questions you missed."
+        )
     elif cooldown_ends is not None and now < cooldown_ends:
         status.reason = f"You can try again from {local_time(cooldown_ends)}."
     return status
+
+
+def team_attempts(*, pairs: set[tuple[int, int]], now: datetime) -> dict[tuple[int, int], dict]:
+    """For My team: for each (person id, module id) whose module has a quiz with an attempt
+    limit, the attempts used of the set, the limit, and whether the person is locked out (and
+    until when). Four queries, whatever the number of people."""
+    if not pairs:
+        return {}
+    user_ids = {user_id for user_id, _ in pairs}
+    quizzes = {
+        quiz.module_id: quiz
+        for quiz in Quiz.objects.filter(
+            module_id__in={module_id for _, module_id in pairs}, attempts_allowed__isnull=False
+        ).select_related("module")
+    }
+    if not quizzes:
+        return {}
+    attempts: dict[tuple[int, int], list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(quiz__in=quizzes.values(), user_id__in=user_ids).order_by(
+        "-number"
+    ):
+        attempts.setdefault((attempt.user_id, attempt.quiz_id), []).append(attempt)
+    grants: dict[tuple[int, int], list[AttemptGrant]] = {}
+    for grant in AttemptGrant.objects.filter(quiz__in=quizzes.values(), user_id__in=user_ids):
+        grants.setdefault((grant.user_id, grant.quiz_id), []).append(grant)
+    completed = dict(
+        ((row["user_id"], row["module_id"]), row["last"])
+        for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=quizzes)
+        .values("user_id", "module_id")
+        .annotate(last=Max("completed_at"))
+    )
+    summaries = {}
+    for user_id, module_id in pairs:
+        quiz = quizzes.get(module_id)
+        if quiz is None:
+            continue
+        completed_at = completed.get((user_id, module_id))
+        cycle = attempts_cycle(
+            quiz=quiz,
+            items=attempts.get((user_id, quiz.pk), []),
+            completed_at=completed_at,
+            at="started_at",
+        )
+        granted = attempts_cycle(
+            quiz=quiz,
+            items=grants.get((user_id, quiz.pk), []),
+            completed_at=completed_at,
+            at="granted_at",
+        )
+        lock = attempts_lock(quiz=quiz, cycle=cycle, granted=len(granted), now=now)
+        allowed = quiz.attempts_allowed
+        summaries[(user_id, module_id)] = {
+            "used": allowed if lock.locked else lock.used % allowed,
+            "allowed": allowed,
+            "locked": lock.locked,
+            "retry_at": lock.retry_at,
+        }
+    return summaries
 
 
 def attempt_for_user(*, user: User, attempt_id: int) -> Attempt:

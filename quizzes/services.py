@@ -8,10 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cms.audit import ACTION_ATTEMPT_GRANT, audit_record
 from quizzes.bank import CleanRow, RowError, row_clean
 from quizzes.grading import Candidate, is_pass, item_is_correct, questions_draw, score_percent
 from quizzes.models import (
     Attempt,
+    AttemptGrant,
     AttemptQuestion,
     AttemptStatus,
     Choice,
@@ -260,6 +262,47 @@ def _attempt_mark(
             now=now,
         )
     return attempt
+
+
+class GrantRefused(Exception):
+    """No extra attempt was given; the message says why."""
+
+
+def attempt_grant(*, user: User, quiz: Quiz, by: User, now: datetime | None = None) -> AttemptGrant:
+    """Give a learner who is locked out of a quiz's attempts one more (their line manager, from
+    My team), recorded in the audit trail. Once per lock: a double submit or a second manager
+    gets the grant already made. Raises GrantRefused when they are not locked out."""
+    now = now or timezone.now()
+    progress = module_progress_for_user(user=user, module=quiz.module)
+    status = quiz_status_for_user(user=user, quiz=quiz, progress=progress, now=now)
+    # Attempts only ever grow: how many there are names the lock being answered.
+    key = {
+        "quiz": quiz,
+        "user": user,
+        "module_version": quiz.module.version,
+        "after_attempts": len(status.attempts),
+    }
+    already = AttemptGrant.objects.filter(**key).first()
+    if already is not None:  # the same lock, answered a moment ago
+        return already
+    if not (status.needs_help or status.retry_at):
+        raise GrantRefused(
+            f"{user.full_name} still has attempts left at “{quiz.module.title}”, so there is "
+            "no need for another. Nothing was changed."
+        )
+    try:
+        with transaction.atomic():
+            grant = AttemptGrant.objects.create(**key, granted_by=by, granted_at=now)
+            audit_record(
+                instance=grant,
+                action=ACTION_ATTEMPT_GRANT,
+                user=by,
+                person=user.full_name,
+                module=quiz.module.title,
+            )
+    except IntegrityError:
+        return AttemptGrant.objects.get(**key)
+    return grant
 
 
 @dataclass

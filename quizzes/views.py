@@ -1,4 +1,5 @@
-"""Learners' quiz pages: a start page, the questions of one attempt, and its result (thin views)."""
+"""Learners' quiz pages: a start page, the questions of one attempt, and its result; and a line
+manager's "give another attempt" (thin views)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,19 +18,22 @@ from quizzes.selectors import (
     attempt_result,
     extra_time_percent,
     local_time,
+    quiz_for_module,
     quiz_is_open_to,
     quiz_status_for_user,
 )
 from quizzes.services import (
     AnswersRejected,
     AttemptNotAllowed,
+    GrantRefused,
     QuizUnavailable,
     attempt_answers_save,
     attempt_expire,
+    attempt_grant,
     attempt_start,
     attempt_submit,
 )
-from training.selectors import module_progress_for_user
+from training.selectors import module_progress_for_user, team_assignment
 
 
 def _open_quiz(request, quiz_id: int) -> Quiz:
@@ -133,3 +137,27 @@ def attempt_result_page(request, attempt_id: int):
         "expired": attempt.status == AttemptStatus.EXPIRED,
     }
     return render(request, "quizzes/result.html", context)
+
+
+@login_required
+def team_attempt_grant(request, assignment_id: int):
+    """A line manager gives a report who is locked out of the module's quiz one more attempt
+    (GET asks, POST does it: attempt_grant). Only for assignments in the manager's tree."""
+    assignment = team_assignment(manager=request.user, assignment_id=assignment_id)
+    quiz = quiz_for_module(module=assignment.module) if assignment else None
+    if quiz is None:
+        raise Http404("That training is not for anyone in your team, or it has no quiz.")
+    quiz.module = assignment.module
+    if request.method == "POST":
+        try:
+            attempt_grant(user=assignment.user, quiz=quiz, by=request.user)
+        except GrantRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{assignment.user.full_name} can now make one more attempt at the "
+                f"“{assignment.module.title}” assessment.",
+            )
+        return redirect("training:my_team")
+    return render(request, "quizzes/team_attempt_grant.html", {"assignment": assignment})

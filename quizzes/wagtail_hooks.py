@@ -35,6 +35,7 @@ from quizzes.selectors import (
     question_statistics,
     quiz_for_module,
     quiz_status_for_user,
+    team_attempts,
 )
 from quizzes.services import question_bank_import
 from training.models import ModulePage
@@ -175,6 +176,21 @@ def module_assessment(request, module, progress) -> dict | None:
         "status": text,
         "url": reverse("quizzes:start", kwargs={"quiz_id": quiz.pk}) if actionable else "",
         "action": status.action,
+    }
+
+
+@hooks.register("training_team_attempts")
+def team_quiz_attempts(assignments, now) -> dict:
+    """My team's quiz attempts for each (person id, module id), with where to give another:
+    `assignments` maps each pair to its assignment's id."""
+    return {
+        pair: {
+            **summary,
+            "grant_url": reverse(
+                "quizzes:team_attempt_grant", kwargs={"assignment_id": assignments[pair]}
+            ),
+        }
+        for pair, summary in team_attempts(pairs=set(assignments), now=now).items()
     }
 
 

@@ -160,6 +160,7 @@ def build_council() -> dict:
         Assignment,
         AssignmentRule,
         Audience,
+        ExemptionRequest,
         LessonPage,
         ModulePage,
         ReportExport,
@@ -232,6 +233,10 @@ def build_council() -> dict:
         rule=c["rule"],
         assigned_at=now - dt.timedelta(days=40),
         due_on=(now - dt.timedelta(days=10)).date(),
+    )
+    # The colleague's line manager asked HR to exempt them (My team).
+    c["exemption_request"] = ExemptionRequest.objects.create(
+        assignment=c["assignment"], requested_by=c["manager"], requested_at=now, reason="Matrix"
     )
     c["retake_request"] = RetakeRequest.objects.create(
         module=module, requested_by=c["approver"], requested_at=now
@@ -336,6 +341,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/choose/training/assignmentrule/", "rule"),
     ("cms/snippets/choose/training/assignment/", "assignment"),
     ("cms/snippets/choose/training/sentmessage/", "sent_message"),
+    ("cms/snippets/choose/training/exemptionrequest/", "exemption_request"),
     ("cms/snippets/choose/quizzes/question/", "question"),
     ("cms/snippets/choose/quizzes/quiz/", "quiz"),
     ("cms/snippets/choose/quizzes/extratime/", "extra_time"),
@@ -344,6 +350,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/training/assignmentrule/", "rule"),
     ("cms/snippets/training/assignment/", "assignment"),
     ("cms/snippets/training/sentmessage/", "sent_message"),
+    ("cms/snippets/training/exemptionrequest/", "exemption_request"),
     ("cms/snippets/quizzes/question/", "question"),
     ("cms/snippets/quizzes/quiz/", "quiz"),
     ("cms/snippets/quizzes/extratime/", "extra_time"),
@@ -397,6 +404,7 @@ OBJECT_BY_PARAMETER = {
     "workflow_pk": "workflow",
     "session_id": "editing_session",
     "attempt_id": "attempt",
+    "assignment_id": "assignment",
     "quiz_id": "quiz",
     "collection_id": "collection",
     "redirect_id": "redirect",
@@ -589,6 +597,9 @@ RULES = [
     # Learners: their own training and team; another officer's certificate and attempt ---------
     rule(SIGNED_IN, "my-training/"),
     rule("login 403   200   403   403   403   403   403   403", "my-team/"),
+    # A line manager's actions, on the colleague (their report): nobody else's tree has them.
+    rule("login 404   200   404   404   404   404   404   404", "my-team/<int:assignment_id>/* "
+         "quizzes/team/<int:assignment_id>/another-attempt/"),
     rule("login 404   404   404   200   404   404   404   200", "certificates/<int:pk>.pdf"),
     rule(SIGNED_IN, "quizzes/<int:quiz_id>/"),
     rule("login 405   405   405   405   405   405   405   405", "quizzes/<int:quiz_id>/start/"),
@@ -789,6 +800,14 @@ RULES = [
          "cms/snippets/training/assignment/edit/* cms/snippets/training/assignment/usage/* "
          "cms/snippets/training/assignment/history/* cms/snippets/training/sentmessage/ "
          "cms/snippets/training/sentmessage/inspect/*"),
+    # Line managers' exemption requests: HR answers them (no one adds one here).
+    rule(HR, "cms/snippets/training/exemptionrequest/ "
+         "cms/snippets/training/exemptionrequest/results/ "
+         "cms/snippets/training/exemptionrequest/edit/* "
+         "cms/snippets/training/exemptionrequest/inspect/* "
+         "cms/snippets/training/exemptionrequest/history/* "
+         "cms/snippets/training/exemptionrequest/history-results/* "
+         "cms/snippets/training/exemptionrequest/usage/*"),
     rule(ADMINS, "cms/snippets/training/* cms/snippets/quizzes/*"),
     # Identity providers and their set-up page: administrators only.
     rule(ADMINS, "cms/snippets/socialaccount/socialapp/*"),
@@ -796,9 +815,11 @@ RULES = [
     # Choosers: open to every admin user for content; for rows about people, only to those who
     # may list them (cms/choosers.py).
     rule(ADMINS, "cms/snippets/choose/training/assignment/create/ "
-         "cms/snippets/choose/training/sentmessage/create/"),
+         "cms/snippets/choose/training/sentmessage/create/ "
+         "cms/snippets/choose/training/exemptionrequest/create/"),
     rule(HR, "cms/snippets/choose/training/assignmentrule/create/ "
-         "cms/snippets/choose/training/assignment/* cms/snippets/choose/training/sentmessage/*"),
+         "cms/snippets/choose/training/assignment/* cms/snippets/choose/training/sentmessage/* "
+         "cms/snippets/choose/training/exemptionrequest/*"),
     rule(ADMINS, "cms/snippets/choose/*/create/ cms/snippets/choose/quizzes/extratime/* "
          "cms/snippets/choose/socialaccount/*"),
     rule(ADMIN_USERS, "cms/snippets/choose/*"),
@@ -1028,6 +1049,30 @@ def assignment_rows(c):
     return list(Assignment.objects.order_by("pk").values_list("due_on", "exempt_reason"))
 
 
+def team_rows(c):
+    """What a line manager's actions change: the colleague's assignment, the reminder log, the
+    exemption requests, extra quiz attempts and the audit trail."""
+    from quizzes.models import AttemptGrant
+    from training.models import Assignment, ExemptionRequest, SentMessage
+
+    assignment = Assignment.objects.filter(pk=c["assignment"].pk).values_list(
+        "due_on", "exempt_reason"
+    )
+    return (
+        list(assignment),
+        SentMessage.objects.count(),
+        sorted(ExemptionRequest.objects.values_list("pk", "state")),
+        AttemptGrant.objects.count(),
+        log_entry_count(),
+    )
+
+
+def log_entry_count():
+    from wagtail.models import ModelLogEntry
+
+    return ModelLogEntry.objects.count()
+
+
 def progress_rows(c):
     from training.models import LessonProgress
 
@@ -1091,6 +1136,20 @@ POSTS = [
     ("login login login login -     dash  dash  dash  -",
      "/cms/bulk/training/assignment/extend/?id={assignment.pk}",
      lambda c: {"new_due_on": "2099-01-01", "reason": "Matrix"}, assignment_rows),
+    # The colleague's line manager may; nobody else, HR and the administrator included.
+    ("login 404   -     404   404   404   404   404   404", "/my-team/{assignment.pk}/nudge/",
+     lambda c: {}, team_rows),
+    ("login 404   -     404   404   404   404   404   404", "/my-team/{assignment.pk}/extend/",
+     lambda c: {"days": "7", "reason": "Matrix", "due_on_was": c["assignment"].due_on},
+     team_rows),
+    ("login 404   -     404   404   404   404   404   404",
+     "/my-team/{assignment.pk}/exemption/", lambda c: {"reason": "Matrix"}, team_rows),
+    ("login 404   -     404   404   404   404   404   404",
+     "/quizzes/team/{assignment.pk}/another-attempt/", lambda c: {}, team_rows),
+    # HR answers a request; nobody else may.
+    ("login login login login -     dash  dash  dash  -",
+     "/cms/snippets/training/exemptionrequest/edit/{exemption_request.pk}/",
+     lambda c: {"state": "approved", "decision_note": ""}, team_rows),
 ]
 # fmt: on
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -584,13 +585,135 @@ def completion_history(*, user: User) -> list[ModuleCompletion]:
     )
 
 
-def team_members(*, manager: User) -> list[User]:
-    """A line manager's direct reports who are still active: one query."""
-    return list(
-        User.objects.filter(line_manager=manager, is_active=True)
-        .select_related("department")
-        .order_by("full_name")
+# How far down My team reaches: reports, their reports, and so on, this many levels.
+TEAM_DEPTH = 6
+
+_TEAM_TREE_SQL = """
+WITH RECURSIVE tree(id, depth) AS (
+    SELECT id, 1 FROM accounts_user WHERE line_manager_id = %s
+    UNION
+    SELECT person.id, tree.depth + 1
+    FROM accounts_user person JOIN tree ON person.line_manager_id = tree.id
+    WHERE tree.depth < %s
+)
+SELECT id, MIN(depth) FROM tree WHERE id <> %s GROUP BY id
+"""
+
+
+@dataclass
+class TeamMember:
+    person: User
+    depth: int  # 1: reports to the manager; 2: to one of their reports; ...
+
+
+def team_members(*, manager: User) -> list[TeamMember]:
+    """Everyone under a line manager who is still active, down to TEAM_DEPTH levels (reports of
+    reports, ...), each with how far down they are: two queries (a recursive one for the tree),
+    whatever the size of the tree. Direct reports first, then by name."""
+    if not manager.pk:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_TEAM_TREE_SQL, [manager.pk, TEAM_DEPTH, manager.pk])
+        depths = dict(cursor.fetchall())
+    if not depths:
+        return []
+    people = User.objects.filter(pk__in=depths, is_active=True).select_related(
+        "department", "line_manager"
     )
+    members = [TeamMember(person=p, depth=depths[p.pk]) for p in people]
+    return sorted(members, key=lambda m: (m.depth, m.person.full_name))
+
+
+def team_assignment(*, manager: User, assignment_id: int) -> Assignment | None:
+    """One open assignment of someone in the manager's tree, with its person and module, or
+    None (not theirs, closed, or no such assignment): three queries."""
+    ids = [m.person.pk for m in team_members(manager=manager)]
+    return (
+        Assignment.objects.open()
+        .filter(pk=assignment_id, user_id__in=ids)
+        .select_related("user", "module")
+        .first()
+    )
+
+
+@dataclass
+class TeamRow:
+    member: TeamMember
+    state: AssignmentState
+    # From the quizzes app (the training_team_attempts hook): attempts used and allowed, and
+    # whether they are locked out; None for a module without a quiz.
+    attempts: dict | None = None
+
+    @property
+    def urgency(self) -> tuple:
+        """Overdue first (most overdue first), then due soonest, then done."""
+        state = self.state
+        if state.status in {Status.OVERDUE, Status.EXPIRED}:
+            group = 0
+        elif state.needs_action:
+            group = 1
+        else:
+            group = 2
+        due = state.due_on or date.max
+        return (group, due, self.member.person.full_name, state.assignment.module.title)
+
+
+@dataclass
+class TeamOverview:
+    members: list[TeamMember]
+    rows: list[TeamRow]
+
+    @property
+    def people(self) -> int:
+        return len(self.members)
+
+    @property
+    def deepest(self) -> int:
+        return max((m.depth for m in self.members), default=0)
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for row in self.rows if row.state.status in statuses)
+
+    @property
+    def assigned(self) -> int:
+        return len(self.rows)
+
+    @property
+    def compliant(self) -> int:
+        """Completed and valid, people in their renewal window included (as the reports)."""
+        return sum(
+            1 for row in self.rows if row.state.up_to_date and row.state.status != Status.EXEMPT
+        )
+
+    @property
+    def overdue(self) -> int:
+        return self.count(Status.OVERDUE, Status.EXPIRED)
+
+    @property
+    def rate(self) -> float | None:
+        """Compliant / (assigned - exempt), as the HR reports count it."""
+        denominator = self.assigned - self.count(Status.EXEMPT)
+        return 100 * self.compliant / denominator if denominator else None
+
+
+def team_overview(*, manager: User, now: datetime | None = None) -> TeamOverview:
+    """Everyone in the manager's tree and each of their open assignments, most urgent first,
+    with lesson progress and quiz attempts: a fixed number of queries, whatever the size of the
+    team (team_members, assignment_states_for_users, and the training_team_attempts hooks)."""
+    now = now or timezone.now()
+    members = team_members(manager=manager)
+    states = assignment_states_for_users(user_ids=[m.person.pk for m in members], now=now)
+    rows = [TeamRow(member=m, state=s) for m in members for s in states[m.person.pk]]
+    assignments = {
+        (r.state.assignment.user_id, r.state.assignment.module_id): r.state.assignment.pk
+        for r in rows
+    }
+    attempts: dict = {}
+    for hook in hooks.get_hooks("training_team_attempts"):
+        attempts.update(hook(assignments=assignments, now=now))
+    for row in rows:
+        row.attempts = attempts.get((row.state.assignment.user_id, row.state.assignment.module_id))
+    return TeamOverview(members=members, rows=sorted(rows, key=lambda r: r.urgency))
 
 
 @dataclass

@@ -9,17 +9,28 @@ from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from wagtail import hooks
 from wagtail.models import Page
 
 from cms.models import CouncilSettings
 from training.certificates import certificate_pdf
-from training.models import LessonPage, ModuleCompletion, ModuleIndexPage, ModulePage, SentMessage
+from training.forms import DueExtendForm, ExemptionRequestForm
+from training.models import (
+    Assignment,
+    LessonPage,
+    ModuleCompletion,
+    ModuleIndexPage,
+    ModulePage,
+    SentMessage,
+)
 from training.reminders.emails import TEMPLATES, reminder_sample_context
 from training.selectors import (
+    TEAM_DEPTH,
     assignment_due_next,
     assignment_states_for_users,
     assignments_in_urgency_order,
@@ -32,12 +43,23 @@ from training.selectors import (
     progress_completion_latest,
     retake_preview,
     retake_request_pending,
-    team_members,
+    team_assignment,
+    team_overview,
 )
 from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
+from training.services.team import (
+    TeamActionRefused,
+    assignment_due_extend,
+    assignment_nudge,
+    exemption_request_create,
+    exemption_request_pending,
+    extension_base,
+    extension_limit_days,
+)
 from training.services.versions import retake_request_withdraw
 
 CODE_PATTERN = re.compile(r"[0-9A-F]{10}")
+TEAM_PAGE_SIZE = 50  # assignments a page of My team shows
 
 
 def learner_page_context(*, page: Page, request) -> dict:
@@ -159,15 +181,110 @@ def my_training(request):
 
 @login_required
 def my_team(request):
-    """A line manager's direct reports and where each stands; nobody else's."""
-    members = team_members(manager=request.user)
-    if not members:
+    """A line manager's team (reports, and their reports in turn) and where each stands, most
+    urgent first; nobody else's."""
+    overview = team_overview(manager=request.user)
+    if not overview.members:
         raise PermissionDenied("“My team” is for line managers. Nobody reports to you here.")
-    states = assignment_states_for_users(user_ids=[m.pk for m in members])
+    page = Paginator(overview.rows, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "training/my_team.html",
-        {"team": [(member, states[member.pk]) for member in members]},
+        {"team": overview, "team_page": page, "team_depth": TEAM_DEPTH},
+    )
+
+
+def _team_assignment(request, assignment_id: int) -> Assignment:
+    """An open assignment of someone in the signed-in manager's tree, or 404."""
+    assignment = team_assignment(manager=request.user, assignment_id=assignment_id)
+    if assignment is None:
+        raise Http404("That training is not for anyone in your team.")
+    return assignment
+
+
+@login_required
+def team_nudge(request, assignment_id: int):
+    """GET asks; POST emails the person one reminder (assignment_nudge)."""
+    assignment = _team_assignment(request, assignment_id)
+    if request.method == "POST":
+        person = assignment.user.full_name
+        try:
+            sent = assignment_nudge(assignment=assignment, by=request.user)
+        except TeamActionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            if sent:
+                messages.success(request, f"Reminder sent to {person}.")
+            else:
+                messages.info(
+                    request,
+                    f"The reminder to {person} could not be sent just now. It will be sent "
+                    "automatically when the mail server answers.",
+                )
+        return redirect("training:my_team")
+    return render(request, "training/team_nudge.html", {"assignment": assignment})
+
+
+@login_required
+def team_extend(request, assignment_id: int):
+    """GET shows the form; POST moves the due date later (assignment_due_extend)."""
+    assignment = _team_assignment(request, assignment_id)
+    base = extension_base(assignment=assignment, today=timezone.localdate())
+    form = DueExtendForm(
+        request.POST or None,
+        limit=extension_limit_days(),
+        base=base,
+        initial={"due_on_was": assignment.due_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment = assignment_due_extend(
+                assignment=assignment,
+                days=form.cleaned_data["days"],
+                reason=form.cleaned_data["reason"],
+                due_on_was=form.cleaned_data["due_on_was"],
+                by=request.user,
+            )
+        except TeamActionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{assignment.user.full_name} now has until {assignment.due_on:%-d %B %Y} "
+                f"for “{assignment.module.title}”.",
+            )
+        return redirect("training:my_team")
+    return render(request, "training/team_extend.html", {"assignment": assignment, "form": form})
+
+
+@login_required
+def team_exemption_request(request, assignment_id: int):
+    """GET shows the form (or the request already waiting); POST asks HR
+    (exemption_request_create)."""
+    assignment = _team_assignment(request, assignment_id)
+    form = ExemptionRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exemption_request_create(
+                assignment=assignment, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except TeamActionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"HR has been asked to exempt {assignment.user.full_name} from "
+                f"“{assignment.module.title}”. They will decide, and My team will show it.",
+            )
+        return redirect("training:my_team")
+    return render(
+        request,
+        "training/team_exemption_request.html",
+        {
+            "assignment": assignment,
+            "form": form,
+            "waiting": exemption_request_pending(assignment=assignment),
+        },
     )
 
 

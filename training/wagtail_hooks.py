@@ -24,13 +24,20 @@ from training.assignment_admin import (
     BulkExtendAction,
 )
 from training.dashboard import ContentReviewPanel
-from training.forms import AssignmentForm
+from training.forms import AssignmentForm, ExemptionRequestDecisionForm
 from training.import_admin import (
     IMPORT_PERMISSION,
     CompletionImportPreviewView,
     CompletionImportUploadView,
 )
-from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
+from training.models import (
+    Assignment,
+    AssignmentRule,
+    Audience,
+    ExemptionRequest,
+    LessonPage,
+    SentMessage,
+)
 from training.privacy import training_personal_data, training_personal_data_erase
 from training.reminders.mailboxes import (
     MAILBOXES_PERMISSION,
@@ -146,6 +153,31 @@ def report_counts_after_edit(request, instance):
         report_counts_refresh_soon()
 
 
+class ExemptionRequestViewSet(SnippetViewSet):
+    """Line managers' requests from My team: HR opens one and approves or refuses it."""
+
+    model = ExemptionRequest
+    icon = "help"
+    chooser_viewset_class = ListingPermissionChooserViewSet
+    menu_label = "Exemption requests"
+    list_display = ["__str__", "requested_by", "requested_at", "state"]
+    list_filter = ["state"]
+    inspect_view_enabled = True
+    edit_handler = ObjectList(
+        [
+            FieldPanel("reason", read_only=True),
+            FieldPanel("state"),
+            FieldPanel("decision_note"),
+        ],
+        base_form_class=ExemptionRequestDecisionForm,
+    )
+
+    def get_queryset(self, request):
+        return ExemptionRequest.objects.select_related(
+            "assignment__user", "assignment__module", "requested_by"
+        ).order_by("-requested_at")
+
+
 class SentMessageViewSet(SnippetViewSet):
     """The reminder log: HR looks up what was sent to whom (read-only evidence)."""
 
@@ -165,7 +197,13 @@ class TrainingGroup(SnippetViewSetGroup):
     menu_label = "Training"
     menu_icon = "calendar-check"
     menu_order = 320
-    items = (AudienceViewSet, AssignmentRuleViewSet, AssignmentViewSet, SentMessageViewSet)
+    items = (
+        AudienceViewSet,
+        AssignmentRuleViewSet,
+        AssignmentViewSet,
+        ExemptionRequestViewSet,
+        SentMessageViewSet,
+    )
 
     def get_submenu_items(self):
         return [

@@ -158,6 +158,7 @@ def test_a_settings_change_shows_before_and_after_in_site_history(client, admini
         "escalate_again_after_days": settings.escalate_again_after_days,
         "member_services_email": "",
         "monitoring_officer_email": "",
+        "manager_extension_max_days": settings.manager_extension_max_days,
     }
 
     response = client.post(f"/cms/settings/training/remindersettings/{site.pk}/", form)

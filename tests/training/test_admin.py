@@ -150,6 +150,7 @@ def test_training_has_one_admin_menu_and_no_two_menu_items_share_a_place(admin_c
         "Audiences",
         "Assignment rules",
         "Assignments",
+        "Exemption requests",
         "Reminder log",
         "Email previews",
     ]

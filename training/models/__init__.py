@@ -5,6 +5,7 @@ from training.models.assignments import (
     Assignment,
     AssignmentQuerySet,
     AssignmentRule,
+    ExemptionRequest,
     Status,
 )
 from training.models.audiences import Audience, AudienceForm
@@ -36,6 +37,7 @@ __all__ = [
     "CompletionImport",
     "ComplianceCount",
     "ComplianceWeek",
+    "ExemptionRequest",
     "LessonPage",
     "LessonProgress",
     "ModuleCompletion",

@@ -173,3 +173,42 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"assignment {self.pk}"
+
+
+class ExemptionRequest(models.Model):
+    """A line manager's request that HR exempt one of their reports from an assignment. HR
+    approves it (the exemption is then made by training.services.exemptions) or refuses it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for HR"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="exemption_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "exemption request"
+        constraints = [
+            # One waiting request per assignment, whatever the race (a double submit).
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(state="pending"),
+                name="training_one_pending_exemption_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Exemption request: {self.assignment.user}, {self.assignment.module.title}"

@@ -4,6 +4,7 @@ from datetime import time
 
 import pgtrigger
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -57,6 +58,13 @@ class ReminderSettings(BaseSiteSetting):
         help_text="Told when a councillor is overdue past the second escalation point. Blank: "
         "nobody is, and the admin dashboard and the sweep warn.",
     )
+    manager_extension_max_days = models.PositiveIntegerField(
+        "longest extension a manager may give (days)",
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="From My team, a line manager may move a report's due date this many days "
+        "later at most (counted from the due date, or from today when it has passed).",
+    )
 
     panels = [
         FieldRowPanel([FieldPanel("send_time"), FieldPanel("send_days")]),
@@ -67,6 +75,7 @@ class ReminderSettings(BaseSiteSetting):
             ]
         ),
         FieldPanel("weekly_cap"),
+        FieldPanel("manager_extension_max_days"),
         FieldRowPanel([FieldPanel("escalate_after_days"), FieldPanel("escalate_again_after_days")]),
         FieldPanel("member_services_email"),
         FieldPanel("monitoring_officer_email"),
@@ -104,6 +113,8 @@ class SentMessage(models.Model):
         RECORDS_CHECKPOINT = "records-checkpoint", "Records checkpoint"
         CONTENT_REVIEW = "content-review", "Weekly content review digest"
         OPERATIONAL_ALERT = "operational-alert", "Operational alert to administrators"
+        NUDGE = "nudge", "Line manager's nudge"
+        EXEMPTION_REQUEST = "exemption-request", "Exemption request to HR"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to send"

@@ -3,14 +3,16 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Site
 
 from accounts.models import User
 from cms.models import CouncilSettings
-from training.models import Assignment, SentMessage, Status
+from training.models import Assignment, ExemptionRequest, LessonProgress, SentMessage, Status
 from training.reminders.planning import DUE_SOON, OVERDUE, Kind
+from training.selectors import lesson_totals
 
 TEMPLATES = {
     Kind.LEARNER: "email/reminders/learner",
@@ -20,6 +22,8 @@ TEMPLATES = {
     Kind.MONITORING_OFFICER: "email/reminders/escalation",
     Kind.HR_SUMMARY: "email/reminders/hr_summary",
     Kind.MODULE_UPDATED: "email/reminders/module_updated",
+    Kind.NUDGE: "email/reminders/nudge",
+    Kind.EXEMPTION_REQUEST: "email/reminders/exemption_request",
 }
 
 
@@ -31,20 +35,41 @@ def reminder_context(message: SentMessage) -> dict:
     assignments = Assignment.objects.select_related("module", "user").in_bulk(
         [r["assignment"] for r in records]
     )
-    lines = [
-        {
-            "person": assignments[r["assignment"]].user.full_name,
-            "module": assignments[r["assignment"]].module.title,
-            "url": base + assignments[r["assignment"]].module.get_url(),
-            "reason": r["reason"],
-            "days": r["days"],
-            "due_on": assignments[r["assignment"]].due_on,
-            "version": r.get("version"),
-            "change_note": r.get("change_note", ""),
-        }
-        for r in records
-        if r["assignment"] in assignments
-    ]
+    done = {
+        (row["user_id"], row["module_id"]): row["done"]
+        for row in LessonProgress.objects.filter(
+            user_id__in={a.user_id for a in assignments.values()},
+            module_id__in={a.module_id for a in assignments.values()},
+            lesson__live=True,
+            completed_at__isnull=False,
+        )
+        .values("user_id", "module_id")
+        .annotate(done=Count("pk"))
+    }
+    totals = lesson_totals(module_ids={a.module_id for a in assignments.values()})
+    lines = []
+    for r in records:
+        assignment = assignments.get(r["assignment"])
+        if assignment is None:
+            continue
+        lines.append(
+            {
+                "person": assignment.user.full_name,
+                "module": assignment.module.title,
+                "url": base + assignment.module.get_url(),
+                "reason": r["reason"],
+                "days": r["days"],
+                "late": r.get("late", False),
+                "due_on": assignment.due_on,
+                "lessons_done": done.get((assignment.user_id, assignment.module_id), 0),
+                "lessons_total": totals.get(assignment.module_id, 0),
+                "version": r.get("version"),
+                "change_note": r.get("change_note", ""),
+            }
+        )
+    # A manager's nudge names the manager; a request to HR carries the manager's reason.
+    sender_ids = {r["by"] for r in records if "by" in r}
+    request_ids = [r["request"] for r in records if "request" in r]
     figures = next((r["figures"] for r in message.items if "figures" in r), {})
     return {
         "council_name": CouncilSettings.for_site(site).council_name,
@@ -53,9 +78,14 @@ def reminder_context(message: SentMessage) -> dict:
         "kind_label": message.get_kind_display(),
         "lines": lines,
         "figures": figures,
+        "sender": User.objects.filter(pk__in=sender_ids).first() if sender_ids else None,
+        "exemption_request": (
+            ExemptionRequest.objects.filter(pk__in=request_ids).first() if request_ids else None
+        ),
         "my_training_url": base + reverse("training:my_training"),
         "my_team_url": base + reverse("training:my_team"),
         "reports_url": base + "/cms/",
+        "exemption_requests_url": base + reverse("wagtailsnippets_training_exemptionrequest:list"),
     }
 
 
@@ -70,6 +100,8 @@ def reminder_sample_context(kind: str) -> dict:
             "reason": OVERDUE,
             "days": 16,
             "due_on": timezone.localdate() - timedelta(days=16),
+            "lessons_done": 2,
+            "lessons_total": 6,
         },
         {
             "person": "Alex Morgan",
@@ -78,6 +110,8 @@ def reminder_sample_context(kind: str) -> dict:
             "reason": DUE_SOON,
             "days": 5,
             "due_on": timezone.localdate() + timedelta(days=5),
+            "lessons_done": 0,
+            "lessons_total": 5,
         },
     ]
     if kind == Kind.MODULE_UPDATED:
@@ -102,7 +136,10 @@ def reminder_sample_context(kind: str) -> dict:
         "figures": {
             label: n for label, n in zip(Status.labels, [40, 25, 310, 12, 9, 3, 2], strict=True)
         },
+        "sender": User(full_name="Sam Manager", email="manager@example.gov.uk"),
+        "exemption_request": ExemptionRequest(reason="Already trained at their previous council."),
         "my_training_url": base + reverse("training:my_training"),
         "my_team_url": base + reverse("training:my_team"),
         "reports_url": base + "/cms/",
+        "exemption_requests_url": base + reverse("wagtailsnippets_training_exemptionrequest:list"),
     }

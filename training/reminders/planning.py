@@ -24,6 +24,7 @@ CAPPED_KINDS = [
     Kind.LEARNER,
     Kind.MANAGER,
     Kind.SENIOR_MANAGER,
+    Kind.NUDGE,  # a line manager's, from My team: never planned, but counted in the cap
 ]  # emails to a person, not a mailbox
 
 # Why an assignment is in a digest.

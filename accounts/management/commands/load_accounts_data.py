@@ -25,6 +25,8 @@ ROLES = {
             "accounts.view_peopleimport",  # its imports in Reports → Site history
             "training.view_assignment",
             "training.change_assignment",
+            "training.view_exemptionrequest",  # line managers' requests from My team
+            "training.change_exemptionrequest",  # approve or refuse them
             "training.view_assignmentrule",
             "training.add_assignmentrule",
             "training.change_assignmentrule",
