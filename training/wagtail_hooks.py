@@ -22,7 +22,12 @@ from training.import_admin import (
 )
 from training.models import Assignment, AssignmentRule, Audience, LessonPage, SentMessage
 from training.privacy import training_personal_data, training_personal_data_erase
-from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
+from training.reports.admin import (
+    REPORT_MENU,
+    ScheduledReportViewSet,
+    report_menu_hook,
+    report_urls,
+)
 from training.selectors import page_is_open_to
 from training.tasks import report_counts_refresh_soon
 from training.views import (
@@ -135,6 +140,7 @@ class TrainingGroup(SnippetViewSetGroup):
 
 
 register_snippet(TrainingGroup)
+register_snippet(ScheduledReportViewSet)
 
 
 @hooks.register("register_permissions")

@@ -85,7 +85,8 @@ class SentMessage(models.Model):
         MONITORING_OFFICER = "monitoring-officer", "Monitoring Officer digest (councillors)"
         HR_SUMMARY = "hr-summary", "HR weekly summary"
         MODULE_UPDATED = "module-updated", "Module updated"
-        HR_PACK = "hr-pack", "Monthly HR pack"
+        HR_PACK = "hr-pack", "Monthly HR pack (attached; replaced by scheduled reports)"
+        SCHEDULED_REPORT = "scheduled-report", "Scheduled report (a link)"
         RECORDS_CHECKPOINT = "records-checkpoint", "Records checkpoint"
 
     class State(models.TextChoices):
