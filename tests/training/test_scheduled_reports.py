@@ -17,7 +17,8 @@ from wagtail.models import ModelLogEntry
 
 from tests.training.test_reports import council_fixture, independent_counts  # noqa: F401
 from training.models import PackSettings, ScheduledReport, SentMessage
-from training.reports.pack import pack_figures
+from training.reports.figures import TrendPoint
+from training.reports.pack import change, pack_figures
 from training.reports.scheduled import period_label, schedule_period
 from training.tasks import scheduled_reports_send_task
 
@@ -83,7 +84,7 @@ def test_member_services_may_get_the_councillors_report_only(people):
     councillors.full_clean()  # no error
 
     councillors.report = ScheduledReport.Report.OVERDUE
-    with pytest.raises(ValidationError, match="ms-lead@example.gov.uk"):
+    with pytest.raises(ValidationError, match=r"ms-lead@example\.gov\.uk"):
         councillors.full_clean()
 
 
@@ -243,7 +244,8 @@ def test_the_pack_pdf_states_the_figures_counted_from_the_definitions(council, s
     # Two councillors: fewer than five, so their rate is not shown.
     assert councillors_must < 5
     assert "Councillors' completion rate: Too few to show" in text
-    assert "Fraud basics" in text and "Cuckooing" in text  # content in force
+    assert "Fraud basics" in text  # the content in force
+    assert "Cuckooing" in text
     assert "No signed checkpoint" in text
     for person in council["people"].values():
         assert person.full_name not in text
@@ -279,10 +281,16 @@ def test_the_pack_says_what_changed_since_last_month_and_last_year(council, site
     report_counts_refresh(now=now)
     figures = pack_figures(now=now)
 
-    assert figures.month_ago is not None and figures.year_ago is not None
+    assert figures.month_ago is not None
+    assert figures.year_ago is not None
     assert figures.month_ago.week_ending <= timezone.localdate(now) - dt.timedelta(days=28)
+    assert figures.year_ago.week_ending <= timezone.localdate(now) - dt.timedelta(weeks=51)
     summary = dict(figures.tables["summary"].rows)
-    assert any(label.startswith("Change since last month (week ending") for label in summary)
+    month = f"Change since last month (week ending {figures.month_ago.week_ending:%d %B %Y})"
+    # Nobody had been assigned anything a month ago in the small council: no change to give.
+    assert summary[month] == "No data"
+    assert change(50.0, TrendPoint(dt.date(2026, 1, 4), 10, 4)) == "+10.0 points"
+    assert change(35.5, TrendPoint(dt.date(2026, 1, 4), 10, 4)) == "-4.5 points"
 
 
 def test_the_pack_counts_emails_sent_by_kind_and_reads_the_checkpoint(council, site, settings):

@@ -3,6 +3,7 @@
 from django.urls import path, reverse
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
 from training.models import ScheduledReport
 from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
@@ -34,6 +35,7 @@ class ScheduledReportViewSet(SnippetViewSet):
 
     model = ScheduledReport
     icon = "date"
+    chooser_viewset_class = ListingPermissionChooserViewSet  # its rows say who gets HR's figures
     menu_label = "Scheduled reports"
     menu_order = 104
     add_to_admin_menu = True

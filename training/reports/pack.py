@@ -25,6 +25,7 @@ from training.selectors import module_versions_in_force
 MONTH = timedelta(days=28)  # "last month": the last week counted at least four weeks ago
 OVERDUE_PLACES = 10
 REMINDER_DAYS = timedelta(days=30)
+TOO_FEW = "Too few to show"  # fewer than SMALL_NUMBER people: no rate, no mark
 
 
 @dataclass
@@ -105,7 +106,7 @@ def suppressed(n: int) -> int | str:
 
 
 def suppressed_rate(total: Total) -> str:
-    return "Too few to show" if total.must_comply < SMALL_NUMBER else percent(total.rate)
+    return TOO_FEW if total.must_comply < SMALL_NUMBER else percent(total.rate)
 
 
 def _directorates(rows: list[ComplianceRow]) -> dict[str, Total]:
@@ -136,7 +137,10 @@ def pack_figures(*, now: datetime) -> PackFigures:
     amber_from = target - pack_settings.amber_margin
 
     top_level = _directorates([r for r in overview.departments if r.depth == 0])
-    directorates = [(name, t, _rag(t.rate, target, amber_from)) for name, t in top_level.items()]
+    directorates = [
+        (name, t, _rag(t.rate, target, amber_from) if t.must_comply >= SMALL_NUMBER else TOO_FEW)
+        for name, t in top_level.items()
+    ]
     every_department = _directorates(overview.departments)
     leaves = [
         (name, t)
@@ -173,7 +177,7 @@ def pack_figures(*, now: datetime) -> PackFigures:
                     name,
                     t.must_comply,
                     suppressed_rate(t),
-                    mark if t.must_comply >= SMALL_NUMBER else "Too few to show",
+                    mark,
                     suppressed(t.overdue),
                 ]
                 for name, t, mark in directorates

@@ -15,7 +15,14 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from training.reports.charts import line_chart
-from training.reports.pack import PackFigures, PackTable, change, percent, suppressed_rate
+from training.reports.pack import (
+    TOO_FEW,
+    PackFigures,
+    PackTable,
+    change,
+    percent,
+    suppressed_rate,
+)
 
 RAG_COLOURS = {
     "Green": colors.HexColor("#00703c"),
@@ -64,6 +71,9 @@ def directorate_chart(figures: PackFigures) -> Drawing:
         lines = simpleSplit(name, "Helvetica", 8, label_width - 8)[:2]
         for n, text in enumerate(lines):
             drawing.add(String(label_width - 8, y + 8 - n * 9, text, fontSize=8, textAnchor="end"))
+        if mark == TOO_FEW:  # suppressed: no bar, as no rate
+            drawing.add(String(label_width + 4, y + 4, mark, fontSize=8, fillColor=GREY))
+            continue
         rate = total.rate or 0
         drawing.add(
             Rect(
