@@ -51,12 +51,14 @@ def test_hr_schedules_the_pack_and_the_recipient_opens_the_pdf_from_the_email(
     page.locator("#id_recipients").fill("someone@elsewhere.example")
     page.get_by_role("button", name="Save").first.click()
     expect(page.get_by_text("No one with an account here has this address")).to_be_visible()
+    page.wait_for_timeout(1000)  # Wagtail's error banner fades in: check it as it settles
     axe_check(page, "pack-scheduled-report-refused")
     assert not ScheduledReport.objects.exists()
     page.locator("#id_recipients").fill(CLERK_EMAIL)
     page.get_by_role("button", name="Save").first.click()
     page.wait_for_url(f"{base}/cms/snippets/training/scheduledreport/")
     expect(page.get_by_role("link", name="Audit committee pack")).to_be_visible()
+    page.wait_for_timeout(1000)  # the "created" banner fades in too
     axe_check(page, "pack-scheduled-reports")
 
     # Beat's daily run: one email, to the clerk, with links and no attachment.

@@ -90,7 +90,7 @@ def overdue_people(site, user_factory):
     return make
 
 
-# Case 3: two beat processes sent the monthly HR pack twice.
+# Case 3: two beat processes sent the monthly HR pack twice (now: any scheduled report).
 
 
 def test_two_beats_send_a_monthly_report_once_a_month(pack_schedule, mailoutbox):

@@ -129,6 +129,7 @@ def pack_figures(*, now: datetime) -> PackFigures:
     )
     trend = report_trend(filters=ReportFilters(), now=now, counted_at=counted_at)
     headline = Total.of(overview.modules)
+    councillors_total = Total.of(councillors.modules)
     today = timezone.localdate(now)
     past = [p for p in trend[:-1] if p.week_ending <= today - MONTH]
     month_ago = past[-1] if past else None
@@ -164,7 +165,7 @@ def pack_figures(*, now: datetime) -> PackFigures:
                 [_since("Change since last year", year_ago), change(headline.rate, year_ago)],
                 [
                     "Completion rate, councillors",
-                    suppressed_rate(councillors_total := Total.of(councillors.modules)),
+                    suppressed_rate(councillors_total),
                 ],
                 ["Councillors overdue", suppressed(councillors_total.overdue)],
             ],
