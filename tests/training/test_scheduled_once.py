@@ -60,9 +60,16 @@ def hr_mailbox(site):
 
 
 @pytest.fixture
-def pack_schedule(roles, user_factory):
-    """The audit-committee pack, monthly, to one HR adviser: returns their address."""
-    user_factory(email="hr-lead@example.gov.uk", groups=["HR"])
+def pack_schedule(site, user_factory):
+    """The audit-committee pack, monthly, to one HR adviser: returns their address. (Their
+    permission is given directly: the roles command would add the demo people, who would be
+    reminded too.)"""
+    from django.contrib.auth.models import Permission
+
+    hr = user_factory(email="hr-lead@example.gov.uk")
+    hr.user_permissions.add(
+        Permission.objects.get(content_type__app_label="training", codename="view_hr_reports")
+    )
     ScheduledReport.objects.create(name="Audit committee pack", recipients="hr-lead@example.gov.uk")
     return "hr-lead@example.gov.uk"
 
