@@ -165,6 +165,7 @@ def build_council() -> dict:
         ModulePage,
         ReportExport,
         RetakeRequest,
+        ScheduledReport,
         SentMessage,
     )
     from training.services.completion import completion_record_create
@@ -262,6 +263,10 @@ def build_council() -> dict:
         created_at=now,
         expires_at=now + ReportExport.LIFETIME,
     )
+    # A report scheduled to another HR adviser (its download link is theirs).
+    c["scheduled_report"] = ScheduledReport.objects.create(
+        name="Matrix pack", recipients=c["other_hr"].email
+    )
     # Another HR adviser's uploads, waiting for their confirmation.
     c["people_import"] = people_import_upload(
         uploaded_by=c["other_hr"], filename="people.csv", text=PEOPLE_CSV
@@ -342,6 +347,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/choose/training/assignment/", "assignment"),
     ("cms/snippets/choose/training/sentmessage/", "sent_message"),
     ("cms/snippets/choose/training/exemptionrequest/", "exemption_request"),
+    ("cms/snippets/choose/training/scheduledreport/", "scheduled_report"),
     ("cms/snippets/choose/quizzes/question/", "question"),
     ("cms/snippets/choose/quizzes/quiz/", "quiz"),
     ("cms/snippets/choose/quizzes/extratime/", "extra_time"),
@@ -351,6 +357,7 @@ OBJECT_BY_PREFIX = [
     ("cms/snippets/training/assignment/", "assignment"),
     ("cms/snippets/training/sentmessage/", "sent_message"),
     ("cms/snippets/training/exemptionrequest/", "exemption_request"),
+    ("cms/snippets/training/scheduledreport/", "scheduled_report"),
     ("cms/snippets/quizzes/question/", "question"),
     ("cms/snippets/quizzes/quiz/", "quiz"),
     ("cms/snippets/quizzes/extratime/", "extra_time"),
@@ -369,6 +376,7 @@ OBJECT_BY_PREFIX = [
     ("cms/api/main/^images/", "image"),
     ("cms/aware-reports/people/", "colleague"),
     ("cms/aware-reports/exports/", "export"),
+    ("cms/aware-reports/scheduled/", "scheduled_report"),
     ("certificates/", "completion"),
     ("django-admin/auth/group/", "group"),
     ("django-admin/accounts/department/", "department"),
@@ -750,6 +758,9 @@ RULES = [
          model_name="reportsettings", pk="site"),
     rule(ADMINS, "cms/settings/*/<int:pk>/", also=True, app_name="accounts",
          model_name="signinsettings", pk="site"),
+    # HR sets the completion target the audit-committee pack marks directorates against.
+    rule(HR, "cms/settings/*/<int:pk>/", also=True, app_name="training",
+         model_name="packsettings", pk="site"),
     # HR sets how long personal data is kept.
     rule(HR, "cms/settings/*/<int:pk>/", also=True, app_name="cms",
          model_name="retentionsettings", pk="site"),
@@ -808,12 +819,16 @@ RULES = [
          "cms/snippets/training/exemptionrequest/history/* "
          "cms/snippets/training/exemptionrequest/history-results/* "
          "cms/snippets/training/exemptionrequest/usage/*"),
+    # HR schedules reports (the audit-committee pack among them).
+    rule(HR, "cms/snippets/training/scheduledreport/*"),
     rule(ADMINS, "cms/snippets/training/* cms/snippets/quizzes/*"),
     # Identity providers and their set-up page: administrators only.
     rule(ADMINS, "cms/snippets/socialaccount/socialapp/*"),
     rule("login login login login 403   403   403   403   200", "cms/sso/setup/"),
     # Choosers: open to every admin user for content; for rows about people, only to those who
     # may list them (cms/choosers.py).
+    # Scheduled reports say who gets HR's figures: only HR may choose them (and add one there).
+    rule(HR, "cms/snippets/choose/training/scheduledreport/*"),
     rule(ADMINS, "cms/snippets/choose/training/assignment/create/ "
          "cms/snippets/choose/training/sentmessage/create/ "
          "cms/snippets/choose/training/exemptionrequest/create/"),
@@ -866,6 +881,11 @@ RULES = [
          also=True, pk="other_councillor"),
     # Another HR adviser's export: only its owner may follow it.
     rule("login login login login dash  dash  dash  dash  dash", "cms/aware-reports/exports/*"),
+    # A report scheduled to another HR adviser: HR (who may change schedules) may open it too;
+    # Member Services, who may not see the pack, and everyone else may not.
+    rule(HR, "cms/aware-reports/scheduled/<int:pk>/<str:export_format>/", export_format="pdf"),
+    rule(HR, "cms/aware-reports/scheduled/<int:pk>/<str:export_format>/", also=True,
+         export_format="xlsx"),
 
     # Django's admin: administrators only ---------------------------------------------------------
     rule("login 403   403   403   403   403   403   403   login", "django-admin/login/"),

@@ -965,3 +965,14 @@ def content_review_list(*, today: date | None = None) -> ContentReview:
         ],
         verify_months=months,
     )
+
+
+def module_versions_in_force() -> list[tuple[str, int, datetime | None]]:
+    """Each live module's title, the version learners take now, and when that version was
+    published (None for a module published before versions were recorded): one query."""
+    return [
+        (module.title, module.version, module.published)
+        for module in ModulePage.objects.live()
+        .annotate(published=Max("versions__published_at"))
+        .order_by("title")
+    ]

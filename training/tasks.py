@@ -54,8 +54,8 @@ def reminders_sweep_task() -> dict:
 
 @shared_task(bind=True, max_retries=5, acks_late=True, reject_on_worker_lost=True)
 def reminder_send_task(self, message_id: int) -> bool:
-    """Send one logged message (reminder, HR summary or pack, checkpoint); on an SMTP failure
-    retry with backoff, then record the failure.
+    """Send one logged message (reminder, HR summary, scheduled report, checkpoint); on an SMTP
+    failure retry with backoff, then record the failure.
 
     Safe to run twice, so acknowledged only once done (a worker killed midway leaves it to be
     delivered again): the message is claimed before it goes, and one that is sent, being sent or
@@ -81,15 +81,15 @@ def report_export_build_task(export_id: int) -> None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def hr_pack_send_task() -> bool:
-    """Monthly (beat): log this month's HR pack once, then email it to the HR mailbox. A second
-    beat or a rerun finds it logged and sends nothing; an SMTP failure leaves it to
-    messages_retry_task. True when this run sent it."""
+def scheduled_reports_send_task() -> int:
+    """Daily (beat): log this period's email of each scheduled report to each recipient once,
+    then send them. A second beat or a rerun in the same week, month or quarter finds them
+    logged and sends nothing; an SMTP failure leaves them to messages_retry_task. Returns how
+    many this run sent."""
     from training.reminders.sending import messages_send
-    from training.reports.hr_pack import hr_pack_log
+    from training.reports.scheduled import scheduled_reports_log
 
-    message_id = hr_pack_log()
-    return message_id is not None and messages_send(message_ids=[message_id]) == 1
+    return messages_send(message_ids=scheduled_reports_log())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -44,7 +44,12 @@ from training.reminders.mailboxes import (
     EscalationMailboxesView,
     escalation_mailboxes_panel,
 )
-from training.reports.admin import REPORT_MENU, report_menu_hook, report_urls
+from training.reports.admin import (
+    REPORT_MENU,
+    ScheduledReportViewSet,
+    report_menu_hook,
+    report_urls,
+)
 from training.selectors import page_is_open_to
 from training.tasks import report_counts_refresh_soon
 from training.views import (
@@ -218,6 +223,7 @@ class TrainingGroup(SnippetViewSetGroup):
 
 
 register_snippet(TrainingGroup)
+register_snippet(ScheduledReportViewSet)
 
 
 @hooks.register("register_permissions")

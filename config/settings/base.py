@@ -417,9 +417,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.report_counts_refresh_task",
         "schedule": crontab(minute="*/10"),
     },
-    "reports-hr-pack-monthly": {
-        "task": "training.tasks.hr_pack_send_task",
-        "schedule": crontab(day_of_month=1, hour=6, minute=30),
+    # Each scheduled report goes on the first run of its week, month or quarter.
+    "reports-scheduled-daily": {
+        "task": "training.tasks.scheduled_reports_send_task",
+        "schedule": crontab(hour=6, minute=30),
     },
     "records-checkpoint-daily": {
         "task": "training.tasks.records_checkpoint_task",

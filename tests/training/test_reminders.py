@@ -309,7 +309,7 @@ def test_editors_preview_every_email_and_hr_sees_the_log(client, org, signed_in_
     editor = signed_in_with_mfa(
         "ed@example.gov.uk", groups=["Content editors"], person_type="other"
     )
-    for kind in TEMPLATES:  # every templated email (the HR pack and checkpoint are not)
+    for kind in TEMPLATES:  # every templated email (scheduled reports and the checkpoint are not)
         page = client.get("/cms/reminder-previews/", {"kind": kind})
         assert page.status_code == 200, kind
         assert page.context["email"].subject.strip(), kind

@@ -295,30 +295,12 @@ def test_a_queued_member_services_export_stays_councillors_only(
     assert {r[3] for r in rows} == {"Councillor"}
 
 
-def test_the_hr_pack_is_emailed_to_the_hr_mailbox(council, mailoutbox, site):
-    from training.models import ReportSettings
-    from training.tasks import hr_pack_send_task
-
-    assert hr_pack_send_task() is False  # no mailbox set: nothing sent
-    assert mailoutbox == []
-    ReportSettings.objects.update_or_create(site=site, defaults={"hr_mailbox": "hr@example.gov.uk"})
-
-    assert hr_pack_send_task() is True
-
-    (message,) = mailoutbox
-    assert message.to == ["hr@example.gov.uk"]
-    _name, content, _type = message.attachments[0]
-    workbook = load_workbook(io.BytesIO(content))
-    assert workbook.sheetnames == ["Compliance overview", "Councillors", "Weekly trend", "Overdue"]
-    assert workbook["Overdue"].max_row == 5  # heading and four people
-
-
-def test_the_monthly_hr_pack_is_scheduled():
+def test_scheduled_reports_run_daily_from_beat():
     from django.conf import settings
 
-    entry = settings.CELERY_BEAT_SCHEDULE["reports-hr-pack-monthly"]
-    assert entry["task"] == "training.tasks.hr_pack_send_task"
-    assert entry["schedule"].day_of_month == {1}
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-scheduled-daily"]
+    assert entry["task"] == "training.tasks.scheduled_reports_send_task"
+    assert "reports-hr-pack-monthly" not in settings.CELERY_BEAT_SCHEDULE
 
 
 def test_filters_from_the_query_string_narrow_the_page_and_its_export(client, council, signed_in):

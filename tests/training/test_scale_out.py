@@ -1,6 +1,6 @@
 """Scaled out, everything scheduled or queued happens once: two Celery workers and two beats
 (real processes, on this machine's PostgreSQL and a redis-server of our own, stopped by their
-pids) run the reminder sweep and the monthly HR pack every second (beat's database schedule,
+pids) run the reminder sweep and the scheduled reports every second (beat's database schedule,
 set to every second), and build a report export whose task is delivered twice."""
 
 import pytest
@@ -9,7 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from tests.training.test_scheduled_once import hr_mailbox, overdue_people  # noqa: F401
+from accounts.models import User
+from tests.training.test_scheduled_once import (  # noqa: F401
+    hr_mailbox,
+    overdue_people,
+    pack_schedule,
+)
 from tests.workers import (
     CeleryBeat,
     CeleryWorker,
@@ -19,17 +24,17 @@ from tests.workers import (
     database_url,
     wait_for,
 )
-from training.models import ReportExport, SentMessage
+from training.models import ReportExport, ScheduledReport, SentMessage
 from training.reports.queued import report_export_request
 from training.tasks import report_export_build_task
 
 # The beat entries (names as in settings.CELERY_BEAT_SCHEDULE), due every second.
 SCHEDULE = {
     "reminder-sweep": "training.tasks.reminders_sweep_task",
-    "reports-hr-pack-monthly": "training.tasks.hr_pack_send_task",
+    "reports-scheduled-daily": "training.tasks.scheduled_reports_send_task",
 }
 SWEEP = "Sending due task reminder-sweep"
-PACK = "Sending due task reports-hr-pack-monthly"
+PACK = "Sending due task reports-scheduled-daily"
 
 
 @pytest.mark.postgres
@@ -37,12 +42,12 @@ PACK = "Sending due task reports-hr-pack-monthly"
 def test_two_workers_and_two_beats_send_each_email_once_and_build_each_export_once(
     overdue_people,  # noqa: F811
     hr_mailbox,  # noqa: F811
-    user_factory,
+    pack_schedule,  # noqa: F811
     project_broker,
     tmp_path,
 ):
     officers = overdue_people(6)
-    hr_lead = user_factory(email="hr-lead@example.gov.uk")
+    hr_lead = User.objects.get(email=pack_schedule)
     media = tmp_path / "media"
     every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)
     for name, task in SCHEDULE.items():
@@ -117,11 +122,13 @@ def test_two_workers_and_two_beats_send_each_email_once_and_build_each_export_on
     assert sorted(r for envelope in inbox.messages for r in envelope.rcpt_tos) == sorted(
         message.recipient_email for message in logged
     )
+    # The HR lead who gets the pack is in the "All" audience too, so overdue like the officers.
     assert sorted(m.recipient_email for m in logged if m.kind == SentMessage.Kind.LEARNER) == (
-        sorted(officers)
+        sorted([*officers, pack_schedule])
     )
-    assert [m.period for m in logged if m.kind == SentMessage.Kind.HR_PACK] == [
-        timezone.localdate().strftime("%Y-%m")
+    schedule = ScheduledReport.objects.get()
+    assert [m.period for m in logged if m.kind == SentMessage.Kind.SCHEDULED_REPORT] == [
+        f"{schedule.pk}/{timezone.localdate():%Y-%m}"
     ]
     export.refresh_from_db()
     assert export.state == ReportExport.State.READY

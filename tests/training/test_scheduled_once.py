@@ -26,7 +26,14 @@ from tests.workers import (
     smtp_settings,
     wait_for,
 )
-from training.models import AssignmentRule, Audience, ReminderSettings, ReportSettings, SentMessage
+from training.models import (
+    AssignmentRule,
+    Audience,
+    ReminderSettings,
+    ReportSettings,
+    ScheduledReport,
+    SentMessage,
+)
 from training.reminders.sending import (
     STALE_SENDING,
     messages_retry,
@@ -34,7 +41,7 @@ from training.reminders.sending import (
     reminders_sweep,
 )
 from training.services.assignments import assignments_sync
-from training.tasks import hr_pack_send_task, messages_retry_task, reminder_send_task
+from training.tasks import messages_retry_task, reminder_send_task, scheduled_reports_send_task
 
 State = SentMessage.State
 LONDON = timezone.get_current_timezone()
@@ -50,6 +57,21 @@ def hr_mailbox(site):
     reports.hr_mailbox = "hr-team@example.gov.uk"
     reports.save()
     return reports.hr_mailbox
+
+
+@pytest.fixture
+def pack_schedule(site, user_factory):
+    """The audit-committee pack, monthly, to one HR adviser: returns their address. (Their
+    permission is given directly: the roles command would add the demo people, who would be
+    reminded too.)"""
+    from django.contrib.auth.models import Permission
+
+    hr = user_factory(email="hr-lead@example.gov.uk")
+    hr.user_permissions.add(
+        Permission.objects.get(content_type__app_label="training", codename="view_hr_reports")
+    )
+    ScheduledReport.objects.create(name="Audit committee pack", recipients="hr-lead@example.gov.uk")
+    return "hr-lead@example.gov.uk"
 
 
 @pytest.fixture
@@ -75,32 +97,35 @@ def overdue_people(site, user_factory):
     return make
 
 
-# Case 3: two beat processes sent the monthly HR pack twice.
+# Case 3: two beat processes sent the monthly HR pack twice (now: any scheduled report).
 
 
-def test_two_beats_send_one_hr_pack_a_month(hr_mailbox, mailoutbox):
-    """Both beats fire at 06:30 on the 1st, three months running: three packs, not six."""
+def test_two_beats_send_a_monthly_report_once_a_month(pack_schedule, mailoutbox):
+    """Both beats fire at 06:30 every day of three months: three emails, not 180."""
+    sent = []
     for month in (1, 2, 3):
-        with time_machine.travel(at(dt.date(2026, month, 1), 6, 30), tick=False):
-            first = hr_pack_send_task()
-            second = hr_pack_send_task()
-        assert (first, second) == (True, False)
+        for day in (1, 2, 28):
+            with time_machine.travel(at(dt.date(2026, month, day), 6, 30), tick=False):
+                sent.append((scheduled_reports_send_task(), scheduled_reports_send_task()))
 
-    assert [m.to for m in mailoutbox] == [[hr_mailbox]] * 3
+    assert sent == [(1, 0), (0, 0), (0, 0)] * 3
+    assert [m.to for m in mailoutbox] == [[pack_schedule]] * 3
     assert [m.subject for m in mailoutbox] == [
-        f"Aware training: HR pack for {month} 2026" for month in ("January", "February", "March")
+        f"Aware training: Audit committee pack for {month} 2026"
+        for month in ("January", "February", "March")
     ]
-    packs = SentMessage.objects.filter(kind=SentMessage.Kind.HR_PACK).order_by("period")
+    schedule = ScheduledReport.objects.get()
+    packs = SentMessage.objects.filter(kind=SentMessage.Kind.SCHEDULED_REPORT).order_by("period")
     assert [(p.period, p.state) for p in packs] == [
-        ("2026-01", State.SENT),
-        ("2026-02", State.SENT),
-        ("2026-03", State.SENT),
+        (f"{schedule.pk}/2026-01", State.SENT),
+        (f"{schedule.pk}/2026-02", State.SENT),
+        (f"{schedule.pk}/2026-03", State.SENT),
     ]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_beats_at_the_same_instant_send_one_hr_pack(hr_mailbox):
+def test_two_beats_at_the_same_instant_send_a_scheduled_report_once(pack_schedule):
     """The race itself: two workers run the task at the same moment on PostgreSQL."""
     mail.outbox = []
     start = threading.Barrier(2)
@@ -109,7 +134,7 @@ def test_two_beats_at_the_same_instant_send_one_hr_pack(hr_mailbox):
     def beat():
         try:
             start.wait(timeout=10)
-            results.append(hr_pack_send_task())
+            results.append(scheduled_reports_send_task())
         finally:
             connection.close()
 
@@ -119,23 +144,25 @@ def test_two_beats_at_the_same_instant_send_one_hr_pack(hr_mailbox):
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sorted(results) == [False, True]
-    assert [m.to for m in mail.outbox] == [[hr_mailbox]]
+    assert sorted(results) == [0, 1]
+    assert [m.to for m in mail.outbox] == [[pack_schedule]]
 
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_given_the_hr_pack_twice_sends_it_once(hr_mailbox, settings, celery_worker):
+def test_a_real_worker_given_the_scheduled_reports_twice_sends_each_once(
+    pack_schedule, settings, celery_worker
+):
     skip_unless(redis_is_up(), "Redis is not running")
     inbox = HoldingInbox()
     with SmtpServer(inbox) as smtp:
         smtp_settings(settings, smtp.port)
-        first, second = hr_pack_send_task.delay(), hr_pack_send_task.delay()
+        first, second = scheduled_reports_send_task.delay(), scheduled_reports_send_task.delay()
         results = sorted([first.get(timeout=60), second.get(timeout=60)])
 
-    assert results == [False, True]
-    assert inbox.recipients() == [hr_mailbox]
-    pack = SentMessage.objects.get(kind=SentMessage.Kind.HR_PACK)
+    assert results == [0, 1]
+    assert inbox.recipients() == [pack_schedule]
+    pack = SentMessage.objects.get(kind=SentMessage.Kind.SCHEDULED_REPORT)
     assert pack.smtp_reply == "250 OK: queued"  # the server's acceptance, recorded
 
 

@@ -22,8 +22,10 @@ from training.models.reminders import ReminderSettings, SentMessage
 from training.models.reports import (
     ComplianceCount,
     ComplianceWeek,
+    PackSettings,
     ReportExport,
     ReportSettings,
+    ScheduledReport,
     SnapshotGroup,
 )
 
@@ -45,11 +47,13 @@ __all__ = [
     "ModulePage",
     "ModuleTopic",
     "ModuleVersion",
+    "PackSettings",
     "QuizPass",
     "ReminderSettings",
     "ReportExport",
     "ReportSettings",
     "RetakeRequest",
+    "ScheduledReport",
     "SentMessage",
     "SignedInPage",
     "SnapshotGroup",

@@ -1,23 +1,27 @@
-"""HR reports: where the HR pack goes, queued exports and their permissions, and the snapshot
-of figures counted ahead (ComplianceCount, ComplianceWeek)."""
+"""HR reports: their mailboxes and the council's target, reports scheduled by email, queued
+exports and their permissions, and the snapshot of figures counted ahead (ComplianceCount,
+ComplianceWeek)."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
-from accounts.models import Department
+from accounts.models import Department, PersonType
+from training.models.assignments import Status
+from training.models.audiences import Audience
 from training.models.pages import ModulePage
 
 
 @register_setting(icon="table", order=1030)
 class ReportSettings(BaseSiteSetting):
-    """Where the monthly HR pack and the daily records checkpoint go."""
+    """Where the weekly HR summary and the daily records checkpoint go."""
 
     hr_mailbox = models.EmailField(
-        "HR mailbox", blank=True, help_text="Gets the monthly HR pack (XLSX). Empty: not sent."
+        "HR mailbox", blank=True, help_text="Gets the weekly HR summary. Empty: not sent."
     )
 
     checkpoint_mailbox = models.EmailField(
@@ -34,6 +38,109 @@ class ReportSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Reports"
+
+
+@register_setting(icon="pick", order=1035)
+class PackSettings(BaseSiteSetting):
+    """The council's completion target and the red/amber/green marks the audit-committee pack
+    gives each directorate against it (HR keeps them; changes are in the audit trail)."""
+
+    target_rate = models.PositiveSmallIntegerField(
+        "completion target (%)",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The share of people who must have completed their mandatory training. At or "
+        "above it: green.",
+    )
+    amber_margin = models.PositiveSmallIntegerField(
+        "amber band (percentage points below the target)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Within this many points below the target: amber. Further below: red.",
+    )
+
+    panels = [FieldPanel("target_rate"), FieldPanel("amber_margin")]
+
+    class Meta:
+        verbose_name = "Audit committee pack"
+
+
+class ScheduledReport(models.Model):
+    """A report HR saved with its filters, emailed as a link to a signed-in download to its
+    recipients each week, month or quarter (training.reports.scheduled)."""
+
+    class Report(models.TextChoices):
+        PACK = "pack", "Audit committee pack (PDF and XLSX)"
+        OVERVIEW = "overview", "Compliance overview (XLSX)"
+        COUNCILLORS = "councillors", "Councillors' compliance (XLSX)"
+        OVERDUE = "overdue", "Overdue list (XLSX)"
+        PEOPLE = "people", "Everyone's status (XLSX)"
+        TREND = "trend", "Weekly trend (XLSX)"
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly (on Mondays)"
+        MONTHLY = "monthly", "Monthly (on the 1st)"
+        QUARTERLY = "quarterly", "Quarterly (1 January, April, July and October)"
+
+    name = models.CharField(max_length=120, help_text='For example, "Audit committee pack".')
+    report = models.CharField(max_length=20, choices=Report.choices, default=Report.PACK)
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY
+    )
+    recipients = models.TextField(
+        help_text="Email addresses, one a line, of people with an account here who may see this "
+        "report. They get a link and sign in to download it: nothing personal is attached."
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Only this department and the services under it. Empty: all.",
+    )
+    audience = models.ForeignKey(
+        Audience, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    module = models.ForeignKey(
+        ModulePage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person_type = models.CharField(max_length=20, blank=True, choices=PersonType.choices)
+    status = models.CharField(max_length=20, blank=True, choices=Status.choices)
+    active = models.BooleanField(default=True, help_text="Untick to stop sending it.")
+
+    panels = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("report"), FieldPanel("frequency")]),
+        FieldPanel("recipients"),
+        MultiFieldPanel(
+            [
+                FieldPanel("department"),
+                FieldPanel("audience"),
+                FieldPanel("module"),
+                FieldRowPanel([FieldPanel("person_type"), FieldPanel("status")]),
+            ],
+            heading="Filters (not used by the pack, which covers everyone)",
+        ),
+        FieldPanel("active"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "scheduled report"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def recipient_emails(self) -> list[str]:
+        """The addresses, one a line, lower-cased, each once, in order."""
+        lines = (line.strip().lower() for line in self.recipients.replace(",", "\n").splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+    def clean(self) -> None:
+        from training.reports.scheduled import scheduled_report_recipients_check
+
+        scheduled_report_recipients_check(self)
 
 
 class ReportExport(models.Model):

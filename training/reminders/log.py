@@ -1,4 +1,4 @@
-"""Logging a scheduled email to a mailbox under its once-only key (the HR pack, checkpoints)."""
+"""Logging a scheduled email under its once-only key (scheduled reports, checkpoints)."""
 
 from django.utils import timezone
 

@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from django.db.models import Count
+
 from training.models import SentMessage
 from training.reminders.planning import Kind
 
@@ -22,3 +24,21 @@ def reminders_last_sent(*, assignment_users: dict[int, int]) -> dict[int, dateti
             ):
                 last[assignment_id] = sent_at
     return last
+
+
+def messages_sent_by_kind(*, since: datetime, until: datetime) -> list[tuple[str, int]]:
+    """How many emails of each kind were sent between two moments, as (label, count) in the
+    order kinds are listed; kinds with none are listed with 0. One query."""
+    counts = dict(
+        SentMessage.objects.filter(
+            state=SentMessage.State.SENT, sent_at__gte=since, sent_at__lt=until
+        )
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        (label, counts.get(kind, 0))
+        for kind, label in Kind.choices
+        if kind != Kind.HR_PACK or counts.get(kind)
+    ]

@@ -3,7 +3,7 @@ finishes what a crash or a dead broker left.
 
 State-based: the log's unique key (recipient, kind, period) means a missed or repeated sweep
 neither loses nor repeats a message. Every scheduled email (the reminder digests, the weekly HR
-summary, the monthly HR pack, the records checkpoint) goes through the same log and send."""
+summary, scheduled reports, the records checkpoint) goes through the same log and send."""
 
 import logging
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ from training.reminders.planning import (
     reminder_settings,
     reminders_plan,
 )
-from training.reports.hr_pack import hr_pack_email
+from training.reports.scheduled import scheduled_report_email
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +168,8 @@ def messages_retry(*, now: datetime | None = None) -> int:
 
 def message_email(message: SentMessage) -> EmailMessage:
     """The email a logged message stands for, rebuilt from the log."""
-    if message.kind == Kind.HR_PACK:
-        return hr_pack_email(message)
+    if message.kind == Kind.SCHEDULED_REPORT:
+        return scheduled_report_email(message)
     if message.kind == Kind.RECORDS_CHECKPOINT:
         return checkpoint_email(message)
     if message.kind == Kind.CONTENT_REVIEW:

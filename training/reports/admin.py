@@ -1,8 +1,11 @@
 """The reports' place in the Wagtail admin: menu items and URLs (registered in wagtail_hooks.py)."""
 
 from django.urls import path, reverse
+from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
+from training.models import ScheduledReport
 from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
 from training.reports.views import (
     ComplianceOverviewView,
@@ -13,6 +16,7 @@ from training.reports.views import (
     PersonSearchView,
     export_download,
     export_status,
+    scheduled_download,
 )
 
 _HR = (HR_PERMISSION,)
@@ -24,6 +28,20 @@ REPORT_MENU = [
     ("Overdue", "aware_reports_overdue", "warning", _HR_OR_MEMBERS, 102),
     ("Person record", "aware_reports_people", "user", _HR_OR_MEMBERS, 103),
 ]
+
+
+class ScheduledReportViewSet(SnippetViewSet):
+    """HR saves a report with its filters and schedules it to several people (audited as every
+    snippet is: cms/wagtail_hooks.py)."""
+
+    model = ScheduledReport
+    icon = "date"
+    chooser_viewset_class = ListingPermissionChooserViewSet  # its rows say who gets HR's figures
+    menu_label = "Scheduled reports"
+    menu_order = 104
+    add_to_admin_menu = True
+    list_display = ["name", "report", "frequency", "active"]
+    list_filter = ["report", "frequency", "active"]
 
 
 def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):
@@ -75,5 +93,10 @@ def report_urls():
             "aware-reports/exports/<int:pk>/download/",
             export_download,
             name="aware_reports_export_download",
+        ),
+        path(
+            "aware-reports/scheduled/<int:pk>/<str:export_format>/",
+            scheduled_download,
+            name="aware_reports_scheduled_download",
         ),
     ]

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from wagtail.admin.views.reports import ReportView
 
 from accounts.models import Department, PersonType, User
 from cms.selectors import search_text
-from training.models import Assignment, ReportExport, Status
+from training.models import Assignment, ReportExport, ScheduledReport, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.charts import bar_chart, line_chart
 from training.reports.exports import (
@@ -45,6 +45,7 @@ from training.reports.people import (
 )
 from training.reports.permissions import ReportAccessMixin, report_scope
 from training.reports.queued import report_export_request
+from training.reports.scheduled import scheduled_report_file
 from training.reports.snapshot import (
     report_counts_refresh,
     report_overview,
@@ -460,3 +461,22 @@ def export_download(request, pk: int):
         f"{export.export_format}",
         content_type=content_type,
     )
+
+
+def scheduled_download(request, pk: int, export_format: str):
+    """A scheduled report's file as it is now, from the link in its email: for its recipients
+    who may see it (and HR who may change schedules); anyone else is refused."""
+    schedule = get_object_or_404(ScheduledReport, pk=pk)
+    try:
+        report = scheduled_report_file(
+            schedule=schedule, user=request.user, export_format=export_format, now=timezone.now()
+        )
+    except PermissionError:
+        raise PermissionDenied(
+            "This report is sent only to the people HR chose, while they may see HR reports."
+        ) from None
+    except LookupError:
+        raise Http404("This report does not come in that format.") from None
+    response = HttpResponse(report.content, content_type=report.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    return response

@@ -35,6 +35,11 @@ ROLES = {
             "training.view_completionimport",  # those imports in Reports → Site history
             "training.view_sentmessage",
             "training.view_hr_reports",
+            "training.view_scheduledreport",  # Scheduled reports, the audit-committee pack's too
+            "training.add_scheduledreport",
+            "training.change_scheduledreport",
+            "training.delete_scheduledreport",
+            "training.change_packsettings",  # Settings → Audit committee pack (the target)
             "quizzes.statistics_question",
             "cms.change_retentionsettings",  # Settings → Personal data retention
         ],
