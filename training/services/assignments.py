@@ -2,6 +2,7 @@
 
 Run by a Celery task, so nothing here queues a task (the task queues any follow-up)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from accounts.importers import in_chunks
 from accounts.models import PersonType, User
 from training.models import Assignment, AssignmentRule, LessonProgress, ModuleCompletion
 
@@ -35,15 +37,21 @@ class SyncResult:
     closed: int = 0
 
 
-def assignment_due_on(*, rule: AssignmentRule, person: User, today: date) -> date:
+def assignment_due_on(
+    *, rule: AssignmentRule, person_type: str, start_date: date | None, today: date
+) -> date:
     """Officers: N days after they start or are assigned, whichever is later. Councillors: N weeks
     after their election, or N days from today if that date has already passed."""
-    if person.person_type == PersonType.COUNCILLOR and person.start_date:
-        after_election = person.start_date + timedelta(weeks=rule.councillor_due_weeks)
+    if person_type == PersonType.COUNCILLOR and start_date:
+        after_election = start_date + timedelta(weeks=rule.councillor_due_weeks)
         if after_election >= today:
             return after_election
-    start = max(person.start_date or today, today)
+    start = max(start_date or today, today)
     return start + timedelta(days=rule.due_days)
+
+
+# Rows per write and per read: memory stays flat whatever the size of the council.
+SYNC_BATCH = 2000
 
 
 @transaction.atomic
@@ -55,68 +63,80 @@ def assignments_sync(
     Creates missing assignments, closes rule-made ones whose person left every matching audience
     or was deactivated (kept as history), and never opens a second assignment for one person and
     module (a database constraint backs this). Limit it to some people with `user_ids`.
-    Queries: a few per rule, not per person. Sends no email and queues nothing
-    (assignments_sync_task queues a count of the report figures when something changed).
+    One module at a time, reading tuples and writing SYNC_BATCH rows at a time, so memory holds
+    one module's people, not every assignment. Queries: a few per rule and per SYNC_BATCH
+    changes, not per person. Sends no email and queues nothing (assignments_sync_task queues a
+    count of the report figures when something changed).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     result = SyncResult()
-    rules = list(
+    rules_by_module: dict[int, list[AssignmentRule]] = defaultdict(list)
+    for rule in (
         AssignmentRule.objects.filter(active=True, module__live=True)
         .select_related("audience", "module")
         .prefetch_related("audience__departments")
-    )
+    ):
+        rules_by_module[rule.module_id].append(rule)
     people = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
-    wanted: dict[tuple[int, int], AssignmentRule] = {}
-    persons: dict[int, User] = {}
-    for rule in rules:
-        for person in (
-            people.filter(rule.audience.member_filter())
-            .distinct()
-            .only("pk", "person_type", "start_date")
-        ):
-            key = (person.pk, rule.module_id)
-            current = wanted.get(key)
-            if current is None or (rule.mandatory and not current.mandatory):
-                wanted[key] = rule
-            persons[person.pk] = person
     open_assignments = Assignment.objects.filter(closed_at__isnull=True)
     if user_ids is not None:
         open_assignments = open_assignments.filter(user_id__in=user_ids)
-    existing = {
-        (a.user_id, a.module_id): a
-        for a in open_assignments.only(
-            "pk", "user_id", "module_id", "rule_id", "user__is_active"
-        ).select_related("user")
-    }
-    to_close = [a for key, a in existing.items() if key not in wanted and a.rule_id is not None]
-    for assignment in to_close:
-        assignment.closed_at = now
-        assignment.closed_reason = (
-            Assignment.Closed.LEFT_AUDIENCE
-            if assignment.user.is_active
-            else Assignment.Closed.DEACTIVATED
-        )
-    Assignment.objects.bulk_update(to_close, ["closed_at", "closed_reason"], batch_size=1000)
-    result.closed = len(to_close)
-    new = [
-        Assignment(
-            user_id=user_id,
-            module_id=module_id,
-            rule=rule,
-            mandatory=rule.mandatory,
-            required_version=rule.module.version,
-            assigned_at=now,
-            due_on=assignment_due_on(rule=rule, person=persons[user_id], today=today),
-            valid_months=rule.valid_months,
-            reopen_days=rule.reopen_days,
-        )
-        for (user_id, module_id), rule in wanted.items()
-        if (user_id, module_id) not in existing
-    ]
-    assignments_fill_from_records(assignments=new)
-    Assignment.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-    result.created = len(new)
+    # Modules whose rules all went (or were switched off) may still hold rule-made assignments.
+    modules = set(rules_by_module) | set(
+        open_assignments.filter(rule__isnull=False).values_list("module_id", flat=True).distinct()
+    )
+    for module_id in sorted(modules):
+        wanted: dict[int, tuple[AssignmentRule, str, date | None]] = {}  # person's pk -> rule...
+        for rule in rules_by_module.get(module_id, []):
+            for pk, person_type, start_date in (
+                people.filter(rule.audience.member_filter())
+                .distinct()
+                .values_list("pk", "person_type", "start_date")
+                .iterator(chunk_size=SYNC_BATCH)
+            ):
+                current = wanted.get(pk)
+                if current is None or (rule.mandatory and not current[0].mandatory):
+                    wanted[pk] = (rule, person_type, start_date)
+        existing: set[int] = set()
+        to_close: dict[str, list[int]] = defaultdict(list)
+        for pk, user_id, rule_id, active in (
+            open_assignments.filter(module_id=module_id)
+            .values_list("pk", "user_id", "rule_id", "user__is_active")
+            .iterator(chunk_size=SYNC_BATCH)
+        ):
+            existing.add(user_id)
+            if user_id not in wanted and rule_id is not None:
+                reason = (
+                    Assignment.Closed.LEFT_AUDIENCE if active else Assignment.Closed.DEACTIVATED
+                )
+                to_close[reason].append(pk)
+        for reason, pks in to_close.items():
+            for chunk in in_chunks(pks, SYNC_BATCH):
+                Assignment.objects.filter(pk__in=chunk).update(closed_at=now, closed_reason=reason)
+            result.closed += len(pks)
+        missing = [pk for pk in wanted if pk not in existing]
+        for chunk in in_chunks(missing, SYNC_BATCH):
+            new = [
+                Assignment(
+                    user_id=user_id,
+                    module_id=module_id,
+                    rule=rule,
+                    mandatory=rule.mandatory,
+                    required_version=rule.module.version,
+                    assigned_at=now,
+                    due_on=assignment_due_on(
+                        rule=rule, person_type=person_type, start_date=start_date, today=today
+                    ),
+                    valid_months=rule.valid_months,
+                    reopen_days=rule.reopen_days,
+                )
+                for user_id in chunk
+                for rule, person_type, start_date in [wanted[user_id]]
+            ]
+            assignments_fill_from_records(assignments=new)
+            Assignment.objects.bulk_create(new, ignore_conflicts=True)
+            result.created += len(new)
     return result
 
 
