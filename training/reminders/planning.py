@@ -166,6 +166,22 @@ def _still_owed(*, now: datetime, rules: ReminderSettings) -> Q:
     return owed
 
 
+# What planning reads of each candidate: tens of thousands of them at a council's scale.
+_PERSON_FIELDS = ["email", "is_active", "person_type"]
+_PLAN_FIELDS = [
+    "pk",
+    "user_id",
+    "module_id",
+    "due_on",
+    "completed_at",
+    "valid_until",
+    "module__title",
+    *(f"user__{name}" for name in _PERSON_FIELDS),
+    *(f"user__line_manager__{name}" for name in _PERSON_FIELDS),
+    *(f"user__line_manager__line_manager__{name}" for name in _PERSON_FIELDS),
+]
+
+
 def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
     """Everything the sweep would send now that the log does not hold yet (a message already
     logged under its key, e.g. today's digest to that address, is not planned again, nor read
@@ -185,6 +201,7 @@ def reminders_plan(*, now: datetime | None = None) -> list[PlannedMessage]:
         )
         .filter(_still_owed(now=now, rules=rules))
         .select_related("module", "user__line_manager__line_manager")
+        .only(*_PLAN_FIELDS)
         .order_by("user_id", "due_on")
     )
     items = [i for a in candidates if (i := _item_for(a, now=now, rules=rules))]
