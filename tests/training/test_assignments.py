@@ -128,16 +128,16 @@ def test_sync_writes_in_batches_whatever_the_number_of_people(
     monkeypatch.setattr(sync_module, "SYNC_BATCH", 5)
     people = [user_factory(email=f"o{n}@example.gov.uk") for n in range(12)]
 
-    def writes(sql_start: str) -> int:
+    def writes(verb: str) -> int:  # SQLite's insert is INSERT OR IGNORE INTO
         return sum(
             1
             for q in queries.captured_queries
-            if q["sql"].startswith(f'{sql_start} "training_assignment"')
+            if q["sql"].startswith(verb) and '"training_assignment" ' in q["sql"][:50]
         )
 
     with CaptureQueriesContext(connection) as queries:
         assert assignments_sync().created == 12
-    assert writes("INSERT INTO") == 3  # 5 + 5 + 2
+    assert writes("INSERT") == 3  # 5 + 5 + 2
     assert Assignment.objects.open().count() == 12
 
     for person in people[:11]:
