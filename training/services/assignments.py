@@ -116,53 +116,59 @@ def assignments_sync(
                 Assignment.objects.filter(pk__in=chunk).update(closed_at=now, closed_reason=reason)
             result.closed += len(pks)
         missing = [pk for pk in wanted if pk not in existing]
+        if not missing:
+            continue
+        version = next(iter(wanted.values()))[0].module.version
+        # A few missing: their own records; many: the module's (one query each, not per batch).
+        started, completed = _module_records(
+            module_id=module_id,
+            version=version,
+            user_ids=missing if len(missing) <= SYNC_BATCH else None,
+        )
         for chunk in in_chunks(missing, SYNC_BATCH):
-            new = [
-                Assignment(
+            new = []
+            for user_id in chunk:
+                rule, person_type, start_date = wanted[user_id]
+                assignment = Assignment(
                     user_id=user_id,
                     module_id=module_id,
                     rule=rule,
                     mandatory=rule.mandatory,
-                    required_version=rule.module.version,
+                    required_version=version,
                     assigned_at=now,
                     due_on=assignment_due_on(
                         rule=rule, person_type=person_type, start_date=start_date, today=today
                     ),
                     valid_months=rule.valid_months,
                     reopen_days=rule.reopen_days,
+                    started_at=started.get(user_id),
                 )
-                for user_id in chunk
-                for rule, person_type, start_date in [wanted[user_id]]
-            ]
-            assignments_fill_from_records(assignments=new)
+                if user_id in completed:
+                    completed_at, expires_at = completed[user_id]
+                    latest = ModuleCompletion(completed_at=completed_at, expires_at=expires_at)
+                    assignment_completion_apply(assignment=assignment, completion=latest)
+                new.append(assignment)
             Assignment.objects.bulk_create(new, ignore_conflicts=True)
             result.created += len(new)
     return result
 
 
-def assignments_fill_from_records(*, assignments: list[Assignment]) -> None:
-    """Set started and completion fields on new (unsaved) assignments from existing records, for
-    people who began or finished the module before it was assigned: two queries."""
-    if not assignments:
-        return
-    user_ids = {a.user_id for a in assignments}
-    module_ids = {a.module_id for a in assignments}
-    started = {
-        (row["user_id"], row["module_id"]): row["first"]
-        for row in LessonProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
-        .values("user_id", "module_id")
-        .annotate(first=Min("started_at"))
-    }
-    completions: dict[tuple[int, int], list[ModuleCompletion]] = {}
-    for completion in ModuleCompletion.objects.filter(
-        user_id__in=user_ids, module_id__in=module_ids
-    ).only("user_id", "module_id", "module_version", "completed_at", "expires_at"):
-        completions.setdefault((completion.user_id, completion.module_id), []).append(completion)
-    for assignment in assignments:
-        key = (assignment.user_id, assignment.module_id)
-        assignment.started_at = started.get(key)
-        counting = [
-            c for c in completions.get(key, []) if c.module_version >= assignment.required_version
-        ]
-        latest = max(counting, key=lambda c: c.completed_at, default=None)
-        assignment_completion_apply(assignment=assignment, completion=latest)
+def _module_records(
+    *, module_id: int, version: int, user_ids: list[int] | None
+) -> tuple[dict[int, datetime], dict[int, tuple[datetime, datetime | None]]]:
+    """For people who began or finished the module before it was assigned (all of them, or
+    `user_ids`): when each first opened a lesson of it, and the dates of their latest completion
+    of `version` or later, as (completed_at, expires_at). Two queries, tuples only."""
+    progress = LessonProgress.objects.filter(module_id=module_id)
+    completions = ModuleCompletion.objects.filter(module_id=module_id, module_version__gte=version)
+    if user_ids is not None:
+        progress = progress.filter(user_id__in=user_ids)
+        completions = completions.filter(user_id__in=user_ids)
+    started = dict(progress.values_list("user_id").annotate(first=Min("started_at")))
+    completed: dict[int, tuple[datetime, datetime | None]] = {}
+    for user_id, completed_at, expires_at in completions.values_list(
+        "user_id", "completed_at", "expires_at"
+    ).iterator(chunk_size=SYNC_BATCH):
+        if user_id not in completed or completed[user_id][0] < completed_at:
+            completed[user_id] = (completed_at, expires_at)
+    return started, completed
