@@ -46,7 +46,7 @@ from cms.audit import (
     audit_record_import,
     audit_snapshot,
 )
-from cms.services import task_enqueue_each_on_commit, task_enqueue_on_commit
+from cms.services import rows_update, task_enqueue_each_on_commit, task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,6 @@ def personal_data_download_record(*, person: User, by: User) -> None:
 # PEOPLE IMPORT
 
 BATCH_SIZE = 1000
-# bulk_update writes one CASE per field over the batch, so its cost grows with the batch squared.
-UPDATE_BATCH_SIZE = 250
 
 
 class PeopleImportRefused(Exception):
@@ -138,33 +136,32 @@ def departments_ensure(*, index: DepartmentIndex, paths: Iterable[tuple[str, ...
 
 
 def _email_addresses_verify(users: list[User]) -> None:
-    """Each imported person's address is verified and primary: HR's file is the trusted source."""
-    addresses: dict[int, list[EmailAddress]] = defaultdict(list)
-    for chunk in in_chunks([user.pk for user in users]):
-        for address in EmailAddress.objects.filter(user_id__in=chunk):
+    """Each imported person's address is verified and primary: HR's file is the trusted source.
+    BATCH_SIZE people at a time, so memory stays flat."""
+    for chunk in in_chunks(users, BATCH_SIZE):
+        addresses: dict[int, list[EmailAddress]] = defaultdict(list)
+        for address in EmailAddress.objects.filter(user_id__in=[user.pk for user in chunk]):
             addresses[address.user_id].append(address)
-    demoted, changed, new = [], [], []
-    for user in users:
-        wanted = user.email.lower()
-        own = addresses.get(user.pk, [])
-        match = next((a for a in own if a.email.lower() == wanted), None)
-        if match is None:
-            # HR changed the address: the old primary address becomes the new one.
-            match = next((a for a in own if a.primary), None)
-        for address in own:
-            if address.primary and address is not match:
-                address.primary = False
-                demoted.append(address)
-        if match is None:
-            new.append(EmailAddress(user=user, email=wanted, verified=True, primary=True))
-        elif not (match.email == wanted and match.verified and match.primary):
-            match.email, match.verified, match.primary = wanted, True, True
-            changed.append(match)
-    EmailAddress.objects.bulk_update(demoted, ["primary"], batch_size=UPDATE_BATCH_SIZE)
-    EmailAddress.objects.bulk_update(
-        changed, ["email", "verified", "primary"], batch_size=UPDATE_BATCH_SIZE
-    )
-    EmailAddress.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        demoted, changed, new = [], [], []
+        for user in chunk:
+            wanted = user.email.lower()
+            own = addresses.get(user.pk, [])
+            match = next((a for a in own if a.email.lower() == wanted), None)
+            if match is None:
+                # HR changed the address: the old primary address becomes the new one.
+                match = next((a for a in own if a.primary), None)
+            for address in own:
+                if address.primary and address is not match:
+                    address.primary = False
+                    demoted.append(address)
+            if match is None:
+                new.append(EmailAddress(user=user, email=wanted, verified=True, primary=True))
+            elif not (match.email == wanted and match.verified and match.primary):
+                match.email, match.verified, match.primary = wanted, True, True
+                changed.append(match)
+        rows_update(EmailAddress, demoted, ["primary"])
+        rows_update(EmailAddress, changed, ["email", "verified", "primary"])
+        EmailAddress.objects.bulk_create(new, batch_size=BATCH_SIZE)
 
 
 def _people_write(*, plan: ImportPlan, now: datetime, by: User | None = None) -> dict[int, User]:
@@ -209,7 +206,7 @@ def _people_write(*, plan: ImportPlan, now: datetime, by: User | None = None) ->
     User.objects.bulk_create(created, batch_size=BATCH_SIZE)
     for attnames, group in updated.items():
         fields = [User._meta.get_field(attname).name for attname in attnames]
-        User.objects.bulk_update(group, fields, batch_size=UPDATE_BATCH_SIZE)
+        rows_update(User, group, fields)
     for user in leavers:
         user_deactivate(user=user, by=by, via="people import", now=now)
 
@@ -230,7 +227,7 @@ def _people_write(*, plan: ImportPlan, now: datetime, by: User | None = None) ->
                 audited.setdefault(user.pk, (user, []))[1].extend(
                     audit_changes(before=before, after=after)
                 )
-    User.objects.bulk_update(managed, ["line_manager"], batch_size=UPDATE_BATCH_SIZE)
+    rows_update(User, managed, ["line_manager"])
     if managed or updated or leavers:  # bulk updates send no signal
         managers_cache_clear()
     audit_entries_save(

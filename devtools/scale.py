@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.importers import COLUMNS as PEOPLE_COLUMNS
 from accounts.models import PersonType, ServiceArea, User
 from cms.audit import ACTION_EXEMPT, audit_changes, audit_entries_save, audit_entry, audit_snapshot
+from cms.services import rows_update
 from training.models import Assignment, AssignmentRule, LessonPage, LessonProgress, ModulePage
 from training.reports.figures import CATEGORIES
 from training.services.completion import CompletionDraft, add_months, completion_records_append
@@ -207,29 +208,28 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
         lessons[module.pk] = list(
             LessonPage.objects.child_of(module).live().values_list("pk", flat=True)
         )
+    # Looked up here rather than joined to every page: with the joins, PostgreSQL's plan for a
+    # page (its statistics still those of an empty table) took seconds at a million rows.
+    person_types = dict(User.objects.values_list("pk", "person_type"))
+    due_days_of = dict(AssignmentRule.objects.values_list("pk", "due_days"))
     spread = SeedSpread()
     last_pk = 0
     untouched = Assignment.objects.open().filter(
         started_at__isnull=True, completed_at__isnull=True, exempt_reason=""
     )
     # Keyset pages rather than one streaming cursor: the appends update the rows being read.
-    while page := list(
-        untouched.filter(pk__gt=last_pk)
-        .order_by("pk")
-        .select_related("user", "rule")
-        .only(*_SEED_FIELDS, "user__person_type", "rule__due_days")[:batch]
-    ):
+    while page := list(untouched.filter(pk__gt=last_pk).order_by("pk").only(*_SEED_FIELDS)[:batch]):
         last_pk = page[-1].pk
-        progress: list[LessonProgress] = []
+        progress: list[tuple] = []
         drafts: list[CompletionDraft] = []
         audit: list = []
         dated: list[Assignment] = []  # assigned_at, due_on or started_at changed
         exempted: list[int] = []
         for assignment in page:
-            person_type = assignment.user.person_type
+            person_type = person_types[assignment.user_id]
             category = _outcome(rng, person_type)
             module_lessons = lessons[assignment.module_id]
-            due_days = assignment.rule.due_days if assignment.rule else 28
+            due_days = due_days_of.get(assignment.rule_id, 28)
             months = assignment.valid_months
             if category == "expired" and not months:
                 category = "compliant"  # a completion that never expires cannot lapse
@@ -292,11 +292,11 @@ def activity_seed(*, seed: int = 1, batch: int = 5000, now: datetime | None = No
             if category not in ("not_started", "exempt"):
                 dated.append(assignment)
             spread.add(person_type, category)
-        _dates_write(dated)
+        rows_update(Assignment, dated, _SEED_DATES)
         Assignment.objects.filter(pk__in=exempted).update(
             exempt_reason=SEED_EXEMPT_REASON, exempted_at=now
         )
-        LessonProgress.objects.bulk_create(progress, ignore_conflicts=True, batch_size=2000)
+        _progress_write(progress)
         audit_entries_save(audit)
         spread.progress += len(progress)
         spread.exemptions += len(audit)
@@ -319,25 +319,42 @@ _SEED_FIELDS = [
 ]
 
 
-def _dates_write(assignments: list[Assignment], *, chunk: int = 1000) -> None:
-    """Save assigned_at, due_on and started_at. On PostgreSQL one UPDATE ... FROM (VALUES ...)
-    per chunk: Django's bulk_update builds a CASE per field and row, which at a million
-    assignments was most of the seeding's time."""
+_PROGRESS_COLUMNS = [
+    "user_id",
+    "lesson_id",
+    "module_id",
+    "module_version",
+    "started_at",
+    "completed_at",
+]
+
+
+def _progress_write(rows: list[tuple]) -> None:
+    """Insert lesson progress rows (tuples in _PROGRESS_COLUMNS' order), leaving any a person
+    already has. On PostgreSQL through COPY into a scratch table: millions of model instances
+    through bulk_create were most of the seeding's time and memory."""
     if connection.vendor != "postgresql":
-        Assignment.objects.bulk_update(assignments, _SEED_DATES, batch_size=chunk)
+        LessonProgress.objects.bulk_create(
+            [LessonProgress(**dict(zip(_PROGRESS_COLUMNS, row, strict=True))) for row in rows],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
         return
-    table = Assignment._meta.db_table
-    for start in range(0, len(assignments), chunk):
-        rows = assignments[start : start + chunk]
-        values = ", ".join(["(%s, %s::timestamptz, %s::date, %s::timestamptz)"] * len(rows))
-        params = [v for a in rows for v in (a.pk, a.assigned_at, a.due_on, a.started_at)]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} a SET assigned_at = v.assigned_at, due_on = v.due_on, "  # noqa: S608 - fixed names, values as parameters
-                f"started_at = v.started_at FROM (VALUES {values}) "
-                "v(id, assigned_at, due_on, started_at) WHERE a.id = v.id",
-                params,
-            )
+    table = LessonProgress._meta.db_table
+    columns = ", ".join(_PROGRESS_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS seed_progress AS SELECT {columns} FROM {table} "  # noqa: S608 - fixed names
+            "WITH NO DATA"
+        )
+        with cursor.copy(f"COPY seed_progress ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM seed_progress "  # noqa: S608 - fixed names
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("TRUNCATE seed_progress")
 
 
 def _assigned_before(
@@ -357,7 +374,7 @@ def _progress(
     completed: datetime,
     *,
     done: int | None,
-) -> list[LessonProgress]:
+) -> list[tuple]:
     """Lesson rows as lesson_open and lesson_complete leave them: every lesson completed
     (`done` None), or `done` completed and the next one opened; the assignment's started_at
     is the first lesson's, as lesson_open sets it."""
@@ -366,13 +383,13 @@ def _progress(
     opened = module_lessons if done is None else module_lessons[: done + 1]
     assignment.started_at = started
     return [
-        LessonProgress(
-            user_id=assignment.user_id,
-            lesson_id=lesson_id,
-            module_id=assignment.module_id,
-            module_version=assignment.required_version,
-            started_at=started,
-            completed_at=completed if done is None or n < done else None,
+        (
+            assignment.user_id,
+            lesson_id,
+            assignment.module_id,
+            assignment.required_version,
+            started,
+            completed if done is None or n < done else None,
         )
         for n, lesson_id in enumerate(opened)
     ]

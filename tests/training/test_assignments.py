@@ -116,6 +116,39 @@ def test_a_deactivated_person_is_closed_as_deactivated(rule, user_factory):
     assert Assignment.objects.get().closed_reason == Assignment.Closed.DEACTIVATED
 
 
+def test_sync_writes_in_batches_whatever_the_number_of_people(
+    rule, officers, user_factory, monkeypatch
+):
+    """Bounded memory: new assignments go in SYNC_BATCH rows at a time and closings by id in
+    batches too, so the queries grow with the batches and not one list holds everyone."""
+    from django.test.utils import CaptureQueriesContext
+
+    from training.services import assignments as sync_module
+
+    monkeypatch.setattr(sync_module, "SYNC_BATCH", 5)
+    people = [user_factory(email=f"o{n}@example.gov.uk") for n in range(12)]
+
+    def writes(verb: str) -> int:  # SQLite's insert is INSERT OR IGNORE INTO
+        return sum(
+            1
+            for q in queries.captured_queries
+            if q["sql"].startswith(verb) and '"training_assignment" ' in q["sql"][:50]
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert assignments_sync().created == 12
+    assert writes("INSERT") == 3  # 5 + 5 + 2
+    assert Assignment.objects.open().count() == 12
+
+    for person in people[:11]:
+        person.person_type = "other"
+        person.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert assignments_sync().closed == 11
+    assert writes("UPDATE") == 3
+    assert set(Assignment.objects.open().values_list("user_id", flat=True)) == {people[11].pk}
+
+
 def test_the_database_refuses_two_open_assignments_for_one_person_and_module(rule, user_factory):
     officer = user_factory(email="o@example.gov.uk")
     assignments_sync()

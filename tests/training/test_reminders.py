@@ -23,6 +23,7 @@ from training.models import (
     SentMessage,
 )
 from training.reminders.emails import TEMPLATES
+from training.reminders.planning import reminders_plan
 from training.reminders.sending import reminder_message_send, reminders_sweep
 from training.services.assignments import assignments_sync
 from training.services.completion import quiz_pass_record
@@ -361,3 +362,58 @@ def test_the_weekly_cap_holds_for_team_digests_too(site, user_factory):
             if 0 <= (dt.date.fromisoformat(d) - dt.date.fromisoformat(days[start])).days < 7
         ]
         assert len(window) <= 2
+
+
+def test_a_second_sweep_the_same_day_with_nothing_new_plans_nothing(
+    org, django_assert_max_num_queries
+):
+    """Everyone owed a message had it this morning: the second sweep reads only the log's keys
+    (no assignment of theirs is loaded) and plans nothing, the HR summary included."""
+    day = dt.date(2026, 2, 10)  # everyone 15 days overdue: digests and escalations
+    with time_machine.travel(morning(day), tick=False):
+        first = reminders_sweep(send_now=True)
+    kinds = {m.kind for m in first.planned}
+    assert {"learner", "manager", "member-services", "hr-summary"} <= kinds
+
+    with time_machine.travel(morning(day) + dt.timedelta(hours=5), tick=False):
+        assert reminders_plan() == []
+        with django_assert_max_num_queries(15):
+            second = reminders_sweep(send_now=True)
+    assert second.created == 0
+    assert second.planned == []
+
+
+def test_a_message_owed_after_a_change_between_sweeps_is_still_sent(org, user_factory):
+    """What changes between two sweeps the same day and is owed a message gets it at the second:
+    a learner back from leave, and a new line manager of someone long overdue. Nobody who had
+    today's digest gets a second."""
+    people, _ = org
+    day = dt.date(2026, 2, 3)  # 8 days overdue; the one on leave is away until 4 February
+    with time_machine.travel(morning(day), tick=False):
+        reminders_sweep(send_now=True)
+    assert not SentMessage.objects.filter(recipient=people["on_leave"]).exists()
+    first = sent_log()
+
+    later = morning(day) + dt.timedelta(hours=4)
+    with time_machine.travel(later, tick=False):
+        people["on_leave"].on_leave_until = None
+        people["on_leave"].save()
+        reminders_sweep(send_now=True)
+    added = sorted(set(sent_log()) - set(first))
+    assert added == [(day.isoformat(), "away@example.gov.uk", "learner")]
+
+    # Eight days on, all overdue long enough to tell their manager; then b moves team.
+    day = dt.date(2026, 2, 11)
+    with time_machine.travel(morning(day), tick=False):
+        reminders_sweep(send_now=True)
+    first = sent_log()
+    new_manager = user_factory(email="new-manager@example.gov.uk", person_type="other")
+    with time_machine.travel(morning(day) + dt.timedelta(hours=4), tick=False):
+        people["b"].line_manager = new_manager
+        people["b"].save()
+        reminders_sweep(send_now=True)
+    added = sorted(set(sent_log()) - set(first))
+    assert added == [(day.isoformat(), "new-manager@example.gov.uk", "manager")]
+    digest = SentMessage.objects.get(recipient=new_manager)
+    b_assignment = Assignment.objects.get(user=people["b"]).pk
+    assert [item["assignment"] for item in digest.items] == [b_assignment]

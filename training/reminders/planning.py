@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -132,10 +132,96 @@ def _due(item: Item, kind: str, history: dict, *, today: date, every: int) -> bo
     return last is None or (today - last).days >= every
 
 
+def message_period(kind: str, today: date) -> str:
+    """The period in a logged message's once-only key: the ISO week for the HR summary, else
+    the day."""
+    if kind == Kind.HR_SUMMARY:
+        year, week, _ = today.isocalendar()
+        return f"{year}-W{week:02d}"
+    return today.isoformat()
+
+
+def _not_logged_today(kind: str, email: str, *, today: date) -> Exists:
+    """True for a row whose `email` (a path from the assignment) has no `kind` message logged
+    today: once one is, the log's key refuses another until tomorrow."""
+    return ~Exists(
+        SentMessage.objects.filter(
+            recipient_email=OuterRef(email), kind=kind, period=message_period(kind, today)
+        )
+    )
+
+
+def _mailbox_open(kind: str, email: str, *, today: date) -> bool:
+    """Can a `kind` message to this mailbox still be logged this period?"""
+    return (
+        bool(email)
+        and not SentMessage.objects.filter(
+            recipient_email=email, kind=kind, period=message_period(kind, today)
+        ).exists()
+    )
+
+
+def _still_owed(*, now: datetime, rules: ReminderSettings) -> Q:
+    """The assignments that could still add to a message not yet logged today: the learner's
+    own digest, or (overdue or expired long enough to escalate) their manager's, manager's
+    manager's, Member Services' or the Monitoring Officer's. Everything else would only plan a
+    message the log's key refuses, so a second sweep the same day skips the people who have had
+    today's digest and the managers who have had theirs, and reads little. (A superset, by a day
+    or two: the items themselves are worked out below.)"""
+    today = timezone.localdate(now)
+    owed = Q(_not_logged_today(Kind.LEARNER, "user__email", today=today))
+    councillor = Q(user__person_type=PersonType.COUNCILLOR)
+    for threshold, kind, manager, mailbox_kind, mailbox in (
+        (
+            rules.escalate_after_days,
+            Kind.MANAGER,
+            "user__line_manager",
+            Kind.MEMBER_SERVICES,
+            rules.member_services_email,
+        ),
+        (
+            rules.escalate_again_after_days,
+            Kind.SENIOR_MANAGER,
+            "user__line_manager__line_manager",
+            Kind.MONITORING_OFFICER,
+            rules.monitoring_officer_email,
+        ),
+    ):
+        late = Q(completed_at__isnull=True, due_on__lte=today - timedelta(days=threshold)) | Q(
+            valid_until__lte=now - timedelta(days=max(threshold - 2, 0))
+        )
+        targets = ~councillor & Q(
+            _not_logged_today(kind, f"{manager}__email", today=today),
+            **{f"{manager}__isnull": False, f"{manager}__is_active": True},
+        )
+        if _mailbox_open(mailbox_kind, mailbox, today=today):
+            targets |= councillor
+        owed |= late & targets
+    return owed
+
+
+# What planning reads of each candidate: tens of thousands of them at a council's scale.
+_PERSON_FIELDS = ["email", "full_name", "is_active", "person_type"]
+_PLAN_FIELDS = [
+    "pk",
+    "user_id",
+    "module_id",
+    "due_on",
+    "completed_at",
+    "valid_until",
+    "module__title",
+    *(f"user__{name}" for name in _PERSON_FIELDS),
+    *(f"user__line_manager__{name}" for name in _PERSON_FIELDS),
+    *(f"user__line_manager__line_manager__{name}" for name in _PERSON_FIELDS),
+]
+
+
 def reminders_plan(*, now: datetime | None = None) -> ReminderPlan:
-    """Everything the sweep would send now, and the councillors' escalations it cannot send for
-    want of a mailbox. Reads only; the query count grows with the size of the batches, not with
-    the number of people."""
+    """Everything the sweep would send now that the log does not hold yet (a message already
+    logged under its key, e.g. today's digest to that address, is not planned again, nor read
+    for: see _still_owed), and the councillors' escalations it cannot send for want of a
+    mailbox. Reads only; the query count grows with the size of the batches, not with the
+    number of people."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rules = reminder_settings()
@@ -148,7 +234,9 @@ def reminders_plan(*, now: datetime | None = None) -> ReminderPlan:
             Q(completed_at__isnull=True, due_on__lte=today + timedelta(days=DUE_SOON_DAYS))
             | Q(valid_until__lte=now + timedelta(days=horizon))
         )
+        .filter(_still_owed(now=now, rules=rules))
         .select_related("module", "user__line_manager__line_manager")
+        .only(*_PLAN_FIELDS)
         .order_by("user_id", "due_on")
     )
     items = [i for a in candidates if (i := _item_for(a, now=now, rules=rules))]
@@ -210,11 +298,19 @@ def reminders_plan(*, now: datetime | None = None) -> ReminderPlan:
                 kind, email, recipient = target
                 if _due(item, kind, history, today=today, every=rules.overdue_every_days):
                     add(kind, email, recipient, item)
+    # Today's messages already logged: planned again they would only take a place in the cap.
+    logged = set(
+        SentMessage.objects.filter(
+            period=today.isoformat(), recipient_email__in={email for _, email in planned}
+        ).values_list("kind", "recipient_email")
+    )
     messages = []
     # A person's own digest first, then team digests, while their weekly cap allows. What is
     # held back is still due tomorrow, so it goes out once the cap does.
     emails_this_week = dict(recent)
     for message in sorted(planned.values(), key=_cap_order):
+        if (message.kind, message.email) in logged:
+            continue
         if message.recipient is not None:
             sent = emails_this_week.get(message.recipient.pk, 0)
             if sent >= rules.weekly_cap:
@@ -222,7 +318,8 @@ def reminders_plan(*, now: datetime | None = None) -> ReminderPlan:
             emails_this_week[message.recipient.pk] = sent + 1
         messages.append(message)
     hr_mailbox = ReportSettings.for_site(Site.objects.get(is_default_site=True)).hr_mailbox
-    if hr_mailbox:  # once a week: the week is its period, so only the first sweep sends it
+    # Once a week: the week is its period, so only the first sweep that week counts it.
+    if _mailbox_open(Kind.HR_SUMMARY, hr_mailbox, today=today):
         messages.append(_hr_summary(now=now, email=hr_mailbox))
     return ReminderPlan(messages=messages, unrouted=unrouted)
 

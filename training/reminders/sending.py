@@ -27,6 +27,7 @@ from training.reminders.planning import (
     Kind,
     PlannedMessage,
     Unrouted,
+    message_period,
     reminder_settings,
     reminders_plan,
 )
@@ -56,13 +57,6 @@ class SweepResult:
     @property
     def queued(self) -> int:
         return len(self.pending)
-
-
-def _period(kind: str, today: date) -> str:
-    if kind == Kind.HR_SUMMARY:
-        year, week, _ = today.isocalendar()
-        return f"{year}-W{week:02d}"
-    return today.isoformat()
 
 
 def reminders_sweep(
@@ -97,15 +91,17 @@ def reminders_sweep(
                 recipient=p.recipient,
                 recipient_email=p.email,
                 kind=p.kind,
-                period=_period(p.kind, today),
+                period=message_period(p.kind, today),
                 items=[i.as_record() for i in p.items] or [{"figures": p.figures}],
                 created_at=now,
             )
             for p in planned
         ]
-        before = SentMessage.objects.count()
+        # Counted within this sweep's periods: the whole log grows for years.
+        this_period = SentMessage.objects.filter(period__in={row.period for row in rows})
+        before = this_period.count()
         SentMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        result.created = SentMessage.objects.count() - before
+        result.created = this_period.count() - before
         pending = list(
             SentMessage.objects.filter(state=SentMessage.State.PENDING)
             .filter(Q(created_at=now) | Q(created_at__lt=now - STALE_PENDING))

@@ -3,6 +3,7 @@ and moving a due date.
 
 The sync is run by a Celery task, so it queues nothing (the task queues any follow-up)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from accounts.importers import in_chunks
 from accounts.models import PersonType, User
 from cms.audit import (
     ACTION_EDIT,
@@ -46,15 +48,21 @@ class SyncResult:
     closed: int = 0
 
 
-def assignment_due_on(*, rule: AssignmentRule, person: User, today: date) -> date:
+def assignment_due_on(
+    *, rule: AssignmentRule, person_type: str, start_date: date | None, today: date
+) -> date:
     """Officers: N days after they start or are assigned, whichever is later. Councillors: N weeks
     after their election, or N days from today if that date has already passed."""
-    if person.person_type == PersonType.COUNCILLOR and person.start_date:
-        after_election = person.start_date + timedelta(weeks=rule.councillor_due_weeks)
+    if person_type == PersonType.COUNCILLOR and start_date:
+        after_election = start_date + timedelta(weeks=rule.councillor_due_weeks)
         if after_election >= today:
             return after_election
-    start = max(person.start_date or today, today)
+    start = max(start_date or today, today)
     return start + timedelta(days=rule.due_days)
+
+
+# Rows per write and per read: memory stays flat whatever the size of the council.
+SYNC_BATCH = 2000
 
 
 @transaction.atomic
@@ -110,97 +118,115 @@ def assignments_sync(
     Creates missing assignments, closes rule-made ones whose person left every matching audience
     or was deactivated (kept as history), and never opens a second assignment for one person and
     module (a database constraint backs this). Limit it to some people with `user_ids`.
-    Queries: a few per rule, not per person. Sends no email and queues nothing
-    (assignments_sync_task queues a count of the report figures when something changed).
+    One module at a time, reading tuples and writing SYNC_BATCH rows at a time, so memory holds
+    one module's people, not every assignment. Queries: a few per rule and per SYNC_BATCH
+    changes, not per person. Sends no email and queues nothing (assignments_sync_task queues a
+    count of the report figures when something changed).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     result = SyncResult()
-    rules = list(
+    rules_by_module: dict[int, list[AssignmentRule]] = defaultdict(list)
+    for rule in (
         AssignmentRule.objects.filter(active=True, module__live=True)
         .select_related("audience", "module")
         .prefetch_related("audience__departments")
-    )
+    ):
+        rules_by_module[rule.module_id].append(rule)
     people = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
-    wanted: dict[tuple[int, int], AssignmentRule] = {}
-    persons: dict[int, User] = {}
-    for rule in rules:
-        for person in (
-            people.filter(rule.audience.member_filter())
-            .distinct()
-            .only("pk", "person_type", "start_date")
-        ):
-            key = (person.pk, rule.module_id)
-            current = wanted.get(key)
-            if current is None or (rule.mandatory and not current.mandatory):
-                wanted[key] = rule
-            persons[person.pk] = person
     open_assignments = Assignment.objects.filter(closed_at__isnull=True)
     if user_ids is not None:
         open_assignments = open_assignments.filter(user_id__in=user_ids)
-    existing = {
-        (a.user_id, a.module_id): a
-        for a in open_assignments.only(
-            "pk", "user_id", "module_id", "rule_id", "user__is_active"
-        ).select_related("user")
-    }
-    to_close = [a for key, a in existing.items() if key not in wanted and a.rule_id is not None]
-    for assignment in to_close:
-        assignment.closed_at = now
-        assignment.closed_reason = (
-            Assignment.Closed.LEFT_AUDIENCE
-            if assignment.user.is_active
-            else Assignment.Closed.DEACTIVATED
-        )
-    Assignment.objects.bulk_update(to_close, ["closed_at", "closed_reason"], batch_size=1000)
-    result.closed = len(to_close)
-    new = [
-        Assignment(
-            user_id=user_id,
+    # Modules whose rules all went (or were switched off) may still hold rule-made assignments.
+    modules = set(rules_by_module) | set(
+        open_assignments.filter(rule__isnull=False).values_list("module_id", flat=True).distinct()
+    )
+    for module_id in sorted(modules):
+        wanted: dict[int, tuple[AssignmentRule, str, date | None]] = {}  # person's pk -> rule...
+        for rule in rules_by_module.get(module_id, []):
+            for pk, person_type, start_date in (
+                people.filter(rule.audience.member_filter())
+                .distinct()
+                .values_list("pk", "person_type", "start_date")
+                .iterator(chunk_size=SYNC_BATCH)
+            ):
+                current = wanted.get(pk)
+                if current is None or (rule.mandatory and not current[0].mandatory):
+                    wanted[pk] = (rule, person_type, start_date)
+        existing: set[int] = set()
+        to_close: dict[str, list[int]] = defaultdict(list)
+        for pk, user_id, rule_id, active in (
+            open_assignments.filter(module_id=module_id)
+            .values_list("pk", "user_id", "rule_id", "user__is_active")
+            .iterator(chunk_size=SYNC_BATCH)
+        ):
+            existing.add(user_id)
+            if user_id not in wanted and rule_id is not None:
+                reason = (
+                    Assignment.Closed.LEFT_AUDIENCE if active else Assignment.Closed.DEACTIVATED
+                )
+                to_close[reason].append(pk)
+        for reason, pks in to_close.items():
+            for chunk in in_chunks(pks, SYNC_BATCH):
+                Assignment.objects.filter(pk__in=chunk).update(closed_at=now, closed_reason=reason)
+            result.closed += len(pks)
+        missing = [pk for pk in wanted if pk not in existing]
+        if not missing:
+            continue
+        version = next(iter(wanted.values()))[0].module.version
+        # A few missing: their own records; many: the module's (one query each, not per batch).
+        started, completed = _module_records(
             module_id=module_id,
-            rule=rule,
-            mandatory=rule.mandatory,
-            required_version=rule.module.version,
-            assigned_at=now,
-            due_on=assignment_due_on(rule=rule, person=persons[user_id], today=today),
-            valid_months=rule.valid_months,
-            reopen_days=rule.reopen_days,
+            version=version,
+            user_ids=missing if len(missing) <= SYNC_BATCH else None,
         )
-        for (user_id, module_id), rule in wanted.items()
-        if (user_id, module_id) not in existing
-    ]
-    assignments_fill_from_records(assignments=new)
-    Assignment.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-    result.created = len(new)
+        for chunk in in_chunks(missing, SYNC_BATCH):
+            new = []
+            for user_id in chunk:
+                rule, person_type, start_date = wanted[user_id]
+                assignment = Assignment(
+                    user_id=user_id,
+                    module_id=module_id,
+                    rule=rule,
+                    mandatory=rule.mandatory,
+                    required_version=version,
+                    assigned_at=now,
+                    due_on=assignment_due_on(
+                        rule=rule, person_type=person_type, start_date=start_date, today=today
+                    ),
+                    valid_months=rule.valid_months,
+                    reopen_days=rule.reopen_days,
+                    started_at=started.get(user_id),
+                )
+                if user_id in completed:
+                    completed_at, expires_at = completed[user_id]
+                    latest = ModuleCompletion(completed_at=completed_at, expires_at=expires_at)
+                    assignment_completion_apply(assignment=assignment, completion=latest)
+                new.append(assignment)
+            Assignment.objects.bulk_create(new, ignore_conflicts=True)
+            result.created += len(new)
     return result
 
 
-def assignments_fill_from_records(*, assignments: list[Assignment]) -> None:
-    """Set started and completion fields on new (unsaved) assignments from existing records, for
-    people who began or finished the module before it was assigned: two queries."""
-    if not assignments:
-        return
-    user_ids = {a.user_id for a in assignments}
-    module_ids = {a.module_id for a in assignments}
-    started = {
-        (row["user_id"], row["module_id"]): row["first"]
-        for row in LessonProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
-        .values("user_id", "module_id")
-        .annotate(first=Min("started_at"))
-    }
-    completions: dict[tuple[int, int], list[ModuleCompletion]] = {}
-    for completion in ModuleCompletion.objects.filter(
-        user_id__in=user_ids, module_id__in=module_ids
-    ).only("user_id", "module_id", "module_version", "completed_at", "expires_at"):
-        completions.setdefault((completion.user_id, completion.module_id), []).append(completion)
-    for assignment in assignments:
-        key = (assignment.user_id, assignment.module_id)
-        assignment.started_at = started.get(key)
-        counting = [
-            c for c in completions.get(key, []) if c.module_version >= assignment.required_version
-        ]
-        latest = max(counting, key=lambda c: c.completed_at, default=None)
-        assignment_completion_apply(assignment=assignment, completion=latest)
+def _module_records(
+    *, module_id: int, version: int, user_ids: list[int] | None
+) -> tuple[dict[int, datetime], dict[int, tuple[datetime, datetime | None]]]:
+    """For people who began or finished the module before it was assigned (all of them, or
+    `user_ids`): when each first opened a lesson of it, and the dates of their latest completion
+    of `version` or later, as (completed_at, expires_at). Two queries, tuples only."""
+    progress = LessonProgress.objects.filter(module_id=module_id)
+    completions = ModuleCompletion.objects.filter(module_id=module_id, module_version__gte=version)
+    if user_ids is not None:
+        progress = progress.filter(user_id__in=user_ids)
+        completions = completions.filter(user_id__in=user_ids)
+    started = dict(progress.values_list("user_id").annotate(first=Min("started_at")))
+    completed: dict[int, tuple[datetime, datetime | None]] = {}
+    for user_id, completed_at, expires_at in completions.values_list(
+        "user_id", "completed_at", "expires_at"
+    ).iterator(chunk_size=SYNC_BATCH):
+        if user_id not in completed or completed[user_id][0] < completed_at:
+            completed[user_id] = (completed_at, expires_at)
+    return started, completed
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from cms.services import rows_update
 from training.hashing import RecordsKeyUnknown, records_key_current
 from training.locks import Lock, advisory_lock
 from training.models import (
@@ -261,9 +262,7 @@ def _assignments_complete(*, records: list[ModuleCompletion]) -> None:
                 if assignment.completed_at is None or assignment.completed_at < record.completed_at:
                     assignment_completion_apply(assignment=assignment, completion=record)
                     changed[assignment.pk] = assignment
-    Assignment.objects.bulk_update(
-        changed.values(), ["completed_at", "valid_until", "recertify_from"], batch_size=500
-    )
+    rows_update(Assignment, changed.values(), ["completed_at", "valid_until", "recertify_from"])
 
 
 def add_months(moment: datetime, months: int) -> datetime:
