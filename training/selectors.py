@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
@@ -28,9 +28,11 @@ from training.models import (
 )
 
 
-def audience_ids_for_user(*, user: User) -> set[int]:
-    """The audiences a person belongs to, worked out in two queries whatever their number."""
-    audiences = list(Audience.objects.prefetch_related("departments"))
+def audience_ids_for_user(*, user: User, audiences: list[Audience] | None = None) -> set[int]:
+    """The audiences a person belongs to, worked out in two queries whatever their number; one
+    when given the audiences to test (with their departments prefetched)."""
+    if audiences is None:
+        audiences = list(Audience.objects.prefetch_related("departments"))
     if not audiences or not user.is_authenticated:
         return set()
     flags = User.objects.filter(pk=user.pk).aggregate(
@@ -61,9 +63,16 @@ class CatalogueEntry:
 
 
 def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[CatalogueEntry]:
-    """Live modules; those for the learner's audiences first, mandatory ones first among them."""
+    """Live modules; those for the learner's audiences first, mandatory ones first among them.
+
+    Only the modules' own audiences are tested, read with the modules (and their departments)."""
     modules = list(
-        ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
+        ModulePage.objects.child_of(index)
+        .live()
+        .prefetch_related(
+            Prefetch("audiences", queryset=Audience.objects.prefetch_related("departments"))
+        )
+        .order_by("path")
     )
     totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
     progress = {
@@ -72,7 +81,8 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         .values("module_id")
         .annotate(started=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
-    mine = audience_ids_for_user(user=user)
+    audiences = {a.pk: a for module in modules for a in module.audiences.all()}
+    mine = audience_ids_for_user(user=user, audiences=list(audiences.values()))
     entries = [
         CatalogueEntry(
             module=module,
