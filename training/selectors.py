@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail import hooks
@@ -33,9 +33,11 @@ from training.models import (
 )
 
 
-def audience_ids_for_user(*, user: User) -> set[int]:
-    """The audiences a person belongs to, worked out in two queries whatever their number."""
-    audiences = list(Audience.objects.prefetch_related("departments"))
+def audience_ids_for_user(*, user: User, audiences: list[Audience] | None = None) -> set[int]:
+    """The audiences a person belongs to, worked out in two queries whatever their number; one
+    when given the audiences to test (with their departments prefetched)."""
+    if audiences is None:
+        audiences = list(Audience.objects.prefetch_related("departments"))
     if not audiences or not user.is_authenticated:
         return set()
     flags = User.objects.filter(pk=user.pk).aggregate(
@@ -68,9 +70,16 @@ class CatalogueEntry:
 def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[CatalogueEntry]:
     """Live modules: those assigned to the learner and for their audiences first, most urgent
     first (as My training orders them); then the rest of theirs, then the others, mandatory
-    ones first among each."""
+    ones first among each.
+
+    Only the modules' own audiences are tested, read with the modules (and their departments)."""
     modules = list(
-        ModulePage.objects.child_of(index).live().prefetch_related("audiences").order_by("path")
+        ModulePage.objects.child_of(index)
+        .live()
+        .prefetch_related(
+            Prefetch("audiences", queryset=Audience.objects.prefetch_related("departments"))
+        )
+        .order_by("path")
     )
     totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
     progress = {
@@ -79,7 +88,8 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         .values("module_id")
         .annotate(started=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
-    mine = audience_ids_for_user(user=user)
+    audiences = {a.pk: a for module in modules for a in module.audiences.all()}
+    mine = audience_ids_for_user(user=user, audiences=list(audiences.values()))
     entries = [
         CatalogueEntry(
             module=module,

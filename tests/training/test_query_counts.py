@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
+from accounts.models import Department
 from tests.factories import LESSON_BODY, catalogue, lessons_of
 from tests.quizzes.conftest import quiz_for
-from training.models import LessonPage, LessonProgress, ModulePage
+from training.models import Audience, LessonPage, LessonProgress, ModulePage
 
 MAX_QUERIES = 10
 
@@ -61,15 +62,31 @@ def queries_per_page(client, urls: dict[str, str]) -> dict[str, list[str]]:
 
 @pytest.fixture
 def officer_client(client, site, roles, user_factory):
-    user = user_factory(email="sam.officer@example.gov.uk", person_type="officer")
+    from accounts.management.commands.load_accounts_data import department_from_path
+
+    user = user_factory(
+        email="sam.officer@example.gov.uk",
+        person_type="officer",
+        department=department_from_path("Place > Waste services"),
+    )
     client.force_login(user)
     client.user = user
     return client
 
 
+def for_the_officers_directorate(*modules: ModulePage) -> None:
+    """Each module for an audience of the officer's directorate (a rule with departments, as a
+    council's are), so the catalogue tests the learner's audiences as it does at scale."""
+    audience = Audience.objects.create(name="Place directorate", slug="place")
+    audience.departments.add(Department.objects.get(name="Place"))
+    for module in modules:
+        module.audiences.add(audience)
+
+
 def test_learner_pages_take_at_most_ten_queries_whatever_the_modules_size(officer_client):
     small = module_of_size("small-module", lessons=2, blocks_repeat=1)
     large = module_of_size("large-module", lessons=7, blocks_repeat=4)
+    for_the_officers_directorate(small, large)
     small_quiz, large_quiz = quiz_for(small, questions=2), quiz_for(large, questions=9)
 
     small_counts = queries_per_page(officer_client, learner_urls(small, small_quiz))

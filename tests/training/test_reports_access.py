@@ -385,3 +385,55 @@ def test_the_person_search_with_a_nul_character_searches_the_rest(
 
     assert response.status_code == 200
     assert person.full_name in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_last_reminders_for_a_batch_bind_the_people_as_one_array(council):
+    """An export asks for 2,000 people at a time: one array parameter, not 2,000 placeholders,
+    and the same answer as for a few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from training.models import SentMessage
+    from training.reminders.selectors import reminders_last_sent
+
+    target = Assignment.objects.get(user=council["people"]["l1"], module__slug="fraud")
+    latest = dt.datetime(2026, 11, 9, 10, tzinfo=dt.UTC)
+    for day in (2, 9):
+        sent = latest.replace(day=day)
+        SentMessage.objects.create(
+            recipient=target.user,
+            recipient_email=target.user.email,
+            kind="learner",
+            period=f"2026-11-{day:02}",
+            items=[{"assignment": target.pk, "reason": "overdue", "days": day}],
+            state="sent",
+            created_at=sent,
+            sent_at=sent,
+        )
+    batch = {target.pk: target.user_id, **{-n: 10_000_000 + n for n in range(1, 2000)}}
+
+    with CaptureQueriesContext(connection) as ctx:
+        last = reminders_last_sent(assignment_users=batch)
+
+    assert last == {target.pk: latest}
+    [query] = ctx.captured_queries
+    assert "= ANY(" in query["sql"]
+    assert " IN (" not in query["sql"]
+
+
+@pytest.mark.postgres
+def test_the_overdue_export_is_planned_for_every_row_not_the_first(client, council, signed_in):
+    """A cursor is planned for its first tenth unless told; an export reads it all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    signed_in("HR")
+    with CaptureQueriesContext(connection) as ctx:
+        rows = csv_rows(client.get("/cms/aware-reports/overdue/?export=csv"))
+
+    assert len(rows) > 1
+    sql = [q["sql"] for q in ctx.captured_queries]
+    told = sql.index("SET LOCAL cursor_tuple_fraction = 1")
+    read = next(i for i, s in enumerate(sql) if "training_assignment" in s and "ORDER BY" in s)
+    assert told < read
