@@ -13,6 +13,7 @@ from devtools.peer_bench import (
     rounds_order,
     wrk_parse,
 )
+from tests.test_guards import PRODUCTION_ENV, manage
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:41235/modules/organised-crime/what-it-is/
@@ -139,3 +140,19 @@ def test_the_product_has_no_bench_views(client, site):
             view = None
         assert view not in (signed_in_bare, anonymous_bare)
         assert client.get(path).status_code == 404
+
+
+def test_the_bench_serves_production_settings_with_only_its_url_conf_added():
+    probe = (
+        "from django.conf import settings; from config.settings import production; "
+        "print(settings.DEBUG, settings.ROOT_URLCONF, production.ROOT_URLCONF)"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        probe,
+        env_overrides={**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "devtools.bench_settings"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["False", "devtools.bench_urls", "config.urls"]
