@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CSS := build/static/css/aware.css
 
-.PHONY: install demo test lint audit bench lock clean
+.PHONY: install demo test lint audit bench bench-peer lock clean
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(CSS)
 
@@ -55,6 +55,22 @@ lint: install
 BENCH_LEARNERS ?= 20000
 bench: install
 	$(MANAGE) benchmark --learners $(BENCH_LEARNERS)
+
+# Aware's lesson, module and My training pages beside wagtail-lms 0.11's lesson page (bench/peer/,
+# in its own venv) and beside two bare views, requests per second from wrk in alternating rounds,
+# both under gunicorn (2 sync workers, production settings), each in a throwaway PostgreSQL
+# database named after DATABASE_URL's (devtools/peer_bench.py). wrk is a Debian package.
+PEER_VENV := bench/peer/.venv
+BENCH_ROUNDS ?= 5
+BENCH_SECONDS ?= 10
+$(PEER_VENV)/.installed: bench/peer/requirements.txt
+	test -d $(PEER_VENV) || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $<
+	touch $@
+
+bench-peer: install $(PEER_VENV)/.installed
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(MANAGE) bench_peer --rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
 
 # Checks both locks and package-lock.json against known vulnerabilities (devtools/audit_locks.py);
 # fails on a known vulnerability, and also when the vulnerability database cannot be reached.

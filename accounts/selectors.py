@@ -1,6 +1,5 @@
 """Reads about people."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -11,7 +10,6 @@ from allauth.socialaccount.models import SocialApp
 from allauth.utils import build_absolute_uri
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,6 +17,12 @@ from wagtail.models import Site
 
 from accounts.models import PeopleImport, PersonType, SignInSettings, User
 from accounts.sso_saml import saml_setup_values
+from cms.generations import (
+    generation,
+    generation_cached,
+    generation_key_register,
+    generation_replace,
+)
 from cms.models import CouncilSettings
 
 EVERYONE_PERMISSION = "accounts.view_user"
@@ -36,42 +40,43 @@ def people_visible_to(*, viewer: User) -> QuerySet[User]:
     return User.objects.none()
 
 
-ROLES_GENERATION_KEY = "aware:roles:generation"
+ROLES_GENERATION_KEY = generation_key_register("aware:roles:generation")
 ROLES_TIMEOUT = 5 * 60
 
 
 def roles_cache_clear() -> None:
     """Forget every cached person's roles (accounts.apps connects this to every change of a
     person's roles or permissions, or a role's permissions)."""
-    cache.set(ROLES_GENERATION_KEY, uuid.uuid4().hex, None)
+    generation_replace(ROLES_GENERATION_KEY)
 
 
 def user_group_ids_and_names(*, user: User) -> dict[int, str]:
     """The person's roles, {group id: name}, read once per request and kept in the shared cache
-    with the person's permissions (so Django's has_perm asks nothing either) until any role or
-    permission changes anywhere (roles_cache_clear) or five minutes pass. Used by the two-factor
-    middleware, view restrictions and the header's admin link."""
+    and this process's memory (cms.generations) with the person's permissions (so Django's
+    has_perm asks nothing either) until any role or permission changes anywhere
+    (roles_cache_clear) or five minutes pass. Used by the two-factor middleware, view
+    restrictions and the header's admin link."""
     cached = getattr(user, "_aware_groups", None)
     if cached is not None:
         return cached
     if not user.pk:
         user._aware_groups = {}
         return user._aware_groups
-    generation = cache.get(ROLES_GENERATION_KEY)
-    if generation is None:
-        cache.add(ROLES_GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = cache.get(ROLES_GENERATION_KEY, "")
     # A change of superuser or active status is in the key: the permissions depend on both.
-    key = f"aware:roles:{generation}:{user.pk}:{user.is_superuser:d}{user.is_active:d}"
-    roles = cache.get(key)
-    if roles is None:
+    key = (
+        f"aware:roles:{generation(ROLES_GENERATION_KEY)}:{user.pk}:"
+        f"{user.is_superuser:d}{user.is_active:d}"
+    )
+
+    def compute() -> dict:
         backend = ModelBackend()
-        roles = {
+        return {
             "groups": dict(user.groups.values_list("id", "name")),
             "user_perms": backend.get_user_permissions(user) if user.is_active else set(),
             "group_perms": backend.get_group_permissions(user) if user.is_active else set(),
         }
-        cache.set(key, roles, ROLES_TIMEOUT)
+
+    roles = generation_cached(key, compute, ROLES_TIMEOUT)
     user._aware_groups = roles["groups"]
     if user.is_active:
         # Django's ModelBackend looks for these before asking the database.

@@ -16,7 +16,8 @@ class ReportOnlyAdminCSPMiddleware(CSPMiddleware):
 
 class SiteCacheMiddleware:
     """Gives each request its Site and the council's settings from the cache (cms.site_cache),
-    except the endpoints that never render a page (they need neither, nor the database)."""
+    the caches' generations read once for the request (cms.generations), except the endpoints
+    that never render a page (they need neither, nor the database)."""
 
     NO_PAGE_PREFIXES = ("/csp-report/", "/healthz", "/static/", "/media/")
 
@@ -24,8 +25,15 @@ class SiteCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        from cms.generations import request_generations_begin, request_generations_end
         from cms.site_cache import request_site_prepare
 
-        if not request.path_info.startswith(self.NO_PAGE_PREFIXES):
+        if request.path_info.startswith(self.NO_PAGE_PREFIXES):
+            return self.get_response(request)
+        # The site's and the roles' cache generations, read once for the whole request.
+        request_generations_begin()
+        try:
             request_site_prepare(request)
-        return self.get_response(request)
+            return self.get_response(request)
+        finally:
+            request_generations_end()

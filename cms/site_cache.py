@@ -9,49 +9,35 @@ the reporting routes: see the receivers at the end, connected in cms.apps. The r
 checked against the page they name before use, so a stale one only costs a query; a URL that
 leads nowhere is not remembered."""
 
-import uuid
-
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from cms.generations import (
+    generation,
+    generation_cached,
+    generation_key_register,
+    generation_replace,
+)
 from cms.site_settings import CouncilSettings, ReportingRoute, ReportingRoutes
 
-GENERATION_KEY = "aware:site-cache:generation"
+GENERATION_KEY = generation_key_register("aware:site-cache:generation")
 # Five minutes at most, so that even a change the signals could not reach everywhere (made while
 # Redis was down, each process then caching alone) shows within five minutes.
 TIMEOUT = 5 * 60
 
 
-def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, generation, None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return generation
-
-
-def _key(*parts) -> str:
-    return ":".join(["aware:site-cache", _generation(), *map(str, parts)])
-
-
 def site_cache_clear() -> None:
     """Forget every cached entry (a new generation): after any change editors make."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    generation_replace(GENERATION_KEY)
 
 
 def cached(key_parts: tuple, compute):
-    """The cached value for `key_parts` in the current generation, computing it when missing.
-    None is never kept (so a URL that leads nowhere adds nothing to the cache)."""
-    key = _key(*key_parts)
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        if value is not None:
-            cache.set(key, value, TIMEOUT)
-    return value
+    """The cached value for `key_parts` in the current generation (cms.generations: memory, then
+    the shared cache), computing it when missing. None is never kept (so a URL that leads
+    nowhere adds nothing to the cache)."""
+    key = ":".join(["aware:site-cache", generation(GENERATION_KEY), *map(str, key_parts)])
+    return generation_cached(key, compute, TIMEOUT)
 
 
 def request_site_prepare(request) -> None:

@@ -15,6 +15,7 @@ from wagtail.models import Page, PageViewRestriction
 from accounts.models import User
 from accounts.selectors import user_group_ids_and_names
 from cms.selectors import reporting_route_list
+from cms.site_cache import cached
 from cms.site_settings import ReportingRoute
 from training.checkpoints import Checkpoint
 from training.hashing import RecordsKeyUnknown
@@ -193,13 +194,32 @@ class ModuleProgress:
         return sum(s.lesson.estimated_minutes for s in self.lessons if not s.done)
 
 
-def module_progress_for_user(*, user: User, module: ModulePage) -> ModuleProgress:
-    """Each live lesson of the module with the learner's ticks: two queries (a few more from
-    version 2 on, to find a delta path).
+def module_lessons_shown(*, module: ModulePage) -> list[LessonPage]:
+    """The module's live lessons in order, without their bodies, for the learner's pages: kept in
+    the site cache (cms.site_cache), which forgets it whenever an editor publishes, unpublishes,
+    moves or deletes a page. Never for a record: completing reads the database."""
+    return cached(("lessons", module.pk), lambda: _module_lessons_live(module))
+
+
+def lesson_module_shown(*, lesson: LessonPage) -> ModulePage | None:
+    """The module a lesson sits in, for the learner's pages (the site cache, as above)."""
+    return cached(("module-of", lesson.pk), lambda: ModulePage.objects.parent_of(lesson).first())
+
+
+def _module_lessons_live(module: ModulePage) -> list[LessonPage]:
+    return list(LessonPage.objects.child_of(module).live().defer("body").order_by("path"))
+
+
+def module_progress_for_user(
+    *, user: User, module: ModulePage, lessons: list[LessonPage] | None = None
+) -> ModuleProgress:
+    """Each live lesson of the module (or `lessons`, module_lessons_shown's) with the learner's
+    ticks: two queries, one with `lessons` (a few more from version 2 on, to find a delta path).
 
     On a delta path (module_delta_for_user) the lessons not changed since the learner's version
     count as done, and a changed one only if completed after the publish that changed it."""
-    lessons = list(LessonPage.objects.child_of(module).live().defer("body").order_by("path"))
+    if lessons is None:
+        lessons = _module_lessons_live(module)
     rows = {
         row["lesson_id"]: row["completed_at"]
         for row in LessonProgress.objects.filter(user=user, module=module).values(

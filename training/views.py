@@ -37,7 +37,9 @@ from training.selectors import (
     certificate_check,
     completion_history,
     delta_next_lessons_apply,
+    lesson_module_shown,
     module_catalogue_for_user,
+    module_lessons_shown,
     module_progress_for_user,
     module_update_for_user,
     progress_completion_latest,
@@ -69,7 +71,9 @@ def learner_page_context(*, page: Page, request) -> dict:
     if isinstance(page, ModuleIndexPage):
         return {"catalogue": module_catalogue_for_user(user=user, index=page)}
     if isinstance(page, ModulePage):
-        progress = module_progress_for_user(user=user, module=page)
+        progress = module_progress_for_user(
+            user=user, module=page, lessons=module_lessons_shown(module=page)
+        )
         # Other apps (quizzes) add the module's assessment through this hook, so that training
         # never imports them: each returns None or {"title", "url", "status", "action"}.
         assessments = [
@@ -84,8 +88,10 @@ def learner_page_context(*, page: Page, request) -> dict:
             "assessments": assessments,
         }
     if isinstance(page, LessonPage):
-        module = ModulePage.objects.parent_of(page).first() or page.get_parent().specific
-        progress = module_progress_for_user(user=user, module=module)
+        module = lesson_module_shown(lesson=page) or page.get_parent().specific
+        progress = module_progress_for_user(
+            user=user, module=module, lessons=module_lessons_shown(module=module)
+        )
         previous_lesson, next_lesson = progress.neighbours_of(page)
         return {
             "module": module,

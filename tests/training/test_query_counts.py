@@ -142,3 +142,27 @@ def test_the_cached_links_routes_and_roles_follow_what_editors_change(officer_cl
     response = officer_client.get("/training/renamed-module/")
     assert response.status_code == 302
     assert "/accounts/2fa/" in response["Location"]
+
+
+# What a warm page asks the database now that a module's lessons, and a lesson's module, come
+# from the site cache (module_lessons_shown, lesson_module_shown).
+WARM_LIMITS = {"lesson": 6, "module": 9}
+
+
+def test_the_module_and_its_lessons_come_from_the_site_cache(officer_client):
+    module = module_of_size("cached-module", lessons=2, blocks_repeat=1)
+    first, second = lessons_of(module)
+    counts = queries_per_page(officer_client, {"lesson": first.url, "module": module.url})
+    for name, limit in WARM_LIMITS.items():
+        assert len(counts[name]) <= limit, f"{name}: {len(counts[name])}\n" + "\n".join(
+            counts[name]
+        )
+
+    # Unpublishing the second lesson takes it out of the first's "next" link at once...
+    LessonPage.objects.get(pk=second.pk).unpublish()
+    assert second.url not in officer_client.get(first.url).content.decode()
+    # ...and publishing a third puts it there.
+    third = LessonPage(title="Lesson 3", slug="lesson-3", summary="S", body=LESSON_BODY)
+    module.add_child(instance=third)
+    third.save_revision().publish()
+    assert f'href="{third.url}"' in officer_client.get(first.url).content.decode()

@@ -34,6 +34,8 @@ IMPORT_SIZE = SWEEP_SIZE = 20_000
 COUNCIL_SIZE = 100_000
 PAGE_QUERIES = 10  # queries per learner page
 NOT_MEASURED = "not measured"
+# Requests per second need both projects under gunicorn and several minutes of wrk.
+BENCH_PEER = "run make bench-peer (gunicorn, wrk and the wagtail-lms peer)"
 
 
 @dataclass
@@ -116,21 +118,21 @@ class Command(BaseCommand):
             NOT_MEASURED,
             ">= 1.5x",
             None,
-            "needs gunicorn, wrk and the peer project (make bench-peer), not built yet",
+            BENCH_PEER,
         )
         self.goal(
             "lesson, module, My training req/s vs a signed-in bare view",
             NOT_MEASURED,
             ">= 0.5",
             None,
-            "needs gunicorn and wrk, not built yet",
+            BENCH_PEER,
         )
         self.goal(
             "signed-in bare view vs anonymous bare view req/s",
             NOT_MEASURED,
             ">= 0.3",
             None,
-            "needs gunicorn and wrk, not built yet",
+            BENCH_PEER,
         )
         out = self.stdout
         out.write(f"Goals (issue 17), {self.learners:,} learners, one line per figure:")
