@@ -85,35 +85,31 @@ def user_group_ids_and_names(*, user: User) -> dict[int, str]:
     return user._aware_groups
 
 
-MANAGERS_GENERATION_KEY = "aware:managers:generation"
+MANAGERS_GENERATION_KEY = generation_key_register("aware:managers:generation")
 
 
 def managers_cache_clear() -> None:
     """Forget who manages anyone (accounts.apps connects this to a person's save that may change
     a line manager or who is active; the people import calls it)."""
-    cache.set(MANAGERS_GENERATION_KEY, uuid.uuid4().hex, None)
+    generation_replace(MANAGERS_GENERATION_KEY)
 
 
 def user_manages_anyone(*, user: User) -> bool:
     """Whether anyone active reports to the person (the header's "My team" link): asked once
-    per request and kept in the shared cache until a line manager may have changed anywhere
-    (managers_cache_clear) or five minutes pass."""
+    per request and kept in the shared cache and this process's memory (cms.generations) until
+    a line manager may have changed anywhere (managers_cache_clear) or five minutes pass."""
     cached = getattr(user, "_aware_manages", None)
     if cached is not None:
         return cached
     if not user.is_authenticated:
         return False
-    generation = cache.get(MANAGERS_GENERATION_KEY)
-    if generation is None:
-        cache.add(MANAGERS_GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = cache.get(MANAGERS_GENERATION_KEY, "")
-    key = f"aware:manages:{generation}:{user.pk}"
-    manages = cache.get(key)
-    if manages is None:
-        manages = User.objects.filter(line_manager=user, is_active=True).exists()
-        cache.set(key, manages, ROLES_TIMEOUT)
-    user._aware_manages = manages
-    return manages
+    key = f"aware:manages:{generation(MANAGERS_GENERATION_KEY)}:{user.pk}"
+    user._aware_manages = generation_cached(
+        key,
+        lambda: User.objects.filter(line_manager=user, is_active=True).exists(),
+        ROLES_TIMEOUT,
+    )
+    return user._aware_manages
 
 
 def user_requires_mfa(*, user: User) -> bool:

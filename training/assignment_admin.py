@@ -4,6 +4,7 @@ module, and bulk exempt and bulk extend with a reason (through the services)."""
 import django_filters
 from django import forms
 from django.contrib.admin.utils import quote
+from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
@@ -18,6 +19,7 @@ from training.models import Assignment, ModulePage, Status
 from training.reports.filters import DepartmentChoiceField, department_names
 from training.services.assignments import assignment_due_date_extend
 from training.services.exemptions import assignment_exempt
+from training.tasks import report_counts_refresh_soon
 
 CHANGE_PERMISSION = "training.change_assignment"
 
@@ -260,10 +262,12 @@ class BulkExtendAction(AssignmentBulkAction):
 
     @classmethod
     def execute_action(cls, objects, *, new_due_on=None, reason="", by=None, **kwargs):
-        for assignment in objects:
-            assignment_due_date_extend(
-                assignment=assignment, new_due_on=new_due_on, reason=reason, by=by
-            )
+        with transaction.atomic():  # all of them or, if one is refused, none
+            for assignment in objects:
+                assignment_due_date_extend(
+                    assignment=assignment, new_due_on=new_due_on, reason=reason, by=by
+                )
+        report_counts_refresh_soon()
         return len(objects), 0
 
     def get_success_message(self, num_parent_objects, num_child_objects):

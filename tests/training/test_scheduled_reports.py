@@ -19,7 +19,11 @@ from tests.training.test_reports import council_fixture, independent_counts  # n
 from training.models import PackSettings, ScheduledReport, SentMessage
 from training.reports.figures import TrendPoint
 from training.reports.pack import change, pack_figures
-from training.reports.scheduled import period_label, schedule_period
+from training.reports.scheduled import (
+    period_label,
+    schedule_period,
+    scheduled_report_recipients_check,
+)
 from training.tasks import scheduled_reports_send_task
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +69,7 @@ def test_recipients_must_have_an_account_that_may_see_the_report(people):
     )
 
     with pytest.raises(ValidationError) as refused:
-        report.full_clean()
+        scheduled_report_recipients_check(report)
 
     problems = " ".join(refused.value.message_dict["recipients"])
     assert "No one with an account here has this address: nobody@example.com" in problems
@@ -81,16 +85,16 @@ def test_member_services_may_get_the_councillors_report_only(people):
         report=ScheduledReport.Report.COUNCILLORS,
         recipients="ms-lead@example.gov.uk, hr-lead@example.gov.uk",
     )
-    councillors.full_clean()  # no error
+    scheduled_report_recipients_check(councillors)  # no error
 
     councillors.report = ScheduledReport.Report.OVERDUE
     with pytest.raises(ValidationError, match=r"ms-lead@example\.gov\.uk"):
-        councillors.full_clean()
+        scheduled_report_recipients_check(councillors)
 
 
 def test_an_empty_list_of_recipients_is_refused(people):
     with pytest.raises(ValidationError, match="at least one email address"):
-        ScheduledReport(name="Pack", recipients=" \n ").full_clean()
+        scheduled_report_recipients_check(ScheduledReport(name="Pack", recipients=" \n "))
 
 
 # Periods ---------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_the_link_needs_sign_in_and_a_recipient_who_may_see_the_report(
 
 
 def test_the_pack_pdf_states_the_figures_counted_from_the_definitions(council, site, settings):
-    from training.reports.pack import pack_pdf
+    from training.reports.pack_pdf import pack_pdf
 
     target = PackSettings.for_site(site)
     target.target_rate, target.amber_margin = 60, 20

@@ -137,11 +137,6 @@ class ScheduledReport(models.Model):
         lines = (line.strip().lower() for line in self.recipients.replace(",", "\n").splitlines())
         return list(dict.fromkeys(line for line in lines if line))
 
-    def clean(self) -> None:
-        from training.reports.scheduled import scheduled_report_recipients_check
-
-        scheduled_report_recipients_check(self)
-
 
 class ReportExport(models.Model):
     """A large report export built by Celery: its owner, progress and a file that expires.

@@ -1,12 +1,16 @@
 """The reports' place in the Wagtail admin: menu items and URLs (registered in wagtail_hooks.py)."""
 
+from django.core.exceptions import ValidationError
 from django.urls import path, reverse
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import ObjectList
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.choosers import ListingPermissionChooserViewSet
 from cms.menus import PermittedMenuItem
 from training.models import ScheduledReport
 from training.reports.permissions import COUNCILLOR_PERMISSION, HR_PERMISSION
+from training.reports.scheduled import scheduled_report_recipients_check
 from training.reports.views import (
     ComplianceOverviewView,
     CouncillorsOverviewView,
@@ -30,6 +34,22 @@ REPORT_MENU = [
 ]
 
 
+class ScheduledReportForm(WagtailAdminModelForm):
+    """Refuses recipients who could not open the link (scheduled_report_recipients_check)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        proposed = ScheduledReport(
+            report=cleaned.get("report", ""), recipients=cleaned.get("recipients", "")
+        )
+        try:
+            scheduled_report_recipients_check(proposed)
+        except ValidationError as refused:
+            for message in refused.message_dict["recipients"]:
+                self.add_error("recipients", message)
+        return cleaned
+
+
 class ScheduledReportViewSet(SnippetViewSet):
     """HR saves a report with its filters and schedules it to several people (audited as every
     snippet is: cms/wagtail_hooks.py)."""
@@ -42,6 +62,7 @@ class ScheduledReportViewSet(SnippetViewSet):
     add_to_admin_menu = True
     list_display = ["name", "report", "frequency", "active"]
     list_filter = ["report", "frequency", "active"]
+    edit_handler = ObjectList(ScheduledReport.panels, base_form_class=ScheduledReportForm)
 
 
 def report_menu_hook(label: str, url_name: str, icon: str, permissions: tuple, order: int):

@@ -1,4 +1,4 @@
-"""The audit-committee pack: its figures (pack_figures), as a PDF a committee reads (pack_pdf)
+"""The audit-committee pack: its figures (pack_figures), drawn as a PDF in pack_pdf.py,
 and as an XLSX workbook with the same summary and the detail behind it (pack_xlsx).
 
 Figures come from the report pages' own selectors (report_overview, report_trend), so the pack
@@ -272,9 +272,3 @@ def pack_xlsx(*, now: datetime) -> bytes:
     output = io.BytesIO()
     xlsx_write(tables, output)
     return output.getvalue()
-
-
-def pack_pdf(*, now: datetime) -> bytes:
-    from training.reports.pack_pdf import pack_pdf_render
-
-    return pack_pdf_render(pack_figures(now=now))

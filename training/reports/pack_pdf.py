@@ -3,6 +3,7 @@ drawn here with the figures written on them, and each chart followed by the tabl
 figures. Red/amber/green is always written as a word too, never colour alone."""
 
 import io
+from datetime import datetime
 from html import escape
 
 from django.utils import timezone
@@ -20,6 +21,7 @@ from training.reports.pack import (
     PackFigures,
     PackTable,
     change,
+    pack_figures,
     percent,
     suppressed_rate,
 )
@@ -231,3 +233,8 @@ def _checkpoint(figures: PackFigures) -> Paragraph:
         "<font face='Courier'>manage.py verify_records</font>.",
         BODY,
     )
+
+
+def pack_pdf(*, now: datetime) -> bytes:
+    """The audit-committee pack as of `now`, as a PDF."""
+    return pack_pdf_render(pack_figures(now=now))

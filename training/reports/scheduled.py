@@ -204,7 +204,8 @@ def scheduled_report_file(
         raise LookupError(export_format)
     stem = f"aware-{schedule.report}-{timezone.localdate(now):%Y-%m-%d}"
     if schedule.report == Report.PACK:
-        from training.reports.pack import pack_pdf, pack_xlsx
+        from training.reports.pack import pack_xlsx
+        from training.reports.pack_pdf import pack_pdf
 
         if export_format == "pdf":
             return ReportFile(pack_pdf(now=now), f"{stem}.pdf", PDF_TYPE)

@@ -23,7 +23,6 @@ from cms.audit import (
     audit_snapshot,
 )
 from training.models import Assignment, AssignmentRule, LessonProgress, ModuleCompletion
-from training.tasks import report_counts_refresh_soon
 
 
 def assignment_completion_apply(
@@ -234,8 +233,9 @@ def assignment_due_date_extend(
     *, assignment: Assignment, new_due_on: date, reason: str, by: User
 ) -> Assignment:
     """Give a person until `new_due_on` (later than the current due date) for an open assignment,
-    recorded in the audit trail with before, after and the reason. Queues a recount of the
-    report figures; no email. Raises ValueError, changing nothing, on a bad request."""
+    recorded in the audit trail with before, after and the reason. No email; the caller queues
+    a recount of the report figures (once for many). Raises ValueError, changing nothing, on a
+    bad request."""
     if not reason.strip():
         raise ValueError("Give a reason for the extension.")
     if assignment.closed_at is not None:
@@ -254,5 +254,4 @@ def assignment_due_date_extend(
         changes=audit_changes(before=before, after=audit_snapshot(assignment, fields=["due_on"])),
         reason=reason.strip(),
     )
-    report_counts_refresh_soon()
     return assignment

@@ -20,6 +20,7 @@ from training.reminders.planning import CAPPED_KINDS, reminder_settings
 from training.reminders.sending import messages_send
 from training.services.assignments import assignment_due_date_extend
 from training.services.exemptions import assignment_exempt
+from training.tasks import report_counts_refresh_soon
 
 NUDGE, EXEMPTION_REQUESTED = "nudge", "exemption-request"
 
@@ -171,11 +172,13 @@ def assignment_due_extend(
             "the page. Nothing was changed: check it and try again."
         )
     try:
-        return assignment_due_date_extend(
+        assignment = assignment_due_date_extend(
             assignment=assignment, new_due_on=target, reason=reason, by=by
         )
     except ValueError as refused:
         raise TeamActionRefused(f"{refused} Nothing was changed.") from refused
+    report_counts_refresh_soon()
+    return assignment
 
 
 def exemption_request_create(
