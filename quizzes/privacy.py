@@ -5,12 +5,13 @@ from datetime import datetime
 
 from accounts.models import User
 from accounts.personal_data import PersonalTable
-from quizzes.models import Attempt, AttemptQuestion, ExtraTime
+from quizzes.models import Attempt, AttemptGrant, AttemptQuestion, ExtraTime
 
 
 def quizzes_personal_data(person: User) -> list[PersonalTable]:
     """Each quiz attempt with its score, each question as it was shown with the answers the
-    person chose, and any extra time they have. Three queries, whatever the number of rows."""
+    person chose, any extra time they have and extra attempts given. Four queries, whatever the
+    number of rows."""
     attempts = PersonalTable(
         name="20-quiz-attempts",
         title="Each assessment you started: when, its score and whether you passed",
@@ -71,7 +72,18 @@ def quizzes_personal_data(person: User) -> list[PersonalTable]:
         headers=["Extra time (%)", "Note", "Last changed"],
         rows=[[e.percent, e.note, e.updated_at] for e in ExtraTime.objects.filter(user=person)],
     )
-    return [attempts, answers, extra]
+    grants = PersonalTable(
+        name="23-extra-attempts",
+        title="Extra attempts your line manager gave you after you had used yours",
+        headers=["Module", "Module version", "After attempts", "Given on"],
+        rows=[
+            [g.quiz.module.title, g.module_version, g.after_attempts, g.granted_at]
+            for g in AttemptGrant.objects.filter(user=person)
+            .select_related("quiz__module")
+            .order_by("granted_at", "pk")
+        ],
+    )
+    return [attempts, answers, extra, grants]
 
 
 def quizzes_personal_data_erase(*, person: User, now: datetime) -> dict[str, int]:

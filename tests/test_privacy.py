@@ -33,11 +33,18 @@ from cms.audit import (
     audit_changes,
 )
 from cms.models import CouncilSettings, RetentionSettings
+from quizzes.models import AttemptGrant
 from quizzes.services import attempt_start, attempt_submit
 from tests.conftest import totp_activate
 from tests.factories import module_with_lessons
 from tests.quizzes.conftest import finish_lessons, quiz_for, right_answers
-from training.models import Assignment, ModuleCompletion, ReportExport, SentMessage
+from training.models import (
+    Assignment,
+    ExemptionRequest,
+    ModuleCompletion,
+    ReportExport,
+    SentMessage,
+)
 from training.services.checkpoints import records_checkpoint_write
 from training.services.retention import retention_sweep
 from training.tasks import retention_sweep_task
@@ -45,6 +52,7 @@ from training.tasks import retention_sweep_task
 pytestmark = pytest.mark.django_db
 
 OLD_NAME, OLD_EMAIL, OLD_NUMBER = "Dana Leaverton", "dana.leaverton@example.gov.uk", "E-90417"
+SICK_NOTE = "Off sick with stress until March"
 
 
 def trained(person, *, modules: int, slug: str):
@@ -86,6 +94,24 @@ def person(site, roles, user_factory):
     )
     trained(person, modules=1, slug="a")
     totp_activate(person)
+    # What a line manager did from My team: asked HR to exempt them, gave another attempt.
+    assignment = Assignment.objects.get(user=person)
+    ExemptionRequest.objects.create(
+        assignment=assignment,
+        requested_by=manager,
+        requested_at=timezone.now(),
+        reason=SICK_NOTE,
+        state=ExemptionRequest.State.REFUSED,
+        decision_note="Ask again when back",
+    )
+    AttemptGrant.objects.create(
+        quiz=assignment.module.quiz,
+        user=person,
+        module_version=1,
+        after_attempts=3,
+        granted_by=manager,
+        granted_at=timezone.now(),
+    )
     QueuedEmail.objects.create(
         template="account/email/password_reset_key",
         message={"subject": "Reset your password", "body": "secret link", "to": [OLD_EMAIL]},
@@ -144,8 +170,10 @@ def test_hr_downloads_everything_held_on_a_person_and_the_download_is_audited(
         "11-lesson-progress.csv",
         "12-completions-and-certificates.csv",
         "13-emails-sent.csv",
+        "14-exemption-requests.csv",
         "20-quiz-attempts.csv",
         "21-quiz-answers.csv",
+        "23-extra-attempts.csv",
     } <= names
     assert archive.read("summary.pdf").startswith(b"%PDF")
     (profile,) = rows_of(archive, "01-profile.csv")
@@ -166,6 +194,9 @@ def test_hr_downloads_everything_held_on_a_person_and_the_download_is_audited(
     assert rows_of(archive, "04-queued-emails.csv")[0]["Subject"] == "Reset your password"
     assert b"secret link" not in archive.read("04-queued-emails.csv")
     assert rows_of(archive, "03-two-factor.csv")[0]["Method"]
+    (request,) = rows_of(archive, "14-exemption-requests.csv")
+    assert (request["Reason given"], request["HR's note"]) == (SICK_NOTE, "Ask again when back")
+    assert rows_of(archive, "23-extra-attempts.csv")[0]["After attempts"] == "3"
     assert any(OLD_NAME in e["What changed"] for e in rows_of(archive, "05-audit-trail.csv"))
     # Nobody else's records.
     everything = b"".join(archive.read(name) for name in names if name.endswith(".csv"))
@@ -331,6 +362,10 @@ def test_hr_erases_a_leaver_now_after_a_confirmation_page_and_never_an_active_pe
     entry = ModelLogEntry.objects.get(action=ACTION_ERASE)
     assert entry.user == hr
     assert OLD_NAME not in str(entry.data)
+    # A manager's reason for asking HR to exempt them said why they were away.
+    assert list(ExemptionRequest.objects.values_list("reason", "decision_note")) == [
+        ("(erased)", "")
+    ]
     assert person_erase(person=person, by=hr) == {}  # once only
 
 

@@ -9,10 +9,17 @@ from wagtail.models import ModelLogEntry
 
 from accounts.models import User
 from accounts.personal_data import PersonalFile, PersonalTable
-from cms.audit import audit_entries_scrub
+from cms.audit import ERASED, audit_entries_scrub
 from cms.selectors import council_settings
 from training.certificates import certificate_pdf, certificate_verify_url
-from training.models import Assignment, LessonProgress, ModuleCompletion, SentMessage, Status
+from training.models import (
+    Assignment,
+    ExemptionRequest,
+    LessonProgress,
+    ModuleCompletion,
+    SentMessage,
+    Status,
+)
 from training.services.retention import sent_messages_delete
 
 EXEMPTION_ERASED = "Exempt (reason erased)"
@@ -20,7 +27,8 @@ EXEMPTION_ERASED = "Exempt (reason erased)"
 
 def training_personal_data(person: User) -> list[PersonalTable | PersonalFile]:
     """Assignments and due dates, lesson progress, completion records with their verification
-    codes (and each certificate as a PDF) and the log of emails sent. Eight queries, whatever
+    codes (and each certificate as a PDF), the log of emails sent and the exemption requests
+    made for them. Nine queries, whatever
     the number of rows (certificates are drawn from rows already read)."""
     now = timezone.now()
     statuses = dict(Status.choices)
@@ -129,19 +137,41 @@ def training_personal_data(person: User) -> list[PersonalTable | PersonalFile]:
             for m in SentMessage.objects.filter(recipient=person).order_by("created_at", "pk")
         ],
     )
-    return [assignments, progress, completions, sent, *certificates]
+    requests = PersonalTable(
+        name="14-exemption-requests",
+        title="Requests your line manager made for you to be exempt, and HR's answers",
+        headers=["Module", "Asked on", "Reason given", "Answer", "Answered on", "HR's note"],
+        rows=[
+            [
+                r.assignment.module.title,
+                r.requested_at,
+                r.reason,
+                r.get_state_display(),
+                r.decided_at,
+                r.decision_note,
+            ]
+            for r in ExemptionRequest.objects.filter(assignment__user=person)
+            .select_related("assignment__module")
+            .order_by("requested_at", "pk")
+        ],
+    )
+    return [assignments, progress, completions, sent, requests, *certificates]
 
 
 def training_personal_data_erase(*, person: User, now: datetime) -> dict[str, int]:
     """Training's part of an erasure: the log of emails sent to them is deleted (through the
     one path the log's trigger allows), and exemption reasons (which may say why someone was
-    away) are replaced, in the assignments and in their audit trail. Assignments, progress and
-    completion records stay."""
+    away) are replaced, in the assignments, in exemption requests and in their audit trail.
+    Assignments, progress and completion records stay."""
     exempted = Assignment.objects.filter(user=person).exclude(exempt_reason="")
     assignment_ids = [
         str(pk) for pk in Assignment.objects.filter(user=person).values_list("pk", flat=True)
     ]
     reasons = exempted.update(exempt_reason=EXEMPTION_ERASED)
+    # A manager's reason for asking, and HR's note, may say why someone was away too.
+    requests = ExemptionRequest.objects.filter(assignment__user=person).update(
+        reason=ERASED, decision_note=""
+    )
     audit_entries_scrub(
         entries=ModelLogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Assignment),
@@ -153,4 +183,8 @@ def training_personal_data_erase(*, person: User, now: datetime) -> dict[str, in
     messages = sent_messages_delete(
         messages=SentMessage.objects.filter(recipient=person), reason="erasure"
     )
-    return {"exemption_reasons": reasons, "emails_sent_log_entries": messages}
+    return {
+        "exemption_reasons": reasons,
+        "exemption_request_reasons": requests,
+        "emails_sent_log_entries": messages,
+    }
