@@ -80,9 +80,11 @@ def test_a_learner_without_admin_access_is_turned_away(client, roles, user_facto
 
     response = upload(client, csv_of(person("E1")))
 
-    # Wagtail's own guard answers before the view: back to sign-in, and nothing is kept.
+    # Wagtail's own guard answers before the view: to the admin's sign-in, which says they are
+    # signed in without access to it, and nothing is kept.
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response["Location"].startswith("/cms/login/")
+    assert client.get(response["Location"]).status_code == 403
     assert PeopleImport.objects.count() == 0
 
 

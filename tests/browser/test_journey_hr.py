@@ -31,7 +31,7 @@ def test_hr_filters_the_overview_by_department_and_opens_csv_and_xlsx(
     page.goto(f"{base}/cms/aware-reports/compliance/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Compliance overview")
     housing = Department.objects.get(name="Housing")
-    page.get_by_label("Department", exact=True).select_option(str(housing.pk))
+    page.get_by_role("combobox", name="Department", exact=True).select_option(str(housing.pk))
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(f"**/aware-reports/compliance/?*department={housing.pk}*")
     axe_check(page, "hr-compliance-overview-housing")

@@ -405,9 +405,10 @@ def test_a_learner_is_turned_away_at_every_url(client, people, roles):
         client.post(f"{UPLOAD_URL}{preview.token}/", confirm),
     ]
 
-    # Wagtail's own guard answers before the view: back to sign-in, and nothing is recorded.
+    # Wagtail's own guard answers before the view: to the admin's sign-in (a 403 for someone
+    # signed in), and nothing is recorded.
     assert all(r.status_code == 302 for r in responses)
-    assert all(r["Location"].startswith("/accounts/login/") for r in responses)
+    assert all(r["Location"].startswith("/cms/login/") for r in responses)
     assert not ModuleCompletion.objects.exists()
     assert CompletionImport.objects.get().imported_at is None
 

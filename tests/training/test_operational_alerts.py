@@ -13,6 +13,7 @@ from cms.models import OperationalAlert
 from tests.factories import module_with_lessons
 from tests.faults import SMTPServer
 from training.models import Assignment, ReminderSettings, SentMessage
+from training.reminders.planning import ReminderPlan
 from training.reminders.sending import messages_retry, reminders_sweep
 from training.tasks import operations_check_task, reminders_sweep_task
 
@@ -81,7 +82,9 @@ def test_a_sweep_that_fails_alerts_once_and_the_next_good_sweep_clears_it(
 def test_a_sweep_that_sends_nothing_while_people_are_overdue_alerts_once(
     overdue, client, monkeypatch
 ):
-    monkeypatch.setattr("training.reminders.sending.reminders_plan", lambda **kwargs: [])
+    monkeypatch.setattr(
+        "training.reminders.sending.reminders_plan", lambda **kwargs: ReminderPlan(messages=[])
+    )
     reminders_sweep_task()
     reminders_sweep_task()
 
@@ -98,7 +101,9 @@ def test_a_sweep_that_sends_nothing_while_people_are_overdue_alerts_once(
 
 def test_a_quiet_day_with_nobody_overdue_is_not_an_alert(overdue, client, monkeypatch):
     Assignment.objects.update(exempt_reason="On secondment")
-    monkeypatch.setattr("training.reminders.sending.reminders_plan", lambda **kwargs: [])
+    monkeypatch.setattr(
+        "training.reminders.sending.reminders_plan", lambda **kwargs: ReminderPlan(messages=[])
+    )
 
     reminders_sweep_task()
 

@@ -23,7 +23,7 @@ from training.models import (
     SentMessage,
 )
 from training.reminders.emails import TEMPLATES
-from training.reminders.planning import reminders_plan
+from training.reminders.planning import ReminderPlan, reminders_plan
 from training.reminders.sending import reminder_message_send, reminders_sweep
 from training.services.assignments import assignments_sync
 from training.services.completion import quiz_pass_record
@@ -376,7 +376,7 @@ def test_a_second_sweep_the_same_day_with_nothing_new_plans_nothing(
     assert {"learner", "manager", "member-services", "hr-summary"} <= kinds
 
     with time_machine.travel(morning(day) + dt.timedelta(hours=5), tick=False):
-        assert reminders_plan() == []
+        assert reminders_plan() == ReminderPlan(messages=[], unrouted=[])
         with django_assert_max_num_queries(15):
             second = reminders_sweep(send_now=True)
     assert second.created == 0

@@ -85,7 +85,8 @@ def assignments_due_on_recalculate(*, user_ids: list[int], by: User | None = Non
     for assignment in assignments:
         due_on = assignment_due_on(
             rule=assignment.rule,
-            person=assignment.user,
+            person_type=assignment.user.person_type,
+            start_date=assignment.user.start_date,
             today=timezone.localdate(assignment.assigned_at),
         )
         if due_on == assignment.due_on:
