@@ -51,6 +51,11 @@ class ServiceArea(models.TextChoices):
     HIGHWAYS = "highways", "Highways"
     ESTATES = "estates", "Estates and property"
     DEMOCRATIC_SERVICES = "democratic-services", "Democratic services"
+    CUSTOMER_SERVICES = "customer-services", "Customer services"
+    PARKING = "parking", "Parking and civil enforcement"
+    ECONOMIC_DEVELOPMENT = "economic-development", "Economic development and grants"
+    HR_PAYROLL = "hr-payroll", "HR, payroll and recruitment"
+    IT_DIGITAL = "it-digital", "IT and digital"
     OTHER = "other", "Other"
 
 

@@ -127,6 +127,7 @@ class Command(BaseCommand):
                     "description": spec["description"],
                     "person_types": spec["person_types"],
                     "service_areas": spec["service_areas"],
+                    "job_title_keywords": spec.get("job_title_keywords", ""),
                 },
             )
 
@@ -188,8 +189,9 @@ class Command(BaseCommand):
         }
         module = ModulePage.objects.child_of(index).filter(slug=slug).first()
         if module is None:
+            mandatory_for = set(spec["mandatory_for"])
             module = ModulePage(
-                slug=slug, mandatory=spec["mandatory"], change_note="First version."
+                slug=slug, mandatory=bool(mandatory_for), change_note="First version."
             )
             self.page_fill(module, fields)
             module.topics.add(*spec.get("topics", []))
@@ -201,7 +203,7 @@ class Command(BaseCommand):
                 AssignmentRule.objects.create(
                     module=module,
                     audience=audience,
-                    mandatory=spec["mandatory"],
+                    mandatory=audience.slug in mandatory_for,
                     valid_months=spec.get("refresh_months", 24),
                 )
             self.counts["modules"] += 1
