@@ -108,19 +108,11 @@ def _clear_cache():
 @pytest.fixture
 def site(db):
     """The site tree load_initial_data builds: home page, standard pages, council settings."""
-    from django.conf import settings
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection, Locale, Page, Site
+    from wagtail.models import Site
 
-    ContentType.objects.clear_cache()
-    # A transactional test (live server, real worker) flushes the database afterwards, taking
-    # the rows Wagtail's migrations made with it; put them back.
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-    call_command("load_cms_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from tests.site_snapshot import site_tree_build
+
+    site_tree_build()
     return Site.objects.get(is_default_site=True)
 
 

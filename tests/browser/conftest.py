@@ -1,7 +1,6 @@
 """Browser tests: a live server, Debian's Chromium, and axe-core from npm."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -39,12 +38,14 @@ def axe_check():
 
 
 @pytest.fixture
-def live_site(live_server, transactional_db, site):
+def live_site(live_server, transactional_db):
     """The live server with the whole site built (live_server tests flush the database after)."""
-    from django.core.management import call_command
+    from wagtail.models import Site
 
-    call_command("load_initial_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    site.refresh_from_db()
+    from tests.site_snapshot import site_whole_build
+
+    site_whole_build()
+    site = Site.objects.get(is_default_site=True)
     site.hostname, site.port = "localhost", live_server.thread.port
     site.save()
     return live_server
