@@ -369,9 +369,8 @@ def question_write(
         question.source_hash = source_hash
     for key, value in _question_fields(row).items():
         setattr(question, key, value)
+    question.tags.set(row.tags)  # a ClusterableModel keeps them until it is saved
     question.save()
-    question.tags.set(row.tags)
-    question.save()  # a ClusterableModel writes its tags when it is saved
     for position, spec in enumerate(row.choices):
         choice = existing[position] if position < len(existing) else Choice(question=question)
         choice.text, choice.is_correct = spec["text"], spec["correct"]
