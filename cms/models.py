@@ -59,22 +59,17 @@ class HomePage(Page):
         return context
 
     def route(self, request, path_components):
-        """Straight to the page at the URL (one query, cms.site_cache remembering where each URL
-        leads) instead of Wagtail's two queries a level. No page of Aware routes its own
-        sub-URLs, so the page at the full URL is the one Wagtail's walk would reach; without a
-        page there, or with a stale hint, Wagtail's walk decides (a 404)."""
+        """Straight to the live page at the URL, kept whole in the site cache (cms.site_cache,
+        cleared whenever an editor publishes, unpublishes, moves or deletes a page), instead of
+        Wagtail's two queries a level. No page of Aware routes its own sub-URLs, so the page at
+        the full URL is the one Wagtail's walk would reach; without one, Wagtail's walk decides
+        (a 404)."""
         if path_components:
-            from django.contrib.contenttypes.models import ContentType
+            from cms.site_cache import route_page
 
-            from cms.site_cache import route_hint
-
-            url_path = self.url_path + "/".join(path_components) + "/"
-            hint = route_hint(self, url_path)
-            if hint is not None:
-                model = ContentType.objects.get_for_id(hint[1]).model_class()
-                page = model.objects.filter(pk=hint[0]).first() if model else None
-                if page is not None and page.url_path == url_path:
-                    return page.route(request, [])
+            page = route_page(self, self.url_path + "/".join(path_components) + "/")
+            if page is not None:
+                return page.route(request, [])
         return super().route(request, path_components)
 
 

@@ -1,16 +1,15 @@
 """What every page of a site reads and editors rarely change, kept in the shared cache so that a
 learner's request does not ask the database again: the request's Site (with its home page), the
-header and footer links, the council's settings and the reporting routes, and where each page's
-URL leads (Wagtail's routing).
+header and footer links, the council's settings and the reporting routes, the page each URL leads
+to (Wagtail's routing), the training pages' view restrictions and their rendered bodies.
 
 Every entry is keyed by one site-wide generation, replaced (so every entry goes at once) when an
-editor publishes, unpublishes, moves or deletes a page, or saves a Site, the council's settings or
-the reporting routes: see the receivers at the end, connected in cms.apps. The route hints are
-checked against the page they name before use, so a stale one only costs a query; a URL that
-leads nowhere is not remembered."""
+editor publishes, unpublishes, moves or deletes a page, or saves a Site, the council's settings,
+the reporting routes or a page's view restrictions (or their groups): see the receivers at the
+end, connected in cms.apps. A URL that leads nowhere is not remembered."""
 
-from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, Site
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cms.generations import (
@@ -56,6 +55,8 @@ def request_site_prepare(request) -> None:
 
     site = cached(("site", host, port), find)
     request._wagtail_site = site
+    # Where Wagtail's Page._get_site_root_paths looks first, for every {% pageurl %}.
+    request._wagtail_cached_site_root_paths = site_root_paths()
     if site is None:
         return
     attr = CouncilSettings.get_cache_attr_name()
@@ -67,17 +68,22 @@ def reporting_routes_for_site(site: Site) -> list[ReportingRoute]:
     return cached(("routes", site.pk), lambda: ReportingRoutes.for_site(site).route_list)
 
 
-def route_hint(root: Page, url_path: str) -> tuple[int, int] | None:
-    """(page id, content type id) of the page at `url_path` under the site root, or None."""
+def route_page(root: Page, url_path: str) -> Page | None:
+    """The live page (as its specific class) at `url_path` under the site root, or None. Kept
+    whole, as lesson_module_shown keeps a module: each request gets its own copy (unpickled), so
+    nothing a request sets on it reaches another."""
 
     def find():
-        row = Page.objects.filter(url_path=url_path, path__startswith=root.path).values_list(
-            "pk", "content_type_id"
-        )
-        found = row.first()
-        return tuple(found) if found else None
+        pages = Page.objects.live().filter(url_path=url_path, path__startswith=root.path)
+        return pages.specific().first()
 
     return cached(("route", root.pk, url_path), find)
+
+
+def site_root_paths() -> list:
+    """Wagtail's site root paths (Site.get_site_root_paths, which every page URL needs), from
+    this process's memory instead of a shared-cache round trip on every request."""
+    return cached(("root-paths",), Site.get_site_root_paths)
 
 
 def _cleared(**kwargs) -> None:
@@ -88,7 +94,12 @@ def connect() -> None:
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(_cleared, dispatch_uid=f"aware-site-cache-{id(signal)}")
     post_delete.connect(_cleared, sender=Page, dispatch_uid="aware-site-cache-page-delete")
-    for model in (Site, CouncilSettings, ReportingRoutes, ReportingRoute):
+    m2m_changed.connect(
+        _cleared,
+        sender=PageViewRestriction.groups.through,
+        dispatch_uid="aware-site-cache-restriction-groups",
+    )
+    for model in (Site, CouncilSettings, ReportingRoutes, ReportingRoute, PageViewRestriction):
         for signal in (post_save, post_delete):
             signal.connect(
                 _cleared,

@@ -147,6 +147,8 @@ class DeltaPath:
 class ModuleProgress:
     lessons: list[LessonState] = field(default_factory=list)
     delta: DeltaPath | None = None
+    # The lessons the learner has a progress row for in this module (opened at least once).
+    opened_ids: frozenset[int] = field(default_factory=frozenset, repr=False)
     # The learner's latest completion, read once for this snapshot (progress_completion_latest).
     completion_read: bool = field(default=False, repr=False)
     completion: "ModuleCompletion | None" = field(default=None, repr=False)
@@ -239,7 +241,7 @@ def module_progress_for_user(
             continue
         redone = completed_at is not None and completed_at >= since
         states.append(LessonState(lesson, redone, redone, changed=True))
-    return ModuleProgress(lessons=states, delta=delta)
+    return ModuleProgress(lessons=states, delta=delta, opened_ids=frozenset(rows))
 
 
 def module_delta_for_user(

@@ -31,6 +31,7 @@ from training.models import (
 from training.reminders.emails import TEMPLATES, reminder_sample_context
 from training.selectors import (
     TEAM_DEPTH,
+    ModuleProgress,
     assignment_due_next,
     assignment_states_for_users,
     assignments_in_urgency_order,
@@ -88,10 +89,7 @@ def learner_page_context(*, page: Page, request) -> dict:
             "assessments": assessments,
         }
     if isinstance(page, LessonPage):
-        module = lesson_module_shown(lesson=page) or page.get_parent().specific
-        progress = module_progress_for_user(
-            user=user, module=module, lessons=module_lessons_shown(module=module)
-        )
+        module, progress = lesson_module_progress(request, lesson=page)
         previous_lesson, next_lesson = progress.neighbours_of(page)
         return {
             "module": module,
@@ -145,14 +143,28 @@ def retake_request_withdraw_view(request, module_id: int):
     )
 
 
+def lesson_module_progress(request, *, lesson: LessonPage) -> tuple[ModulePage, ModuleProgress]:
+    """The lesson's module and the learner's progress in it, read once per request: recording
+    the opening and showing the lesson both need them."""
+    memo = getattr(request, "_aware_lesson_progress", None)
+    if memo is None or memo[0] != lesson.pk:
+        module = lesson_module_shown(lesson=lesson) or lesson.get_parent().specific
+        progress = module_progress_for_user(
+            user=request.user, module=module, lessons=module_lessons_shown(module=module)
+        )
+        memo = request._aware_lesson_progress = (lesson.pk, module, progress)
+    return memo[1], memo[2]
+
+
 def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:
-    """GET records that the lesson was opened (Wagtail then serves it); POST marks it complete
-    and moves on to the next lesson."""
+    """GET records that the lesson was opened, the first time only (Wagtail then serves it);
+    POST marks it complete and moves on to the next lesson."""
     try:
         if request.method == "POST":
             lesson_complete(user=request.user, lesson=lesson)
-        else:
+        elif lesson.pk not in lesson_module_progress(request, lesson=lesson)[1].opened_ids:
             lesson_open(user=request.user, lesson=lesson)
+            del request._aware_lesson_progress  # the page shows the row just written
     except LessonUnavailable as exc:
         raise PermissionDenied(str(exc)) from exc
     if request.method != "POST":

@@ -7,10 +7,13 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from wagtail.models import Page
+from django.urls import reverse
+from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import Department
+from tests.conftest import totp_activate
 from tests.factories import LESSON_BODY, catalogue, lessons_of
 from tests.quizzes.conftest import quiz_for
 from training.models import Audience, LessonPage, LessonProgress, ModulePage
@@ -144,9 +147,10 @@ def test_the_cached_links_routes_and_roles_follow_what_editors_change(officer_cl
     assert "/accounts/2fa/" in response["Location"]
 
 
-# What a warm page asks the database now that a module's lessons, and a lesson's module, come
-# from the site cache (module_lessons_shown, lesson_module_shown).
-WARM_LIMITS = {"lesson": 6, "module": 9}
+# What a warm page asks the database now that the page at the URL, its view restrictions, a
+# module's lessons and a lesson's module come from the site cache, and a lesson already opened
+# is not looked up again: the session, the user, and the learner's progress in the module.
+WARM_LIMITS = {"lesson": 3, "module": 5}
 
 
 def test_the_module_and_its_lessons_come_from_the_site_cache(officer_client):
@@ -166,3 +170,50 @@ def test_the_module_and_its_lessons_come_from_the_site_cache(officer_client):
     module.add_child(instance=third)
     third.save_revision().publish()
     assert f'href="{third.url}"' in officer_client.get(first.url).content.decode()
+
+
+def test_a_lessons_cached_body_follows_publishing_and_a_preview_shows_the_draft(
+    officer_client, user_factory
+):
+    module = module_of_size("body-module", lessons=1, blocks_repeat=1)
+    lesson = lessons_of(module)[0]
+    assert "Recognise, record, report." in officer_client.get(lesson.url).content.decode()
+
+    body = json.loads(LESSON_BODY)
+    body[0]["value"] = "<p>Look again, then report.</p>"
+    lesson.body = json.dumps(body)
+    lesson.save_revision()  # a draft: learners still see the published body
+    page = officer_client.get(lesson.url).content.decode()
+    assert "Recognise, record, report." in page
+    assert "Look again" not in page
+    editor = Client()
+    admin = user_factory(email="ed.admin@example.gov.uk", is_superuser=True, is_staff=True)
+    totp_activate(admin)
+    editor.force_login(admin)
+    preview = editor.get(reverse("wagtailadmin_pages:view_draft", args=[lesson.pk]))
+    assert "Look again, then report." in preview.content.decode()
+
+    LessonPage.objects.get(pk=lesson.pk).get_latest_revision().publish()
+    page = officer_client.get(lesson.url).content.decode()
+    assert "Look again, then report." in page
+    assert "Recognise, record, report." not in page
+
+
+def test_a_cached_view_restriction_follows_its_groups(officer_client):
+    module = module_of_size("restricted-module", lessons=1, blocks_repeat=1)
+    lesson = lessons_of(module)[0]
+    assert officer_client.get(lesson.url).status_code == 200
+
+    restriction = PageViewRestriction.objects.create(
+        page=module, restriction_type=PageViewRestriction.GROUPS
+    )
+    group = Group.objects.create(name="Councillors")
+    restriction.groups.add(group)
+    assert officer_client.get(lesson.url).status_code == 403
+
+    officer_client.user.groups.add(group)
+    assert officer_client.get(lesson.url).status_code == 200
+    restriction.groups.remove(group)
+    assert officer_client.get(lesson.url).status_code == 403
+    restriction.delete()
+    assert officer_client.get(lesson.url).status_code == 200

@@ -13,6 +13,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
+from cms.site_cache import cached
 from training.blocks import LessonBlocks, SourceBlock
 from training.models.audiences import Audience
 
@@ -36,25 +37,27 @@ class SignedInPage(Page):
 
     def get_view_restrictions(self):
         """The view restrictions on this page and its ancestors (an alias's source standing for
-        the alias, as in Wagtail): one query, with their groups, kept on this instance, as
-        Wagtail's own check and ours (training.selectors.page_is_open_to) both ask per request.
-        A queryset, as Wagtail's API promises (its admin calls exists() and order_by() on it),
-        evaluated once: iterating it again, or exists(), reads its result cache."""
+        the alias, as in Wagtail), with their groups: kept in the site cache (cms.site_cache
+        forgets them when a restriction or its groups change, or a page moves) and on this
+        instance, as Wagtail's own check and ours (training.selectors.page_is_open_to) both ask
+        per request. A queryset, as Wagtail's API promises (its admin calls exists() and
+        order_by() on it), evaluated: iterating it again, or exists(), reads its result cache."""
         if not hasattr(self, "_aware_view_restrictions"):
-            paths = [
-                self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)
-            ]
-            on_tree = models.Q(page__path__in=paths, page__alias_of__isnull=True)
-            restrictions = (
-                PageViewRestriction.objects.filter(
-                    on_tree | models.Q(page__aliases__path__in=paths)
-                )
-                .distinct()
-                .prefetch_related("groups")
+            self._aware_view_restrictions = cached(
+                ("restrictions", self.path), self._view_restrictions_read
             )
-            len(restrictions)  # evaluates it, filling its result cache
-            self._aware_view_restrictions = restrictions
         return self._aware_view_restrictions
+
+    def _view_restrictions_read(self):
+        paths = [self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)]
+        on_tree = models.Q(page__path__in=paths, page__alias_of__isnull=True)
+        restrictions = (
+            PageViewRestriction.objects.filter(on_tree | models.Q(page__aliases__path__in=paths))
+            .distinct()
+            .prefetch_related("groups")
+        )
+        len(restrictions)  # evaluates it, filling its result cache (and the groups')
+        return restrictions
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
