@@ -12,10 +12,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.journeys import module_shorten, quiz_answer
-from tests.browser.test_learner_lessons import (  # noqa: F401
+from tests.browser.test_learner_lessons import (
     SCREENSHOTS,
     assert_fits,
-    new_learner,
+    new_learner,  # noqa: F401 (a fixture)
     sign_in,
 )
 
@@ -64,7 +64,10 @@ def cached_bytes(page) -> dict:
 
 
 def test_a_lesson_read_and_completed_offline_is_recorded_once_when_the_signal_returns(
-    live_site, new_learner, page, axe_check
+    live_site,
+    new_learner,  # noqa: F811
+    page,
+    axe_check,
 ):
     from training.models import LessonPage, LessonProgress
 
@@ -76,9 +79,12 @@ def test_a_lesson_read_and_completed_offline_is_recorded_once_when_the_signal_re
     print(f"service worker caches after opening the module: {sizes}")
     assert sizes["aware-pages"]["entries"] >= 8  # the module page and its seven lessons
 
-    lessons = list(LessonPage.objects.live().filter(slug__isnull=False).descendant_of(
-        LessonPage.objects.get(slug="how-county-lines-work").get_parent()
-    ).order_by("path"))
+    lessons = list(
+        LessonPage.objects.live()
+        .filter(slug__isnull=False)
+        .descendant_of(LessonPage.objects.get(slug="how-county-lines-work").get_parent())
+        .order_by("path")
+    )
     # Only lessons the learner opens count as opened: fetching ahead recorded nothing.
     assert not LessonProgress.objects.filter(user=new_learner).exists()
 
@@ -117,9 +123,8 @@ def test_a_lesson_read_and_completed_offline_is_recorded_once_when_the_signal_re
     # The same completion replayed twice (a second tab, a retry): still one, unchanged.
     item = {"kind": "lesson", "url": lessons[2].url, "title": "again", "user": str(new_learner.pk)}
     for n in range(2):
-        page.evaluate(
-            f"localStorage.setItem('{QUEUE}', JSON.stringify([{json.dumps({**item, 'id': str(n)})}]))"
-        )
+        stored = json.dumps([{**item, "id": str(n)}])
+        page.evaluate(f"localStorage.setItem('{QUEUE}', JSON.stringify({stored}))")
         page.reload()
         expect(page.get_by_test_id("offline-banner")).to_contain_text("is complete.")
         assert queue(page) == []
@@ -143,7 +148,10 @@ def test_a_lesson_read_and_completed_offline_is_recorded_once_when_the_signal_re
 
 
 def test_quiz_answers_given_offline_are_submitted_when_back_online(
-    live_site, new_learner, page, axe_check
+    live_site,
+    new_learner,  # noqa: F811
+    page,
+    axe_check,
 ):
     from quizzes.models import Attempt
     from training.models import ModuleCompletion
@@ -183,7 +191,9 @@ def test_quiz_answers_given_offline_are_submitted_when_back_online(
 
 
 def test_quiz_answers_given_offline_after_the_deadline_are_not_marked(
-    live_site, new_learner, page
+    live_site,
+    new_learner,  # noqa: F811
+    page,
 ):
     from quizzes.models import Attempt
     from training.services.progress import lesson_complete
@@ -213,7 +223,11 @@ def test_quiz_answers_given_offline_after_the_deadline_are_not_marked(
     expect(page.get_by_role("main")).to_contain_text("Time ran out")
 
 
-def test_signing_out_leaves_nothing_on_the_device(live_site, new_learner, page):
+def test_signing_out_leaves_nothing_on_the_device(
+    live_site,
+    new_learner,  # noqa: F811
+    page,
+):
     base = live_site.url
     sign_in(page, base)
     page.goto(f"{base}{MODULE_URL}")
