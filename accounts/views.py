@@ -1,7 +1,8 @@
 """Wagtail admin views: HR's people import (upload a CSV, preview what it would do, confirm it);
 from a person's record, download everything held on them or erase a leaver's data; and the
-administrators' single sign-on set-up page."""
+administrators' single sign-on set-up page; and signing out, which clears the device."""
 
+from allauth.account.views import LogoutView
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -275,6 +276,18 @@ class AdminSignIn(RedirectView):
                 "Your own training is under My training."
             )
         return super().get(request, *args, **kwargs)
+
+
+class SignOut(LogoutView):
+    """allauth's sign-out, which also tells the browser to delete what Aware kept on this device:
+    the offline copies of lessons, answers and completions not sent yet, and the service worker
+    (Clear-Site-Data; the page's script does the same where a browser ignores the header), so
+    that nothing of one person stays on a shared phone or depot tablet for the next."""
+
+    def post(self, *args, **kwargs):
+        response = super().post(*args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 def wagtail_admin_opens_for(user) -> bool:

@@ -19,7 +19,7 @@ class SiteCacheMiddleware:
     the caches' generations read once for the request (cms.generations), except the endpoints
     that never render a page (they need neither, nor the database)."""
 
-    NO_PAGE_PREFIXES = ("/csp-report/", "/healthz", "/static/", "/media/")
+    NO_PAGE_PREFIXES = ("/csp-report/", "/healthz", "/service-worker.js", "/static/", "/media/")
 
     def __init__(self, get_response):
         self.get_response = get_response

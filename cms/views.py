@@ -6,9 +6,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +20,7 @@ from wagtail import hooks
 from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistoryReportFilterSet
 from wagtail.log_actions import registry as log_action_registry
 
-from cms.models import Heartbeat
+from cms.models import CouncilSettings, Heartbeat
 from cms.selectors import (
     broker_is_reachable,
     database_is_reachable,
@@ -154,3 +157,47 @@ def csp_report(request):
                 str(report.get("document-uri", "")).split("?")[0][:200],
             )
     return HttpResponse(status=204)
+
+
+@require_GET
+def web_app_manifest(request):
+    """The web app manifest: Aware installs to a phone's home screen and opens on My training."""
+    council = CouncilSettings.for_request(request).council_name or "Aware"
+    manifest = {
+        "name": f"{council} training",
+        "short_name": "Training",
+        "description": "Training to recognise organised crime and fraud, and how to report it.",
+        "id": "/",
+        "start_url": reverse("training:my_training"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1d4f76",
+        "lang": "en-GB",
+        "icons": [
+            {"src": static("cms/app-icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            *(
+                {
+                    "src": static(f"cms/app-icon-{size}.png"),
+                    "sizes": f"{size}x{size}",
+                    "type": "image/png",
+                    "purpose": "any maskable",
+                }
+                for size in (192, 512)
+            ),
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")
+
+
+@require_GET
+def service_worker(request):
+    """The offline service worker Workbox built (`npm run build:sw`), from the site's root so that
+    its scope is the whole site. Browsers check it for updates on every visit (no-cache)."""
+    path = finders.find("pwa/service-worker.js")
+    if path is None:
+        raise Http404("The service worker is not built: run `make install`.")
+    response = HttpResponse(Path(path).read_bytes(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response

@@ -11,8 +11,21 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.sso_saml import saml_login, saml_metadata
-from accounts.views import AdminSignIn, django_admin_opens_for, wagtail_admin_opens_for
-from cms.views import SiteHistoryView, csp_report, healthz, media, search
+from accounts.views import (
+    AdminSignIn,
+    SignOut,
+    django_admin_opens_for,
+    wagtail_admin_opens_for,
+)
+from cms.views import (
+    SiteHistoryView,
+    csp_report,
+    healthz,
+    media,
+    search,
+    service_worker,
+    web_app_manifest,
+)
 
 to_allauth_login = RedirectView.as_view(pattern_name="account_login", query_string=True)
 
@@ -20,11 +33,15 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("search/", search, name="search"),
     path("csp-report/", csp_report, name="csp_report"),
+    path("manifest.webmanifest", web_app_manifest, name="web_app_manifest"),
+    path("service-worker.js", service_worker, name="service_worker"),
     path("", include("training.urls")),
     # allauth's SAML sign-in page, with the IdP's origin in its form-action, and its SP metadata,
     # a clear 503 while the IdP's metadata cannot be read (accounts/sso_saml.py).
     path("accounts/saml/<str:organization_slug>/login/", saml_login),
     path("accounts/saml/<str:organization_slug>/metadata/", saml_metadata),
+    # allauth's sign-out, clearing what the offline pages kept on the device (accounts.views).
+    path("accounts/logout/", SignOut.as_view(), name="account_logout"),
     path("accounts/", include("allauth.urls")),
     path("cms/login/", AdminSignIn.as_view(may_open=wagtail_admin_opens_for)),
     # Answers in place of Wagtail's site history (its URL name points here), exporting the changes.

@@ -4,11 +4,13 @@ manager's "give another attempt" (thin views)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cms.offline import offline_sync_requested
 from quizzes.forms import AttemptForm
 from quizzes.models import AttemptStatus, Quiz
 from quizzes.selectors import (
@@ -68,11 +70,35 @@ def attempt_start_view(request, quiz_id: int):
     return redirect("quizzes:attempt", attempt_id=attempt.pk)
 
 
+def _synced(attempt, message: str, *, status: int = 200) -> JsonResponse:
+    """The answer to answers sent from the phone's queue when the signal returned: what became
+    of them, and the page to show next (the result once the attempt is closed)."""
+    name = "quizzes:attempt" if attempt.is_open else "quizzes:result"
+    url = reverse(name, kwargs={"attempt_id": attempt.pk})
+    return JsonResponse({"message": message, "url": url}, status=status)
+
+
+def _synced_message(attempt) -> str:
+    if attempt.is_open:
+        return "Your answers are saved. Submit them when ready."
+    if attempt.status == AttemptStatus.EXPIRED:
+        return (
+            "Your answers arrived after the time limit, so they were not marked. The result "
+            "counts only the answers saved in time."
+        )
+    return "Your answers were sent and marked."
+
+
 @login_required
 def attempt_page(request, attempt_id: int):
-    """GET shows the attempt's fixed questions; POST saves them for later or submits them."""
+    """GET shows the attempt's fixed questions; POST saves them for later or submits them.
+    Answers kept on the phone while offline arrive as the same POST, sent from its queue
+    (answered in JSON), and are judged against the attempt's deadline like any other."""
+    sync = request.method == "POST" and offline_sync_requested(request)
     attempt = attempt_for_user(user=request.user, attempt_id=attempt_id)
     if not attempt.is_open:
+        if sync:
+            return _synced(attempt, "These answers had already been sent. Nothing was changed.")
         return redirect("quizzes:result", attempt_id=attempt.pk)
     if not quiz_is_open_to(user=request.user, quiz=attempt.quiz):
         raise PermissionDenied(
@@ -80,6 +106,8 @@ def attempt_page(request, attempt_id: int):
         )
     if attempt_is_overdue(attempt=attempt, now=timezone.now()):
         attempt_expire(attempt=attempt)
+        if sync:
+            return _synced(attempt, _synced_message(attempt))
         return redirect("quizzes:result", attempt_id=attempt.pk)
     items = attempt_items(attempt=attempt)
     status = 200
@@ -91,15 +119,24 @@ def attempt_page(request, attempt_id: int):
             try:
                 attempt = service(attempt=attempt, answers=form.answers())
             except QuizUnavailable as exc:
+                if sync:
+                    return _synced(attempt, str(exc), status=403)
                 raise PermissionDenied(str(exc)) from exc
             except AnswersRejected as exc:
                 form.add_error(None, str(exc))
             else:
+                if sync:
+                    return _synced(attempt, _synced_message(attempt))
                 if attempt.is_open:
                     messages.success(request, "Your answers are saved. Submit them when ready.")
                     return redirect("quizzes:attempt", attempt_id=attempt.pk)
                 return redirect("quizzes:result", attempt_id=attempt.pk)
         status = 400 if form.tampered else 200
+        if sync:
+            problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+            return _synced(
+                attempt, f"Your answers were not sent. {problems} Nothing was recorded.", status=400
+            )
     else:
         form = AttemptForm(items=items)
     context = {

@@ -579,6 +579,8 @@ RULES = [
     # Public pages and endpoints ----------------------------------------------------------------
     #     anon  offcr manag cllr  hr    membr editr apprv admin
     rule(EVERYONE, "healthz search/ verify/"),
+    # The web app manifest and the offline service worker (neither holds anyone's data).
+    rule(EVERYONE, "manifest.webmanifest service-worker.js"),
     # Public by design: a certificate's code shows its holder's name (for the auditor).
     rule(EVERYONE, "verify/<str:code>/", shows_people=True),
     rule("405   405   405   405   405   405   405   405   405", "csp-report/"),

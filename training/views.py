@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from wagtail import hooks
 from wagtail.models import Page
 
 from cms.models import CouncilSettings
+from cms.offline import offline_sync_requested, prefetch_requested
 from training.certificates import certificate_pdf
 from training.forms import DueExtendForm, ExemptionRequestForm
 from training.models import (
@@ -157,18 +158,31 @@ def lesson_module_progress(request, *, lesson: LessonPage) -> tuple[ModulePage, 
 
 
 def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:
-    """GET records that the lesson was opened, the first time only (Wagtail then serves it);
-    POST marks it complete and moves on to the next lesson."""
+    """GET records that the lesson was opened, the first time only (Wagtail then serves it),
+    unless the service worker fetched it ahead to read offline; POST marks it complete and moves
+    on to the next lesson, or, sent from the phone's queue when the signal returns, answers with
+    JSON (a repeat is harmless: one row per learner and lesson)."""
+    sync = offline_sync_requested(request)
     try:
         if request.method == "POST":
             lesson_complete(user=request.user, lesson=lesson)
-        elif lesson.pk not in lesson_module_progress(request, lesson=lesson)[1].opened_ids:
+        elif (
+            not prefetch_requested(request)
+            and lesson.pk not in lesson_module_progress(request, lesson=lesson)[1].opened_ids
+        ):
             lesson_open(user=request.user, lesson=lesson)
             del request._aware_lesson_progress  # the page shows the row just written
     except LessonUnavailable as exc:
+        if sync:
+            return JsonResponse(
+                {"recorded": False, "message": f"“{lesson.title}” was not recorded. {exc}"},
+                status=403,
+            )
         raise PermissionDenied(str(exc)) from exc
     if request.method != "POST":
         return None
+    if sync:
+        return JsonResponse({"recorded": True, "message": f"“{lesson.title}” is complete."})
     module = lesson.get_parent().specific
     _, following = module_progress_for_user(user=request.user, module=module).neighbours_of(lesson)
     if following is not None:
