@@ -40,7 +40,9 @@ from training.selectors import (
     lesson_module_shown,
     module_catalogue_for_user,
     module_lessons_shown,
+    module_list_public,
     module_progress_for_user,
+    module_progress_unrecorded,
     module_update_for_user,
     progress_completion_latest,
     retake_preview,
@@ -70,6 +72,8 @@ def learner_page_context(*, page: Page, request) -> dict:
     user = request.user
     if isinstance(page, ModuleIndexPage):
         return {"catalogue": module_catalogue_for_user(user=user, index=page)}
+    if isinstance(page, ModulePage) and page.public:
+        return {"progress": module_progress_unrecorded(lessons=module_lessons_shown(module=page))}
     if isinstance(page, ModulePage):
         progress = module_progress_for_user(
             user=user, module=page, lessons=module_lessons_shown(module=page)
@@ -89,9 +93,11 @@ def learner_page_context(*, page: Page, request) -> dict:
         }
     if isinstance(page, LessonPage):
         module = lesson_module_shown(lesson=page) or page.get_parent().specific
-        progress = module_progress_for_user(
-            user=user, module=module, lessons=module_lessons_shown(module=module)
-        )
+        lessons = module_lessons_shown(module=module)
+        if module.public:
+            progress = module_progress_unrecorded(lessons=lessons)
+        else:
+            progress = module_progress_for_user(user=user, module=module, lessons=lessons)
         previous_lesson, next_lesson = progress.neighbours_of(page)
         return {
             "module": module,
@@ -105,9 +111,9 @@ def learner_page_context(*, page: Page, request) -> dict:
 
 def home_page_context(*, request) -> dict:
     """What the home page shows a signed-in learner: the training due next (the
-    `aware_home_page_context` hook)."""
+    `aware_home_page_context` hook); to people not signed in, the modules anyone may read."""
     if not request.user.is_authenticated:
-        return {}
+        return {"public_modules": module_list_public()}
     return {"due_next": assignment_due_next(user=request.user)}
 
 
@@ -147,7 +153,10 @@ def retake_request_withdraw_view(request, module_id: int):
 
 def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | None:
     """GET records that the lesson was opened (Wagtail then serves it); POST marks it complete
-    and moves on to the next lesson."""
+    and moves on to the next lesson. A public module's lessons record nothing."""
+    module = lesson_module_shown(lesson=lesson)
+    if module is not None and module.public:
+        return None
     try:
         if request.method == "POST":
             lesson_complete(user=request.user, lesson=lesson)
