@@ -110,3 +110,20 @@ def test_the_shipped_public_module_is_open_and_shows_the_public_only_public_rout
     last = pages[-1].body[-1]
     assert last.block_type == "how_to_report"
     assert {"crimestoppers", "report-fraud", "environment-agency"} <= set(last.value["routes"])
+
+
+def test_the_loader_refuses_a_public_module_with_audiences(site, tmp_path):
+    import yaml
+    from django.core.management.base import CommandError
+
+    from training.management.commands.load_training_content import Command
+
+    folder = tmp_path / "99-open"
+    (folder / "lessons").mkdir(parents=True)
+    spec = {"title": "Open", "summary": "S", "learning_outcomes": ["Spot it."], "owner": "Team"}
+    spec |= {"estimated_minutes": 10, "public": True, "audiences": ["all-staff"]}
+    (folder / "module.yaml").write_text(yaml.safe_dump({**spec, "mandatory_for": []}))
+
+    with pytest.raises(CommandError, match="a public module is assigned to nobody"):
+        Command().ensure_module(None, folder)
+    assert not ModulePage.objects.filter(title="Open").exists()
