@@ -202,6 +202,11 @@ def build_council() -> dict:
     module = module_with_lessons(2, slug="matrix-module", title="Matrix module")
     c["module"] = module
     c["lesson"] = LessonPage.objects.child_of(module).live().order_by("path").first()
+    # A public module (ModulePage.public): anyone may read it, and nobody's reading is recorded.
+    c["public_module"] = module_with_lessons(
+        1, slug="matrix-public", title="Matrix public module", public=True
+    )
+    c["public_lesson"] = LessonPage.objects.child_of(c["public_module"]).get()
     c["home"] = Page.objects.get(depth=2)
     c["standard"] = StandardPage.objects.live().first()
     c["catalogue"] = module.get_parent()
@@ -601,6 +606,8 @@ RULES = [
     rule(SIGNED_IN, "^((?:*", also=True, url="{catalogue.url}"),
     rule(SIGNED_IN, "^((?:*", also=True, url="{module.url}"),
     rule(SIGNED_IN, "^((?:*", also=True, url="{lesson.url}"),
+    rule(EVERYONE, "^((?:*", also=True, url="{public_module.url}"),
+    rule(EVERYONE, "^((?:*", also=True, url="{public_lesson.url}"),
     rule("404   404   404   404   404   404   404   404   404", "^((?:*", also=True,
          url="/no-such-page/"),
 
@@ -1127,6 +1134,9 @@ POSTS = [
     ("login 404   404   404   404   404   404   404   404", "/quizzes/attempts/{attempt.pk}/",
      lambda c: {"action": "submit"}, attempt_rows),
     ("login -     -     -     -     -     -     -     -", "{lesson.url}",
+     lambda c: {}, progress_rows),
+    # A public lesson has no "Complete" form; a POST to it serves it and records nothing.
+    ("200   200   200   200   200   200   200   200   200", "{public_lesson.url}",
      lambda c: {}, progress_rows),
     ("login login login login -     403   403   403   -", "/cms/people/import/",
      lambda c: {"file": csv_file("people.csv", PEOPLE_CSV)}, people_rows),

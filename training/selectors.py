@@ -212,6 +212,21 @@ def _module_lessons_live(module: ModulePage) -> list[LessonPage]:
     return list(LessonPage.objects.child_of(module).live().defer("body").order_by("path"))
 
 
+def module_list_public() -> list[ModulePage]:
+    """The live public modules (ModulePage.public), for the home page of people not signed in:
+    kept in the site cache (cms.site_cache), as module_lessons_shown."""
+    return cached(
+        ("public-modules",),
+        lambda: list(ModulePage.objects.live().filter(public=True).order_by("path")),
+    )
+
+
+def module_progress_unrecorded(*, lessons: list[LessonPage]) -> ModuleProgress:
+    """A public module's lessons (module_lessons_shown's) with no ticks: nothing is recorded
+    about who reads a public module, signed in or not. No query."""
+    return ModuleProgress(lessons=[LessonState(lesson, False, False) for lesson in lessons])
+
+
 def module_progress_for_user(
     *, user: User, module: ModulePage, lessons: list[LessonPage] | None = None
 ) -> ModuleProgress:

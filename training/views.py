@@ -42,7 +42,9 @@ from training.selectors import (
     lesson_module_shown,
     module_catalogue_for_user,
     module_lessons_shown,
+    module_list_public,
     module_progress_for_user,
+    module_progress_unrecorded,
     module_update_for_user,
     progress_completion_latest,
     retake_preview,
@@ -72,6 +74,8 @@ def learner_page_context(*, page: Page, request) -> dict:
     user = request.user
     if isinstance(page, ModuleIndexPage):
         return {"catalogue": module_catalogue_for_user(user=user, index=page)}
+    if isinstance(page, ModulePage) and page.public:
+        return {"progress": module_progress_unrecorded(lessons=module_lessons_shown(module=page))}
     if isinstance(page, ModulePage):
         progress = module_progress_for_user(
             user=user, module=page, lessons=module_lessons_shown(module=page)
@@ -104,9 +108,9 @@ def learner_page_context(*, page: Page, request) -> dict:
 
 def home_page_context(*, request) -> dict:
     """What the home page shows a signed-in learner: the training due next (the
-    `aware_home_page_context` hook)."""
+    `aware_home_page_context` hook); to people not signed in, the modules anyone may read."""
     if not request.user.is_authenticated:
-        return {}
+        return {"public_modules": module_list_public()}
     return {"due_next": assignment_due_next(user=request.user)}
 
 
@@ -150,9 +154,11 @@ def lesson_module_progress(request, *, lesson: LessonPage) -> tuple[ModulePage, 
     memo = getattr(request, "_aware_lesson_progress", None)
     if memo is None or memo[0] != lesson.pk:
         module = lesson_module_shown(lesson=lesson) or lesson.get_parent().specific
-        progress = module_progress_for_user(
-            user=request.user, module=module, lessons=module_lessons_shown(module=module)
-        )
+        lessons = module_lessons_shown(module=module)
+        if module.public:
+            progress = module_progress_unrecorded(lessons=lessons)
+        else:
+            progress = module_progress_for_user(user=request.user, module=module, lessons=lessons)
         memo = request._aware_lesson_progress = (lesson.pk, module, progress)
     return memo[1], memo[2]
 
@@ -161,7 +167,11 @@ def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | Non
     """GET records that the lesson was opened, the first time only (Wagtail then serves it),
     unless the service worker fetched it ahead to read offline; POST marks it complete and moves
     on to the next lesson, or, sent from the phone's queue when the signal returns, answers with
-    JSON (a repeat is harmless: one row per learner and lesson)."""
+    JSON (a repeat is harmless: one row per learner and lesson). A public module's lessons
+    record nothing."""
+    module = lesson_module_shown(lesson=lesson)
+    if module is not None and module.public:
+        return None
     sync = offline_sync_requested(request)
     try:
         if request.method == "POST":

@@ -71,3 +71,38 @@ def test_learner_pages_fit_a_320_pixel_screen(live_site, learner, browser, axe_c
     expect(page.get_by_role("heading", level=1)).to_have_text("Report a concern")
     check_fits(page, "report-a-concern", axe_check)
     context.close()
+
+
+def test_a_resident_reads_the_public_module_at_320_pixels_without_signing_in(
+    live_site, browser, axe_check
+):
+    base = live_site.url
+    context = browser.new_context(viewport={"width": WIDTH, "height": 720})
+    page = context.new_page()
+
+    page.goto(f"{base}/")
+    check_fits(page, "home-signed-out", axe_check)
+    page.get_by_test_id("public-modules").get_by_role("link", name="Spot it, report it").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Spot it, report it")
+    expect(page.get_by_test_id("public-module-note")).to_be_visible()
+    check_fits(page, "public-module", axe_check)
+
+    page.get_by_test_id("start-or-continue").click()
+    lessons = 1
+    while True:
+        expect(page.get_by_test_id("complete-lesson")).to_have_count(0)
+        check_fits(page, f"public-lesson-{lessons}", axe_check)
+        following = page.get_by_role("link", name="Next lesson")
+        if following.count() == 0:
+            break
+        following.click()
+        lessons += 1
+    assert lessons == 4
+    # The self-check at the end: open a choice and read its feedback; nothing is sent.
+    page.locator(".aware-scenario details summary").last.click()
+    expect(page.locator(".aware-scenario details[open]")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Where to report it", level=2)).to_be_visible()
+
+    page.goto(f"{base}/training/{MODULE_SLUG}/")
+    page.wait_for_url(f"{base}/accounts/login/?next=/training/{MODULE_SLUG}/")
+    context.close()

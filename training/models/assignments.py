@@ -16,7 +16,10 @@ class AssignmentRule(models.Model):
     """Who must (or should) take a module, by when, and how long a completion lasts."""
 
     module = models.ForeignKey(
-        ModulePage, on_delete=models.CASCADE, related_name="assignment_rules"
+        ModulePage,
+        on_delete=models.CASCADE,
+        related_name="assignment_rules",
+        limit_choices_to={"public": False},  # a public module is assigned to nobody
     )
     audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="rules")
     mandatory = models.BooleanField(default=True, help_text="Untick for recommended training.")
@@ -121,7 +124,12 @@ class Assignment(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
     )
-    module = models.ForeignKey(ModulePage, on_delete=models.PROTECT, related_name="assignments")
+    module = models.ForeignKey(
+        ModulePage,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        limit_choices_to={"public": False},  # a public module is assigned to nobody
+    )
     rule = models.ForeignKey(
         AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -28,8 +28,13 @@ class SignedInPage(Page):
     class Meta:
         abstract = True
 
+    def open_without_sign_in(self) -> bool:
+        """Whether anyone may read this page without signing in: a public module and its
+        lessons (ModulePage.public)."""
+        return False
+
     def serve(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated and not self.open_without_sign_in():
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
@@ -110,6 +115,17 @@ class ModulePageForm(WagtailAdminPageForm):
             )
         return review_by
 
+    def clean(self):
+        """A public module is for anyone, so it is assigned to nobody: no audiences."""
+        cleaned_data = super().clean()
+        if cleaned_data.get("public") and cleaned_data.get("audiences"):
+            self.add_error(
+                "audiences",
+                "A public module is open to everyone and assigned to nobody, so it has no "
+                "audiences. Untick the audiences, or untick “Public”.",
+            )
+        return cleaned_data
+
 
 class ModuleIndexPage(SignedInPage):
     """The training catalogue: every module, the learner's own first."""
@@ -148,6 +164,12 @@ class ModulePage(SignedInPage):
     )
     review_by = models.DateField(null=True, blank=True)
     mandatory = models.BooleanField(default=False)
+    public = models.BooleanField(
+        default=False,
+        help_text="Anyone may read this module and its lessons without signing in (residents, "
+        "partner agencies). Nothing is recorded about who reads it, and it has no audiences, "
+        "assignment rules or quiz.",
+    )
     version = models.PositiveIntegerField(default=1)
     change_note = models.TextField(
         blank=True, help_text="What changed in this version, for learners and auditors."
@@ -178,7 +200,9 @@ class ModulePage(SignedInPage):
         *Page.content_panels,
         FieldPanel("summary"),
         FieldPanel("learning_outcomes"),
-        FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("mandatory")]),
+        FieldRowPanel(
+            [FieldPanel("estimated_minutes"), FieldPanel("mandatory"), FieldPanel("public")]
+        ),
         FieldPanel("audiences", widget=forms.CheckboxSelectMultiple),
         FieldPanel("topics"),
         FieldRowPanel([FieldPanel("owning_team"), FieldPanel("owner_email")]),
@@ -204,6 +228,9 @@ class ModulePage(SignedInPage):
     base_form_class = ModulePageForm
     parent_page_types = ["training.ModuleIndexPage"]
     subpage_types = ["training.LessonPage"]
+
+    def open_without_sign_in(self) -> bool:
+        return self.public
 
 
 class LessonPage(SignedInPage):
@@ -236,3 +263,6 @@ class LessonPage(SignedInPage):
 
     parent_page_types = ["training.ModulePage"]
     subpage_types = []
+
+    def open_without_sign_in(self) -> bool:
+        return ModulePage.objects.parent_of(self).filter(public=True).exists()

@@ -178,6 +178,12 @@ class Command(BaseCommand):
     def ensure_module(self, index: ModuleIndexPage, folder: Path) -> None:
         slug = slug_from_filename(folder.name)
         spec = yaml.safe_load((folder / "module.yaml").read_text())
+        public = bool(spec.get("public", False))
+        if public and (spec["audiences"] or spec["mandatory_for"]):
+            raise CommandError(
+                f"{folder.name}/module.yaml: a public module is assigned to nobody, so its "
+                "audiences and mandatory_for must be empty lists."
+            )
         fields = {
             "title": spec["title"],
             "summary": spec["summary"],
@@ -186,6 +192,7 @@ class Command(BaseCommand):
             ),
             "estimated_minutes": spec["estimated_minutes"],
             "owning_team": spec["owner"],
+            "public": public,
         }
         module = ModulePage.objects.child_of(index).filter(slug=slug).first()
         if module is None:
