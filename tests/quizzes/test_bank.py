@@ -180,7 +180,7 @@ def starter_content(site, roles):
 def test_every_starter_module_gets_a_quiz_with_a_bank_of_at_least_12(starter_content):
     quizzes = Quiz.objects.select_related("module")
 
-    assert quizzes.count() == ModulePage.objects.count() == 9
+    assert quizzes.count() == ModulePage.objects.count() == 11
     for quiz in quizzes:
         questions = Question.objects.filter(module=quiz.module)
         assert questions.count() >= 12, quiz
@@ -211,7 +211,7 @@ def test_loading_quizzes_again_keeps_editors_changes(starter_content):
 def test_load_initial_data_includes_the_quizzes(site):
     call_command("load_initial_data", stdout=StringIO(), stderr=StringIO())
 
-    assert Quiz.objects.count() == 9
+    assert Quiz.objects.count() == 11
 
 
 @pytest.mark.parametrize(
