@@ -19,10 +19,11 @@ class ShippedBank:
     questions: list[CheckQuestion]
     outcomes: int
     lessons: list[str]
+    draw: int = QUESTIONS_TO_DRAW
 
     def findings(self) -> list[Finding]:
         return bank_findings(
-            self.questions, outcomes=self.outcomes, lessons=self.lessons, draw=QUESTIONS_TO_DRAW
+            self.questions, outcomes=self.outcomes, lessons=self.lessons, draw=self.draw
         )
 
 
@@ -60,6 +61,7 @@ def shipped_banks(prefixes: list[str] | None = None) -> list[ShippedBank]:
                 questions=questions,
                 outcomes=len(module["learning_outcomes"]),
                 lessons=sorted(p.stem for p in (folder / "lessons").glob("*.yaml")),
+                draw=spec.get("questions_to_draw", QUESTIONS_TO_DRAW),
             )
         )
     return banks

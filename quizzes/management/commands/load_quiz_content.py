@@ -70,7 +70,7 @@ class Command(BaseCommand):
             if module is None:
                 self.stderr.write(f"{path.name}: no module “{spec['module']}” yet; skipped.")
                 continue
-            self.ensure_quiz(module)
+            self.ensure_quiz(module, draw=spec.get("questions_to_draw", QUESTIONS_TO_DRAW))
             self.ensure_bank(path, spec, module, lookups)
         c = self.counts
         self.stdout.write(
@@ -79,10 +79,11 @@ class Command(BaseCommand):
             "changed them."
         )
 
-    def ensure_quiz(self, module: ModulePage) -> None:
+    def ensure_quiz(self, module: ModulePage, *, draw: int) -> None:
+        """A new starter quiz draws the bank's `questions_to_draw` (default 10); an existing
+        quiz keeps the draw it has (an editor may have changed it)."""
         quiz, created = Quiz.objects.get_or_create(
-            module=module,
-            defaults={"pass_mark": PASS_MARK, "questions_to_draw": QUESTIONS_TO_DRAW},
+            module=module, defaults={"pass_mark": PASS_MARK, "questions_to_draw": draw}
         )
         self.counts["quizzes"] += created
         if created or any(getattr(quiz, k) != v for k, v in OLD_QUIZ_SETTINGS.items()):

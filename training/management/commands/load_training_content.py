@@ -211,6 +211,7 @@ class Command(BaseCommand):
                     module=module,
                     audience=audience,
                     mandatory=audience.slug in mandatory_for,
+                    due_days=spec.get("due_days", 28),
                     valid_months=spec.get("refresh_months", 24),
                 )
             self.counts["modules"] += 1
