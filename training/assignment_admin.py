@@ -19,6 +19,7 @@ from training.models import Assignment, ModulePage, Status
 from training.reports.filters import DepartmentChoiceField, department_names
 from training.services.assignments import assignment_due_date_extend
 from training.services.exemptions import assignment_exempt
+from training.services.yearly_load import yearly_load
 from training.tasks import report_counts_refresh_soon
 
 CHANGE_PERMISSION = "training.change_assignment"
@@ -276,3 +277,15 @@ class BulkExtendAction(AssignmentBulkAction):
             f"{num_parent_objects} {BulkExemptAction._noun(num_parent_objects)} now due on "
             f"{new_due_on:%-d %B %Y}."
         )
+
+
+class AssignmentRuleIndexView(IndexView):
+    """The rules, and above them what they ask of people: each audience's mandatory and
+    recommended minutes (first year, later years) and the heaviest kind of person of each type
+    against the limit (training.services.yearly_load)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.results_only:
+            context["yearly_load"] = yearly_load()
+        return context

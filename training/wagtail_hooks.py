@@ -20,6 +20,7 @@ from training.assignment_admin import (
     AssignmentEditView,
     AssignmentFilterSet,
     AssignmentIndexView,
+    AssignmentRuleIndexView,
     BulkExemptAction,
     BulkExtendAction,
 )
@@ -118,6 +119,8 @@ class AssignmentRuleViewSet(SnippetViewSet):
     model = AssignmentRule
     icon = "calendar-check"
     menu_label = "Assignment rules"
+    index_view_class = AssignmentRuleIndexView
+    index_template_name = "training/assignment_rules/index.html"
     list_display = ["module", "audience", "mandatory", "due_days", "valid_months", "active"]
     list_filter = ["mandatory", "active", "audience"]
 
