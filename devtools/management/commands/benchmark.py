@@ -575,7 +575,7 @@ def peak_mb():
 before = peak_mb()
 started = time.perf_counter()
 rows = 0
-with open("/dev/null", "w") as sink:
+with open("/dev/null", "wb") as sink:
     table = overdue_table(filters=ReportFilters(), now=datetime.fromisoformat("%s"))
     for text, count in csv_chunks(table):
         sink.write(text)
