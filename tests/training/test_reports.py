@@ -276,7 +276,7 @@ def test_the_overdue_list_matches_the_definition(council):
         for row in overdue_assignments(filters=ReportFilters(), now=NOW)
     ]
 
-    names = sorted((row["user__full_name"], row["module__title"]) for row in rows)
+    names = sorted((row["user__full_name"], row["module_title"]) for row in rows)
     # Not the leaver, not h3's expired completion, not l2 (due in three days).
     assert names == [
         ("Person c1", "Cuckooing"),

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from wagtail.models import Page
 
 from accounts.models import Department, User
 from training.models import SentMessage, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.figures import CATEGORIES, CATEGORY_LABELS, SMALL_NUMBER, ComplianceRow
 from training.reports.filters import ReportFilters, department_names, report_assignments
-from training.reports.people import overdue_assignments, person_record
+from training.reports.people import OVERDUE_VALUES, overdue_assignments, person_record
 from training.reports.snapshot import report_overview, report_trend, snapshot_taken_at
 
 # A cell starting with one of these would run as a formula in a spreadsheet (CSV injection):
@@ -224,7 +225,11 @@ def _overdue_copy(queryset: QuerySet, today: date) -> tuple[str, list]:
     """The overdue list's cells in SQL, as overdue_line writes them: department full names
     (as department_names) from one pass over the departments, and the last reminder sent (as
     reminders_last_sent) from one pass over the learner digests' items."""
-    inner, params = queryset.order_by().query.sql_with_params()
+    # The module's title from a join here, not the list's per-row lookup (left unread, so
+    # PostgreSQL leaves it out).
+    inner, params = (
+        queryset.order_by().values_list(*OVERDUE_VALUES, "module_id").query.sql_with_params()
+    )
     departments = Department._meta.db_table
     sql = f"""
         WITH names AS (
@@ -242,10 +247,12 @@ def _overdue_copy(queryset: QuerySet, today: date) -> tuple[str, list]:
           GROUP BY 1, 2
         )
         SELECT {_text_cell("o.name")}, {_text_cell("o.email")}, {_text_cell("o.number")},
-          {_text_cell("n.full_name")}, {_text_cell("o.manager")}, {_text_cell("o.module")},
+          {_text_cell("n.full_name")}, {_text_cell("o.manager")}, {_text_cell("page.title")},
           to_char(o.due_on, 'YYYY-MM-DD'), %s::date - o.due_on,
           COALESCE(to_char(r.sent_at AT TIME ZONE %s, 'DD Mon YYYY'), %s)
-        FROM ({inner}) o (pk, user_id, name, email, number, path, manager, module, due_on)
+        FROM ({inner})
+          o (pk, user_id, name, email, number, path, manager, module, due_on, module_id)
+        JOIN {Page._meta.db_table} page ON page.id = o.module_id
         LEFT JOIN names n ON n.path = o.path
         LEFT JOIN reminded r ON r.assignment_id = o.pk AND r.user_id = o.user_id
         ORDER BY o.due_on, o.user_id, o.pk
