@@ -1,6 +1,7 @@
 """HR reports: figures against an independent computation, query counts, charts, person record."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -9,11 +10,12 @@ from django.utils import timezone
 from accounts.management.commands.load_accounts_data import department_from_path
 from accounts.models import PersonType
 from tests.factories import module_with_lessons
-from training.models import Assignment, AssignmentRule, Audience
+from training.models import Assignment, AssignmentRule, Audience, SentMessage
+from training.reports.exports import csv_chunks
 from training.reports.filters import NO_DEPARTMENT, ReportFilters
 from training.reports.live import compliance_overview, compliance_trend
 from training.reports.people import OVERDUE_VALUES, overdue_assignments
-from training.reports.tables import overview_table, people_table
+from training.reports.tables import OVERDUE_HEADINGS, overdue_table, overview_table, people_table
 from training.services.assignments import assignments_sync
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +276,7 @@ def test_the_overdue_list_matches_the_definition(council):
         for row in overdue_assignments(filters=ReportFilters(), now=NOW)
     ]
 
-    names = sorted((row["user__full_name"], row["module__title"]) for row in rows)
+    names = sorted((row["user__full_name"], row["module_title"]) for row in rows)
     # Not the leaver, not h3's expired completion, not l2 (due in three days).
     assert names == [
         ("Person c1", "Cuckooing"),
@@ -347,3 +349,73 @@ def test_the_trend_line_leaves_weeks_with_nobody_to_count_out():
         f"{x[1]},{y[50]} {x[1]},{y[50]}",
         f"{x[4]},{y[100]} {x[5]},50.0",  # 100%, then 75%
     ]
+
+
+def overdue_csv(*, filters: ReportFilters, python: bool) -> bytes:
+    table = overdue_table(filters=filters, now=NOW)
+    if python:
+        table = replace(table, copy_query=None)
+    return b"".join(chunk for chunk, _rows in csv_chunks(table))
+
+
+@pytest.mark.postgres
+def test_postgresqls_overdue_csv_is_the_python_paths_byte_for_byte(council, user_factory):
+    """On PostgreSQL the overdue CSV comes from COPY: the same headings, cells, quoting, formula
+    escaping, line ends and order as the Python path (which SQLite uses), for awkward data."""
+    fraud = council["modules"]["fraud"]
+    odd = department_from_path('Neighbourhoods > =Estates, "North"')
+    awkward = {
+        "=HYPERLINK(1)": {"department": odd, "employee_number": "-42"},
+        'O\'Neil, "Jo"\nsecond line': {"department": council["departments"]["housing"]},
+        "@admin\r": {"employee_number": "+7"},
+        "Zoë Ångström": {"department": odd, "employee_number": ""},
+        "": {},
+    }
+    assignments = []
+    for n, (name, fields) in enumerate(awkward.items()):
+        person = user_factory(email=f"odd{n}@example.gov.uk", full_name=name, **fields)
+        assignments_sync(now=NOW)
+        assignments.append(set_state(person, fraud, "overdue"))
+    first, second = assignments[0], assignments[1]
+    day = dt.timedelta(days=1)
+    # Reminders: the latest sent one counts; a pending one, another kind, another person's
+    # digest naming the assignment, and items without one do not. Late on a summer
+    # evening in UTC is the next day in London.
+    summer_night = dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)
+    for n, (recipient, items, kind, state, sent_at) in enumerate(
+        [
+            (first.user, [{"assignment": first.pk}], "learner", "sent", summer_night),
+            (first.user, [{"assignment": first.pk}], "learner", "sent", summer_night - 9 * day),
+            (first.user, [{"assignment": first.pk}], "learner", "pending", None),
+            (first.user, [{"assignment": first.pk}], "manager", "sent", NOW),
+            (second.user, [{"assignment": first.pk}, {"why": "x"}], "learner", "sent", NOW),
+        ]
+    ):
+        SentMessage.objects.create(
+            recipient=recipient,
+            recipient_email=recipient.email,
+            kind=kind,
+            period=f"2026-06-{n + 1:02d}",
+            items=items,
+            state=state,
+            created_at=NOW,
+            sent_at=sent_at,
+        )
+
+    unfiltered = overdue_csv(filters=ReportFilters(), python=True)
+    lines = unfiltered.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == ",".join(OVERDUE_HEADINGS)
+    assert (
+        "'=HYPERLINK(1),odd0@example.gov.uk,'-42,\"Neighbourhoods > =Estates" in unfiltered.decode()
+    )
+    assert "01 Jul 2026" in unfiltered.decode()
+    assert overdue_csv(filters=ReportFilters(), python=False) == unfiltered
+    for filters in (
+        ReportFilters(department=odd),
+        ReportFilters(module=fraud, person_type=PersonType.COUNCILLOR),
+        ReportFilters(status="completed"),
+        ReportFilters(due_from=TODAY - 5 * day),
+    ):
+        assert overdue_csv(filters=filters, python=False) == overdue_csv(
+            filters=filters, python=True
+        ), filters

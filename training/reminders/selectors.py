@@ -13,15 +13,16 @@ from training.reminders.planning import Kind
 def reminders_last_sent(*, assignment_users: dict[int, int]) -> dict[int, datetime]:
     """When a reminder last went to the learner about each assignment, given as
     {assignment id: the person's id}: one query."""
-    wanted = set(assignment_users)
     users = set(assignment_users.values())
     last: dict[int, datetime] = {}
-    for sent_at, items in SentMessage.objects.filter(
+    for recipient_id, sent_at, items in SentMessage.objects.filter(
         _sent_to_any_of(users), kind=Kind.LEARNER, state=SentMessage.State.SENT
-    ).values_list("sent_at", "items"):
+    ).values_list("recipient_id", "sent_at", "items"):
         for item in items:
             assignment_id = item.get("assignment")
-            if assignment_id in wanted and (
+            # Only the assignment's own learner's digests: another person's digest naming it
+            # (which never happens) is no reminder to them.
+            if assignment_users.get(assignment_id) == recipient_id and (
                 assignment_id not in last or last[assignment_id] < sent_at
             ):
                 last[assignment_id] = sent_at

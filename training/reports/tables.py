@@ -8,22 +8,33 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from wagtail.models import Page
 
-from accounts.models import User
-from training.models import Status
+from accounts.models import Department, User
+from training.models import SentMessage, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.figures import CATEGORIES, CATEGORY_LABELS, SMALL_NUMBER, ComplianceRow
 from training.reports.filters import ReportFilters, department_names, report_assignments
-from training.reports.people import overdue_assignments, person_record
+from training.reports.people import OVERDUE_VALUES, overdue_assignments, person_record
 from training.reports.snapshot import report_overview, report_trend, snapshot_taken_at
+
+# A cell starting with one of these would run as a formula in a spreadsheet (CSV injection):
+# exports quote it away with a leading apostrophe.
+FORMULA_STARTS = frozenset("=+-@")
 
 
 @dataclass
 class ExportTable:
+    """A heading row and its rows. `copy_query`, where a table has one, gives the same rows as
+    PostgreSQL SQL and its parameters, each column a CSV cell as csv_chunks' Python path writes
+    it (text, formulas quoted away, empty as NULL): on PostgreSQL csv_chunks has the database
+    write the CSV (COPY) rather than Python, cell by cell."""
+
     title: str
     headings: list[str]
     rows: Callable[[], Iterator[list]]
     count: Callable[[], int]
+    copy_query: Callable[[], tuple[str, list]] | None = None
 
 
 def streamed(queryset: QuerySet, *, chunk: int = 2000) -> Iterator:
@@ -157,6 +168,9 @@ OVERDUE_HEADINGS = [
 ]
 
 
+NOT_REMINDED = "—"
+
+
 def overdue_line(row: tuple, *, names: dict, reminders: dict, today: date) -> list:
     """One overdue-list row (a tuple of OVERDUE_VALUES), as the page and the exports show it."""
     pk, _user_id, name, email, number, path, manager, module, due_on = row
@@ -170,7 +184,7 @@ def overdue_line(row: tuple, *, names: dict, reminders: dict, today: date) -> li
         module,
         due_on,
         (today - due_on).days,
-        timezone.localtime(reminder).strftime("%d %b %Y") if reminder else "—",
+        timezone.localtime(reminder).strftime("%d %b %Y") if reminder else NOT_REMINDED,
     ]
 
 
@@ -189,7 +203,68 @@ def overdue_table(*, filters: ReportFilters, now: datetime, chunk: int = 2000) -
                 batch = []
         yield from _overdue_batch(batch, names=names, today=today)
 
-    return ExportTable("Overdue", OVERDUE_HEADINGS, rows, queryset.count)
+    # A list that is empty by its filters (a status other than overdue) has no SQL to copy.
+    copy_query = None if queryset.query.is_empty() else lambda: _overdue_copy(queryset, today)
+    return ExportTable("Overdue", OVERDUE_HEADINGS, rows, queryset.count, copy_query)
+
+
+_FORMULA_SQL = ", ".join(f"'{c}'" for c in sorted(FORMULA_STARTS))
+
+
+def _text_cell(column: str) -> str:
+    """A text column as the Python path writes its cell: a leading formula character quoted
+    away, and empty as NULL (COPY writes "" for an empty string; Python's csv, nothing)."""
+    escaped = (
+        f"CASE WHEN left({column}, 1) IN ({_FORMULA_SQL}) THEN chr(39) || {column} "
+        f"ELSE {column} END"
+    )
+    return f"NULLIF({escaped}, '')"
+
+
+def _overdue_copy(queryset: QuerySet, today: date) -> tuple[str, list]:
+    """The overdue list's cells in SQL, as overdue_line writes them: department full names
+    (as department_names) from one pass over the departments, and the last reminder sent (as
+    reminders_last_sent) from one pass over the learner digests' items."""
+    # The module's title from a join here, not the list's per-row lookup (left unread, so
+    # PostgreSQL leaves it out).
+    inner, params = (
+        queryset.order_by().values_list(*OVERDUE_VALUES, "module_id").query.sql_with_params()
+    )
+    departments = Department._meta.db_table
+    sql = f"""
+        WITH names AS (
+          SELECT d.path, string_agg(x.name, ' > ' ORDER BY x.depth) AS full_name
+          FROM {departments} d
+          CROSS JOIN generate_series(1, d.depth) k
+          JOIN {departments} x ON x.path = left(d.path, k * {Department.steplen})
+          GROUP BY d.path
+        ), reminded AS (
+          SELECT s.recipient_id AS user_id, (i->>'assignment')::numeric AS assignment_id,
+            MAX(s.sent_at) AS sent_at
+          FROM {SentMessage._meta.db_table} s
+          CROSS JOIN LATERAL jsonb_array_elements(s.items) i
+          WHERE s.kind = %s AND s.state = %s AND jsonb_typeof(i->'assignment') = 'number'
+          GROUP BY 1, 2
+        )
+        SELECT {_text_cell("o.name")}, {_text_cell("o.email")}, {_text_cell("o.number")},
+          {_text_cell("n.full_name")}, {_text_cell("o.manager")}, {_text_cell("page.title")},
+          to_char(o.due_on, 'YYYY-MM-DD'), %s::date - o.due_on,
+          COALESCE(to_char(r.sent_at AT TIME ZONE %s, 'DD Mon YYYY'), %s)
+        FROM ({inner})
+          o (pk, user_id, name, email, number, path, manager, module, due_on, module_id)
+        JOIN {Page._meta.db_table} page ON page.id = o.module_id
+        LEFT JOIN names n ON n.path = o.path
+        LEFT JOIN reminded r ON r.assignment_id = o.pk AND r.user_id = o.user_id
+        ORDER BY o.due_on, o.user_id, o.pk
+    """  # noqa: S608 - table names and fixed fragments; every value is a parameter
+    return sql, [
+        SentMessage.Kind.LEARNER,
+        SentMessage.State.SENT,
+        today,
+        timezone.get_current_timezone_name(),
+        NOT_REMINDED,
+        *params,
+    ]
 
 
 def _overdue_batch(batch: list[dict], *, names: dict, today: date) -> Iterator[list]:
