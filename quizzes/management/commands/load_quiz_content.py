@@ -18,6 +18,7 @@ from quizzes.bank import CleanRow, row_clean, row_fingerprint
 from quizzes.models import Question, Quiz, ShowAnswers
 from quizzes.selectors import bank_lookups, question_bank_rows
 from quizzes.services import question_write
+from training.management.commands.load_training_content import slug_from_filename
 from training.models import ModulePage
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -42,11 +43,6 @@ ROLE_PERMISSIONS = {
     "Content approvers": ["question", "choice", "quiz", "extratime"],
     "HR": ["extratime"],
 }
-
-
-def slug_from_filename(name: str) -> str:
-    """ "03-county-lines" → "county-lines": the number only sets the order."""
-    return name.split("-", 1)[1] if name[:2].isdigit() else name
 
 
 class Command(BaseCommand):
