@@ -121,7 +121,12 @@ class ReportConcernPage(Page):
         context["routes_setting"] = routes_setting
         context["emergency_routes"] = [r for r in routes if r.is_emergency]
         context["national_routes"] = [r for r in routes if not r.is_internal and not r.is_emergency]
-        context["internal_routes"] = [r for r in routes if r.is_internal]
+        # Visitors (residents, partner agencies reading the public module) see only the council
+        # routes meant for them; staff and councillors see every route.
+        staff = request.user.is_authenticated
+        context["internal_routes"] = [
+            r for r in routes if r.is_internal and (staff or r.for_residents)
+        ]
         return context
 
 

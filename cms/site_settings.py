@@ -113,6 +113,12 @@ class ReportingRoute(Orderable):
     is_internal = models.BooleanField(
         default=False, help_text="The council's own contact rather than a national service."
     )
+    for_residents = models.BooleanField(
+        default=False,
+        help_text="A council route residents and partner agencies may use too (the counter-fraud "
+        "team, safeguarding): shown to visitors who are not signed in. The others (the MLRO, the "
+        "whistleblowing line, Member Services) are shown only to staff and councillors.",
+    )
     is_emergency = models.BooleanField(default=False)
     last_verified = models.DateField(
         null=True,
@@ -134,6 +140,7 @@ class ReportingRoute(Orderable):
                 FieldPanel("use_for"),
                 FieldPanel("link"),
                 FieldPanel("is_internal"),
+                FieldPanel("for_residents"),
                 FieldPanel("is_emergency"),
                 FieldPanel("last_verified"),
                 FieldPanel("verification_note"),

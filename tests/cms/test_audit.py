@@ -302,7 +302,8 @@ def test_a_reporting_route_change_names_the_route_and_its_field(client, administ
         item = {name: getattr(route, name) for name in fields}
         verified = route.last_verified.isoformat() if route.last_verified else ""
         item |= {"id": route.pk, "ORDER": order, "last_verified": verified}
-        item |= {flag: "on" for flag in ["is_internal", "is_emergency"] if getattr(route, flag)}
+        flags = ["is_internal", "for_residents", "is_emergency"]
+        item |= {flag: "on" for flag in flags if getattr(route, flag)}
         items.append(item)
     old_contact = routes[0].contact
     items[0]["contact"] = "0300 000 0000"

@@ -74,11 +74,14 @@ class TestPageTree(WagtailPageTestCase):
 
 
 @pytest.mark.django_db
-def test_report_a_concern_lists_every_route_with_its_verification_date(client, site):
+def test_report_a_concern_lists_every_route_with_its_verification_date(
+    client, site, user_factory
+):
     from django.utils.html import escape
 
     from cms.models import ReportingRoute
 
+    client.force_login(user_factory(email="sam.officer@example.gov.uk"))
     html = client.get("/report-a-concern/").content.decode()
 
     routes = ReportingRoute.objects.all()
@@ -91,18 +94,48 @@ def test_report_a_concern_lists_every_route_with_its_verification_date(client, s
     assert "Details last verified 1 November 2026" in html
 
 
-def test_the_councils_own_routes_ship_unset_and_say_so(client, site):
+def test_the_councils_own_routes_ship_unset_and_say_so(client, site, user_factory):
     from cms.models import ReportingRoute
 
     internal = ReportingRoute.objects.filter(is_internal=True)
     assert internal.count() == 6
     assert set(internal.values_list("contact", "last_verified")) == {("", None)}
 
+    client.force_login(user_factory(email="sam.officer@example.gov.uk"))
     html = client.get("/report-a-concern/").content.decode()
 
     assert html.count("Your council has not added this contact yet.") == 6
     assert "01234 000" not in html
     assert "example.gov.uk" not in html
+
+
+def test_visitors_see_only_the_council_routes_meant_for_residents(client, site, user_factory):
+    """A resident or partner agency reading the public module is pointed to the counter-fraud
+    team and safeguarding, not to staff routes such as the MLRO or the whistleblowing line."""
+    from django.utils.html import escape
+
+    from cms.models import ReportingRoute
+
+    for_residents = ReportingRoute.objects.filter(is_internal=True, for_residents=True)
+    staff_only = ReportingRoute.objects.filter(is_internal=True, for_residents=False)
+    assert set(for_residents.values_list("slug", flat=True)) == {
+        "counter-fraud-team",
+        "safeguarding-front-door",
+    }
+
+    html = client.get("/report-a-concern/").content.decode()
+    for route in for_residents:
+        assert escape(route.name) in html
+    for route in staff_only:
+        assert escape(route.name) not in html, route.slug
+    assert "Report Fraud" in html  # the national routes stay for everyone
+    assert 'href="/accounts/login/?next=/report-a-concern/"' in html
+
+    client.force_login(user_factory(email="sam.officer@example.gov.uk"))
+    html = client.get("/report-a-concern/").content.decode()
+    for route in staff_only:
+        assert escape(route.name) in html, route.slug
+    assert "?next=/report-a-concern/" not in html
 
 
 def test_a_route_cannot_be_marked_verified_without_a_contact(site):
