@@ -74,9 +74,7 @@ class TestPageTree(WagtailPageTestCase):
 
 
 @pytest.mark.django_db
-def test_report_a_concern_lists_every_route_with_its_verification_date(
-    client, site, user_factory
-):
+def test_report_a_concern_lists_every_route_with_its_verification_date(client, site, user_factory):
     from django.utils.html import escape
 
     from cms.models import ReportingRoute
