@@ -110,15 +110,17 @@ def site(db):
     """The site tree load_initial_data builds: home page, standard pages, council settings."""
     from wagtail.models import Site
 
-    from tests.site_snapshot import site_tree_build
+    from tests.site_snapshot import built, site_tree_build
 
-    site_tree_build()
+    built("site tree", site_tree_build)
     return Site.objects.get(is_default_site=True)
 
 
 @pytest.fixture
 def roles(site):
-    call_command("load_accounts_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from tests.site_snapshot import built
+
+    built("roles", lambda: call_command("load_accounts_data", stdout=open(os.devnull, "w")))  # noqa: SIM115
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The whole site, as load_initial_data builds it, for browser tests: built once per test process
-and copied back after each flush (PostgreSQL).
+and copied back after each flush (PostgreSQL). And the shipped content for the tests that read it
+(`built`), copied back the same way inside each test's transaction.
 
 A browser test starts on a database its predecessor flushed. Building the site again (pages,
 revisions, the reference and search indexes, every question) takes tens of seconds of CPU, and
@@ -10,7 +11,9 @@ the loader would make: the database holds nothing but what a flush leaves (conte
 permissions, which the copy replaces), and the settings the loaders read are the same. Otherwise,
 and on SQLite, the loaders run as before."""
 
+import hashlib
 import os
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,6 +66,34 @@ def site_whole_build() -> None:
         _copies[key] = _take()
 
 
+def built(name: str, build: Callable[[], None]) -> None:
+    """Run `build` (a loader of the shipped content), or, on PostgreSQL, put back the copy of
+    what it made the last time it started from exactly this database: the same rows in every
+    table (a digest of their binary COPY), the same settings. Inside a test's transaction, so
+    the test's rollback takes the copy away again."""
+    if connection.vendor != "postgresql":
+        build()
+        return
+    key = (name, _digest(), settings.MEDIA_ROOT, getattr(settings, "AWARE_DEMO_DATA", None))
+    if key in _copies:
+        _restore(_copies[key])
+    else:
+        build()
+        _copies[key] = _take()
+
+
+def _digest() -> str:
+    digest = hashlib.sha256()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in _tables():
+            digest.update(table.encode())
+            with raw.copy(f"COPY {_quote(table)} TO STDOUT (FORMAT binary)") as copy:
+                for chunk in copy:
+                    digest.update(bytes(chunk))
+    return digest.hexdigest()
+
+
 def _tables() -> list[str]:
     return sorted(connection.introspection.django_table_names(only_existing=True))
 
@@ -102,6 +133,9 @@ def _restore(copy: SiteCopy) -> None:
         # Row triggers (the evidence tables' and the foreign keys') do not fire for a copy made
         # from rows that passed them once; a test database's owner is a superuser.
         cursor.execute("SET LOCAL session_replication_role = replica")
+        # Foreign key checks still pending from rows this transaction made would refuse the
+        # TRUNCATE: make them now (the rows passed them), and defer them again afterwards.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(_quote(t) for t in copy.tables)}")
         raw = cursor.cursor
         for table, data in copy.tables.items():
@@ -113,5 +147,8 @@ def _restore(copy: SiteCopy) -> None:
                 cursor.execute("SELECT setval(%s, 1, false)", [sequence])
             else:
                 cursor.execute("SELECT setval(%s, %s, true)", [sequence, last_value])
+        # Inside a test's transaction, the rest of the test runs with every trigger working.
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     ContentType.objects.clear_cache()
     cache.clear()

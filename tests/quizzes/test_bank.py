@@ -17,6 +17,7 @@ from quizzes.selectors import question_bank_rows
 from quizzes.services import question_bank_import
 from tests.factories import lessons_of
 from tests.quizzes.conftest import add_question
+from tests.site_snapshot import built
 from training.management.commands.load_training_content import slug_from_filename
 from training.models import ModulePage
 
@@ -175,8 +176,11 @@ def test_a_module_can_be_exported_alone_as_json(bank, site):
 
 @pytest.fixture
 def starter_content(site, roles):
-    call_command("load_training_content", stdout=StringIO())
-    call_command("load_quiz_content", stdout=StringIO())
+    def load():
+        call_command("load_training_content", stdout=StringIO())
+        call_command("load_quiz_content", stdout=StringIO())
+
+    built("training and quiz content", load)
 
 
 def test_every_starter_module_gets_a_quiz_with_a_bank_of_at_least_12(starter_content):

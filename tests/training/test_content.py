@@ -9,6 +9,7 @@ import yaml
 from django.core.management import call_command
 
 from cms.models import ReportingRoute
+from tests.site_snapshot import built
 from training.models import Audience, LessonPage, ModulePage
 from training.selectors import audience_ids_for_user, module_catalogue_for_user
 
@@ -18,7 +19,7 @@ CONTENT = Path(__file__).resolve().parents[2] / "training" / "content" / "module
 
 @pytest.fixture
 def loaded(site):
-    call_command("load_training_content", stdout=StringIO())
+    built("training content", lambda: call_command("load_training_content", stdout=StringIO()))
 
 
 def test_every_module_folder_is_loaded_with_three_to_seven_lessons(loaded):
