@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 # What a flush leaves behind: post_migrate makes these again at once. The copy replaces them.
 REMADE_AFTER_FLUSH = {"django_content_type", "auth_permission"}
@@ -69,12 +70,19 @@ def site_whole_build() -> None:
 def built(name: str, build: Callable[[], None]) -> None:
     """Run `build` (a loader of the shipped content), or, on PostgreSQL, put back the copy of
     what it made the last time it started from exactly this database: the same rows in every
-    table (a digest of their binary COPY), the same settings. Inside a test's transaction, so
+    table (a digest of their binary COPY), the same day and settings. Inside a test's transaction, so
     the test's rollback takes the copy away again."""
     if connection.vendor != "postgresql":
         build()
         return
-    key = (name, _digest(), settings.MEDIA_ROOT, getattr(settings, "AWARE_DEMO_DATA", None))
+    # The loaders stamp today's date (a page's last review): a test with the clock moved builds.
+    key = (
+        name,
+        _digest(),
+        timezone.localdate(),
+        settings.MEDIA_ROOT,
+        getattr(settings, "AWARE_DEMO_DATA", None),
+    )
     if key in _copies:
         _restore(_copies[key])
     else:
