@@ -70,8 +70,8 @@ def site_whole_build() -> None:
 def built(name: str, build: Callable[[], None]) -> None:
     """Run `build` (a loader of the shipped content), or, on PostgreSQL, put back the copy of
     what it made the last time it started from exactly this database: the same rows in every
-    table (a digest of their binary COPY), the same day and settings. Inside a test's transaction, so
-    the test's rollback takes the copy away again."""
+    table (a digest of their binary COPY), the same day and settings. Inside a test's
+    transaction, so the test's rollback takes the copy away again."""
     if connection.vendor != "postgresql":
         build()
         return
