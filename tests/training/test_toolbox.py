@@ -254,6 +254,19 @@ def test_the_database_keeps_the_talk_and_its_attendance_as_evidence(session, cre
     assert ToolboxAttendance.objects.get().score == 100
 
 
+def test_the_subject_access_export_lists_the_talks_a_person_answered_at(session, crew):
+    from training.privacy import training_personal_data
+
+    ben = crew["members"][1]
+    toolbox_answer(session=session, attendee=ben, answers=ONE_WRONG, on_own_device=True)
+
+    (table,) = [t for t in training_personal_data(ben) if t.name == "15-toolbox-talks"]
+
+    assert table.rows == [
+        ["Illegal waste", table.rows[0][1], "Sam Supervisor", 67, "no", "yes"],
+    ]
+
+
 # VIEWS ---------------------------------------------------------------------------------------
 
 
