@@ -360,6 +360,20 @@ def test_on_the_supervisors_device_each_attendee_answers_in_turn(
     assert not attendance.on_own_device
 
 
+def test_the_supervisors_device_takes_answers_only_for_the_roster(client, session, crew):
+    client.force_login(crew["supervisor"])
+    url = reverse(
+        "training:toolbox_check_for",
+        kwargs={"token": session.token, "person_id": crew["outsider"].pk},
+    )
+
+    response = client.post(url, check_data(RIGHT))
+
+    assert response.status_code == 404
+    assert b"Olly Outsider" not in response.content
+    assert recorded() == (0, 0)
+
+
 def test_a_double_submit_from_a_phone_records_one_row(client, session, crew):
     ada = crew["members"][0]
     client.force_login(ada)
