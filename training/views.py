@@ -537,7 +537,7 @@ def toolbox_check(request, token: str, person_id: int | None = None):
         if session.supervisor_id != request.user.pk:
             raise Http404("No toolbox talk of yours has that address.")
         # Someone on the talk's roster only: no one else's name shows here.
-        attendee = get_object_or_404(User, pk=person_id, line_manager=session.team_of)
+        attendee = get_object_or_404(User, pk=person_id, line_manager_id=session.team_of_id)
         on_own_device = False
     form = ToolboxCheckForm(request.POST or None, questions=session.questions)
     context = {"session": session, "attendee": attendee, "form": form, "own": on_own_device}
