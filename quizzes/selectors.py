@@ -24,6 +24,7 @@ from quizzes.models import (
     Choice,
     ExtraTime,
     Question,
+    QuestionKind,
     Quiz,
     ShowAnswers,
 )
@@ -639,3 +640,40 @@ def bank_check_all(*, modules: list[ModulePage] | None = None) -> list[BankCheck
             )
         )
     return reports
+
+
+TOOLBOX_QUESTIONS = 3  # a toolbox talk's check
+
+
+def toolbox_check_draw(*, module: ModulePage) -> dict | None:
+    """Three questions for a toolbox talk's check, drawn at random from the module's live bank
+    (those with one right answer, which a crew answers in turn on one screen), with the quiz's
+    pass mark; None when the module has no quiz or too few such questions."""
+    quiz = quiz_for_module(module=module)
+    if quiz is None:
+        return None
+    questions = list(
+        Question.objects.filter(
+            module=module,
+            retired=False,
+            kind__in=[QuestionKind.SINGLE, QuestionKind.TRUE_FALSE, QuestionKind.SCENARIO],
+        )
+        .order_by("?")
+        .prefetch_related("choices")[:TOOLBOX_QUESTIONS]
+    )
+    if len(questions) < TOOLBOX_QUESTIONS:
+        return None
+    return {
+        "pass_mark": quiz.pass_mark,
+        "questions": [
+            {
+                "scenario": question.scenario,
+                "text": question.text,
+                "choices": [
+                    {"text": choice.text, "correct": choice.is_correct}
+                    for choice in question.choices.all()
+                ],
+            }
+            for question in questions
+        ],
+    }

@@ -36,6 +36,7 @@ from quizzes.selectors import (
     quiz_for_module,
     quiz_status_for_user,
     team_attempts,
+    toolbox_check_draw,
 )
 from quizzes.services import question_bank_import
 from training.models import ModulePage
@@ -381,3 +382,9 @@ def quizzes_admin_urls():
 
 hooks.register(PERSONAL_DATA_HOOK, quizzes_personal_data, order=20)
 hooks.register(PERSONAL_DATA_ERASE_HOOK, quizzes_personal_data_erase, order=20)
+
+
+@hooks.register("training_toolbox_check")
+def toolbox_check(module) -> dict | None:
+    """A toolbox talk's three-question check, from the module's question bank."""
+    return toolbox_check_draw(module=module)

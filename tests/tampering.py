@@ -7,7 +7,14 @@ from contextlib import contextmanager
 import pgtrigger
 from django.db import connection as default_connection
 
-EVIDENCE_TABLES = ("training_modulecompletion", "training_quizpass", "training_sentmessage")
+EVIDENCE_TABLES = (
+    "training_modulecompletion",
+    "training_quizpass",
+    "training_sentmessage",
+    "training_toolboxsession",
+    "training_toolboxpresence",
+    "training_toolboxattendance",
+)
 URIS = {
     "training_modulecompletion": ["training.ModuleCompletion:append_only"],
     "training_quizpass": ["training.QuizPass:append_only"],
@@ -15,6 +22,13 @@ URIS = {
         "training.SentMessage:no_delete",
         "training.SentMessage:what_was_sent_fixed",
     ],
+    "training_toolboxsession": [
+        "training.ToolboxSession:toolbox_session_no_delete",
+        "training.ToolboxSession:toolbox_session_fixed",
+        "training.ToolboxSession:toolbox_session_closed_stays",
+    ],
+    "training_toolboxpresence": ["training.ToolboxPresence:append_only"],
+    "training_toolboxattendance": ["training.ToolboxAttendance:append_only"],
 }
 
 

@@ -167,9 +167,11 @@ def build_council() -> dict:
         RetakeRequest,
         ScheduledReport,
         SentMessage,
+        ToolboxSession,
     )
     from training.services.completion import completion_record_create
     from training.services.historic import historic_import_upload
+    from training.services.toolbox import toolbox_present_tick
 
     devnull = open(os.devnull, "w")  # noqa: SIM115
     # The site tree, and the roles as load_initial_data makes them (its accounts loader); a
@@ -239,6 +241,30 @@ def build_council() -> dict:
         rule=c["rule"],
         assigned_at=now - dt.timedelta(days=40),
         due_on=(now - dt.timedelta(days=10)).date(),
+    )
+    # The line manager's toolbox talk: the officer and the colleague (their reports) are here.
+    c["toolbox_session"] = ToolboxSession.objects.create(
+        module=module,
+        module_version=module.version,
+        supervisor=c["manager"],
+        team_of=c["manager"],
+        token="matrix-toolbox-talk-token",
+        questions=[
+            {
+                "scenario": "",
+                "text": f"Matrix question {n}?",
+                "choices": [
+                    {"text": "Right", "correct": True},
+                    {"text": "Wrong", "correct": False},
+                ],
+            }
+            for n in range(1, 4)
+        ],
+        pass_mark=80,
+        started_at=now,
+    )
+    toolbox_present_tick(
+        session=c["toolbox_session"], attendee_ids=[c["officer"].pk, c["colleague"].pk]
     )
     # The colleague's line manager asked HR to exempt them (My team).
     c["exemption_request"] = ExemptionRequest.objects.create(
@@ -418,6 +444,7 @@ OBJECT_BY_PARAMETER = {
     "session_id": "editing_session",
     "attempt_id": "attempt",
     "assignment_id": "assignment",
+    "person_id": "colleague",
     "quiz_id": "quiz",
     "collection_id": "collection",
     "redirect_id": "redirect",
@@ -482,6 +509,8 @@ def fill(route: str, council: dict, objects: dict) -> str:
                 return council["people_import"].token
             if route.startswith("cms/completions/"):
                 return council["completion_import"].token
+            if route.startswith("toolbox/"):
+                return council["toolbox_session"].token
             return LITERALS[name]
         elif name in OBJECT_BY_PARAMETER:
             key = OBJECT_BY_PARAMETER[name]
@@ -617,6 +646,16 @@ RULES = [
     # A line manager's actions, on the colleague (their report): nobody else's tree has them.
     rule("login 404   200   404   404   404   404   404   404", "my-team/<int:assignment_id>/* "
          "quizzes/team/<int:assignment_id>/another-attempt/"),
+    # Toolbox talks: line managers and HR run them; a talk is its supervisor's (the manager's);
+    # its check takes the people ticked present (the officer), or each on the supervisor's
+    # device; anyone else signed in is told their answers cannot be taken.
+    rule("login 403   200   403   200   403   403   403   200", "toolbox/"),
+    rule("login 403   200   403   404   403   403   403   404", "toolbox/<str:token>/"),
+    rule("login 403   302   403   404   403   403   403   404",
+         "toolbox/<str:token>/present/ toolbox/<str:token>/close/"),
+    rule("login 200   403   403   403   403   403   403   403", "toolbox/<str:token>/check/"),
+    rule("login 404   200   404   404   404   404   404   404",
+         "toolbox/<str:token>/check/<int:person_id>/"),
     rule("login 404   404   404   200   404   404   404   200", "certificates/<int:pk>.pdf"),
     rule(SIGNED_IN, "quizzes/<int:quiz_id>/"),
     rule("login 405   405   405   405   405   405   405   405", "quizzes/<int:quiz_id>/start/"),
@@ -1126,6 +1165,19 @@ def csv_file(name: str, text: str):
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
+def toolbox_rows(c):
+    from training.models import ModuleCompletion, ToolboxAttendance, ToolboxPresence, ToolboxSession
+
+    return [
+        list(ToolboxSession.objects.values_list("pk", "closed_at")),
+        ToolboxPresence.objects.count(),
+        ToolboxAttendance.objects.count(),
+        ModuleCompletion.objects.count(),
+    ]
+
+
+TOOLBOX_ANSWERS = {"q1": "0", "q2": "0", "q3": "0"}
+
 # fmt: off
 POSTS = [
     #     anon  offcr manag cllr  hr    membr editr apprv admin
@@ -1178,6 +1230,20 @@ POSTS = [
      "/my-team/{assignment.pk}/exemption/", lambda c: {"reason": "Matrix"}, team_rows),
     ("login 404   -     404   404   404   404   404   404",
      "/quizzes/team/{assignment.pk}/another-attempt/", lambda c: {}, team_rows),
+    # Toolbox talks: only their supervisor ticks, closes and hands the device round; only
+    # those ticked present answer on their own phone.
+    ("login 403   -     403   -     403   403   403   -", "/toolbox/",
+     lambda c: {"module": c["module"].pk}, toolbox_rows),
+    ("login 403   -     403   404   403   403   403   404",
+     "/toolbox/{toolbox_session.token}/present/",
+     lambda c: {"present": [c["colleague"].pk, c["officer"].pk]}, toolbox_rows),
+    ("login 403   -     403   404   403   403   403   404",
+     "/toolbox/{toolbox_session.token}/close/", lambda c: {}, toolbox_rows),
+    ("login 404   -     404   404   404   404   404   404",
+     "/toolbox/{toolbox_session.token}/check/{colleague.pk}/", lambda c: TOOLBOX_ANSWERS,
+     toolbox_rows),
+    ("login -     403   403   403   403   403   403   403",
+     "/toolbox/{toolbox_session.token}/check/", lambda c: TOOLBOX_ANSWERS, toolbox_rows),
     # HR answers a request; nobody else may.
     ("login login login login -     dash  dash  dash  -",
      "/cms/snippets/training/exemptionrequest/edit/{exemption_request.pk}/",

@@ -110,3 +110,67 @@ class ExemptionRequestDecisionForm(WagtailAdminModelForm):
             )
             request.refresh_from_db()
         return request
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.full_name} ({obj.email})" if obj.email else obj.full_name
+
+
+class ToolboxStartForm(forms.Form):
+    """The module a toolbox talk covers, and for HR whose team it is for."""
+
+    module = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label="Module", widget=forms.RadioSelect
+    )
+    team_of = PersonChoiceField(
+        queryset=None,
+        required=False,
+        label="Whose team",
+        help_text="The line manager whose team is at the talk. Leave empty for your own team.",
+        empty_label="My own team",
+    )
+
+    def __init__(self, *args, modules, team_leads=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["module"].queryset = modules
+        if team_leads is None:
+            del self.fields["team_of"]
+        else:
+            self.fields["team_of"].queryset = team_leads
+
+
+class ToolboxPresentForm(forms.Form):
+    """The supervisor ticks who from the team is here."""
+
+    def __init__(self, *args, roster, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["present"] = forms.MultipleChoiceField(
+            choices=[(person.pk, person.full_name) for person in roster],
+            widget=forms.CheckboxSelectMultiple,
+            label="Who is here",
+            error_messages={"required": "Tick at least one person who is here."},
+        )
+
+    def clean_present(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data["present"]]
+
+
+class ToolboxCheckForm(forms.Form):
+    """The three-question check: one choice for each question, as the session asked it."""
+
+    def __init__(self, *args, questions: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        for number, question in enumerate(questions, start=1):
+            self.fields[f"q{number}"] = forms.TypedChoiceField(
+                label=question["text"],
+                choices=[(i, c["text"]) for i, c in enumerate(question["choices"])],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose an answer to question {number}."},
+            )
+            self.fields[f"q{number}"].scenario = question.get("scenario", "")
+            self.fields[f"q{number}"].number = number
+
+    def answers(self) -> list[int]:
+        return [self.cleaned_data[name] for name in self.fields]

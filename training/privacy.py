@@ -19,6 +19,7 @@ from training.models import (
     ModuleCompletion,
     SentMessage,
     Status,
+    ToolboxAttendance,
 )
 from training.services.retention import sent_messages_delete
 
@@ -28,7 +29,7 @@ EXEMPTION_ERASED = "Exempt (reason erased)"
 def training_personal_data(person: User) -> list[PersonalTable | PersonalFile]:
     """Assignments and due dates, lesson progress, completion records with their verification
     codes (and each certificate as a PDF), the log of emails sent and the exemption requests
-    made for them. Nine queries, whatever
+    made for them, and the toolbox talks they answered at. Ten queries, whatever
     the number of rows (certificates are drawn from rows already read)."""
     now = timezone.now()
     statuses = dict(Status.choices)
@@ -155,7 +156,25 @@ def training_personal_data(person: User) -> list[PersonalTable | PersonalFile]:
             .order_by("requested_at", "pk")
         ],
     )
-    return [assignments, progress, completions, sent, requests, *certificates]
+    toolbox = PersonalTable(
+        name="15-toolbox-talks",
+        title="The toolbox talks you answered the check at, who ran them, and how you did",
+        headers=["Module", "Answered", "Run and witnessed by", "Score (%)", "Passed", "Own phone"],
+        rows=[
+            [
+                a.session.module.title,
+                a.answered_at,
+                a.witness.full_name,
+                a.score,
+                "yes" if a.passed else "no",
+                "yes" if a.on_own_device else "no",
+            ]
+            for a in ToolboxAttendance.objects.filter(attendee=person)
+            .select_related("session__module", "witness")
+            .order_by("answered_at", "pk")
+        ],
+    )
+    return [assignments, progress, completions, sent, requests, toolbox, *certificates]
 
 
 def training_personal_data_erase(*, person: User, now: datetime) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """Reads for training: catalogue, module progress, audiences; query counts stay flat."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -9,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import strip_tags
 from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
 
@@ -1023,3 +1025,122 @@ def module_versions_in_force() -> list[tuple[str, int, datetime | None]]:
         .annotate(published=Max("versions__published_at"))
         .order_by("title")
     ]
+
+
+# TOOLBOX TALKS -------------------------------------------------------------------------------
+
+TOOLBOX_POINTS = 5  # key points a slide shows at most
+
+
+def toolbox_may_run(*, user: User) -> bool:
+    """Line managers (anyone with an active report) and HR run toolbox talks."""
+    return user.is_authenticated and (
+        user.has_perm("training.view_hr_reports")
+        or User.objects.filter(line_manager=user, is_active=True).exists()
+    )
+
+
+def toolbox_roster(*, manager: User) -> list[User]:
+    """The team HR imported for a toolbox talk: the manager's active reports, by name."""
+    return list(
+        User.objects.filter(line_manager=manager, is_active=True).order_by("full_name", "pk")
+    )
+
+
+def toolbox_team_leads():
+    """Everyone with an active report, by name: whose team HR may run a toolbox talk for."""
+    leads = User.objects.filter(reports__is_active=True).values("pk")
+    return User.objects.filter(is_active=True, pk__in=leads).order_by("full_name", "pk")
+
+
+def toolbox_modules():
+    """The modules a toolbox talk may cover: every live module that records completions."""
+    return ModulePage.objects.live().filter(public=False).order_by("title")
+
+
+TOOLBOX_SESSION_HOURS = 8  # an unclosed talk stops taking answers after a working day
+
+
+def toolbox_session_is_open(*, session, now: datetime) -> bool:
+    return session.closed_at is None and now < session.started_at + timedelta(
+        hours=TOOLBOX_SESSION_HOURS
+    )
+
+
+def toolbox_check_refusal(*, session, attendee: User, now: datetime) -> str:
+    """Why this person's answers cannot be taken at this talk now ("" when they can): the talk
+    has closed, they are not ticked present from the team, or they have answered already."""
+    if not toolbox_session_is_open(session=session, now=now):
+        return "This toolbox talk has closed, so answers are no longer taken. Nothing was recorded."
+    if not session.present.filter(attendee=attendee).exists():
+        return (
+            f"{attendee.full_name} is not ticked present at this toolbox talk, so their answers "
+            "cannot be recorded. Ask the supervisor to tick them present. Nothing was recorded."
+        )
+    if session.attendances.filter(attendee=attendee).exists():
+        return f"{attendee.full_name} has already answered. Nothing more was recorded."
+    return ""
+
+
+@dataclass
+class ToolboxSlide:
+    title: str
+    summary: str
+    paragraphs: list[str]
+    points: list[str]
+
+
+@dataclass
+class ToolboxScenario:
+    lesson_title: str
+    situation: str
+    question: str
+    choices: list[dict]
+
+
+_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.DOTALL)
+_LIST_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.DOTALL)
+
+
+def toolbox_talk_content(*, module: ModulePage) -> tuple[list[ToolboxSlide], list[ToolboxScenario]]:
+    """A module's talk version: a slide per live lesson (its title, summary, the first paragraph
+    of its text and the first list's key points, or a warning-signs block's) and every
+    "what would you do?" scenario of its lessons, to discuss. One query."""
+    slides, scenarios = [], []
+    for lesson in LessonPage.objects.child_of(module).live().order_by("path"):
+        paragraphs: list[str] = []
+        points: list[str] = []
+        for block in lesson.body:
+            if block.block_type == "rich_text":
+                source = str(block.value.source if hasattr(block.value, "source") else block.value)
+                if not paragraphs:
+                    paragraphs = [_plain(p) for p in _PARAGRAPH.findall(source)[:1]]
+                if not points:
+                    points = [_plain(li) for li in _LIST_ITEM.findall(source)]
+            elif block.block_type == "warning_signs" and not points:
+                points = [str(sign) for sign in block.value["signs"]]
+            elif block.block_type == "scenario":
+                scenarios.append(
+                    ToolboxScenario(
+                        lesson_title=lesson.title,
+                        situation=block.value["situation"],
+                        question=block.value["question"],
+                        choices=[
+                            {"text": c["text"], "feedback": c["feedback"], "best": c["is_best"]}
+                            for c in block.value["choices"]
+                        ],
+                    )
+                )
+        slides.append(
+            ToolboxSlide(
+                title=lesson.title,
+                summary=lesson.summary,
+                paragraphs=[p for p in paragraphs if p],
+                points=[p for p in points if p][:TOOLBOX_POINTS],
+            )
+        )
+    return slides, scenarios
+
+
+def _plain(html: str) -> str:
+    return " ".join(strip_tags(html).split())

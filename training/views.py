@@ -14,13 +14,21 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from wagtail import hooks
 from wagtail.models import Page
 
+from accounts.models import User
 from cms.models import CouncilSettings
 from cms.offline import offline_sync_requested, prefetch_requested
 from training.certificates import certificate_pdf
-from training.forms import DueExtendForm, ExemptionRequestForm
+from training.forms import (
+    DueExtendForm,
+    ExemptionRequestForm,
+    ToolboxCheckForm,
+    ToolboxPresentForm,
+    ToolboxStartForm,
+)
 from training.models import (
     Assignment,
     LessonPage,
@@ -28,8 +36,11 @@ from training.models import (
     ModuleIndexPage,
     ModulePage,
     SentMessage,
+    ToolboxSession,
 )
+from training.qr import qr_svg
 from training.reminders.emails import TEMPLATES, reminder_sample_context
+from training.reports.permissions import HR_PERMISSION
 from training.selectors import (
     TEAM_DEPTH,
     ModuleProgress,
@@ -51,6 +62,13 @@ from training.selectors import (
     retake_request_pending,
     team_assignment,
     team_overview,
+    toolbox_check_refusal,
+    toolbox_may_run,
+    toolbox_modules,
+    toolbox_roster,
+    toolbox_session_is_open,
+    toolbox_talk_content,
+    toolbox_team_leads,
 )
 from training.services.progress import LessonUnavailable, lesson_complete, lesson_open
 from training.services.team import (
@@ -61,6 +79,13 @@ from training.services.team import (
     exemption_request_pending,
     extension_base,
     extension_limit_days,
+)
+from training.services.toolbox import (
+    ToolboxRefused,
+    toolbox_answer,
+    toolbox_present_tick,
+    toolbox_session_close,
+    toolbox_session_start,
 )
 from training.services.versions import retake_request_withdraw
 
@@ -390,3 +415,146 @@ def reminder_preview(request):
             "html": html,
         },
     )
+
+
+# TOOLBOX TALKS -------------------------------------------------------------------------------
+
+
+def _toolbox_refuse_unless_runner(request) -> None:
+    if not toolbox_may_run(user=request.user):
+        raise PermissionDenied("Toolbox talks are run by line managers and HR.")
+
+
+def _toolbox_session_run_by(request, token: str) -> ToolboxSession:
+    """The talk with this token, for the supervisor running it (403 for anyone who runs no
+    talks; 404 for another supervisor's)."""
+    _toolbox_refuse_unless_runner(request)
+    session = (
+        ToolboxSession.objects.select_related("module", "team_of", "supervisor")
+        .filter(token=token, supervisor=request.user)
+        .first()
+    )
+    if session is None:
+        raise Http404("No toolbox talk of yours has that address.")
+    return session
+
+
+@login_required
+def toolbox_start(request):
+    """GET: the modules a toolbox talk may cover (and for HR, whose team); POST starts one."""
+    _toolbox_refuse_unless_runner(request)
+    is_hr = request.user.has_perm(HR_PERMISSION)
+    form = ToolboxStartForm(
+        request.POST or None,
+        modules=toolbox_modules(),
+        team_leads=toolbox_team_leads() if is_hr else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = toolbox_session_start(
+                module=form.cleaned_data["module"],
+                supervisor=request.user,
+                team_of=form.cleaned_data.get("team_of") or request.user,
+            )
+        except ToolboxRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("training:toolbox_talk", token=session.token)
+    return render(request, "training/toolbox_start.html", {"form": form})
+
+
+@login_required
+def toolbox_talk(request, token: str):
+    """The talk on one screen: the slides, the scenarios to discuss, who is here, the QR code
+    for phones and each attendee's result."""
+    session = _toolbox_session_run_by(request, token)
+    roster = toolbox_roster(manager=session.team_of)
+    present = set(session.present.values_list("attendee_id", flat=True))
+    results = {a.attendee_id: a for a in session.attendances.all()}
+    slides, scenarios = toolbox_talk_content(module=session.module)
+    check_url = request.build_absolute_uri(
+        reverse("training:toolbox_check", kwargs={"token": session.token})
+    )
+    is_open = toolbox_session_is_open(session=session, now=timezone.now())
+    return render(
+        request,
+        "training/toolbox_talk.html",
+        {
+            "session": session,
+            "is_open": is_open,
+            "slides": slides,
+            "scenarios": scenarios,
+            "crew": [
+                {"person": p, "present": p.pk in present, "result": results.get(p.pk)}
+                for p in roster
+            ],
+            "present_form": ToolboxPresentForm(roster=roster, initial={"present": present}),
+            "check_url": check_url,
+            "qr_svg": mark_safe(qr_svg(check_url)) if is_open else "",  # noqa: S308
+        },
+    )
+
+
+@login_required
+def toolbox_present(request, token: str):
+    """POST: the supervisor ticks who is here."""
+    session = _toolbox_session_run_by(request, token)
+    if request.method != "POST":
+        return redirect("training:toolbox_talk", token=token)
+    form = ToolboxPresentForm(request.POST, roster=toolbox_roster(manager=session.team_of))
+    if not form.is_valid():
+        messages.error(request, "Tick the people from the team who are here. Nothing was changed.")
+    else:
+        try:
+            added = toolbox_present_tick(session=session, attendee_ids=form.cleaned_data["present"])
+        except ToolboxRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{added} more ticked present." if added else "No change.")
+    return redirect(reverse("training:toolbox_talk", kwargs={"token": token}) + "#who-is-here")
+
+
+@login_required
+def toolbox_close(request, token: str):
+    """POST: the supervisor closes the talk; its QR code stops taking answers."""
+    session = _toolbox_session_run_by(request, token)
+    if request.method == "POST":
+        toolbox_session_close(session=session)
+        messages.success(request, "The toolbox talk is closed: no more answers are taken.")
+    return redirect("training:toolbox_talk", token=token)
+
+
+@login_required
+def toolbox_check(request, token: str, person_id: int | None = None):
+    """The three-question check: on the attendee's own phone (the QR code; they answer as
+    themselves), or on the supervisor's device for one attendee in turn (`person_id`)."""
+    session = get_object_or_404(
+        ToolboxSession.objects.select_related("module", "supervisor"), token=token
+    )
+    if person_id is None:
+        attendee, on_own_device = request.user, True
+    else:
+        if session.supervisor_id != request.user.pk:
+            raise Http404("No toolbox talk of yours has that address.")
+        # Someone on the talk's roster only: no one else's name shows here.
+        attendee = get_object_or_404(User, pk=person_id, line_manager_id=session.team_of_id)
+        on_own_device = False
+    form = ToolboxCheckForm(request.POST or None, questions=session.questions)
+    context = {"session": session, "attendee": attendee, "form": form, "own": on_own_device}
+    refusal = toolbox_check_refusal(session=session, attendee=attendee, now=timezone.now())
+    if refusal:
+        context["refusal"] = refusal
+        return render(request, "training/toolbox_check.html", context, status=403)
+    if request.method == "POST" and form.is_valid():
+        try:
+            attendance = toolbox_answer(
+                session=session,
+                attendee=attendee,
+                answers=form.answers(),
+                on_own_device=on_own_device,
+            )
+        except ToolboxRefused as exc:
+            context["refusal"] = str(exc)
+            return render(request, "training/toolbox_check.html", context, status=403)
+        context["attendance"] = attendance
+    return render(request, "training/toolbox_check.html", context)

@@ -12,6 +12,7 @@ from training.models.audiences import Audience, AudienceForm
 from training.models.imports import CompletionImport
 from training.models.pages import LessonPage, ModuleIndexPage, ModulePage, ModuleTopic, SignedInPage
 from training.models.records import (
+    CompletionSource,
     LessonProgress,
     ModuleCompletion,
     ModuleVersion,
@@ -28,6 +29,7 @@ from training.models.reports import (
     ScheduledReport,
     SnapshotGroup,
 )
+from training.models.toolbox import ToolboxAttendance, ToolboxPresence, ToolboxSession
 
 __all__ = [
     "DUE_SOON_DAYS",
@@ -37,6 +39,7 @@ __all__ = [
     "Audience",
     "AudienceForm",
     "CompletionImport",
+    "CompletionSource",
     "ComplianceCount",
     "ComplianceWeek",
     "ExemptionRequest",
@@ -58,4 +61,7 @@ __all__ = [
     "SignedInPage",
     "SnapshotGroup",
     "Status",
+    "ToolboxAttendance",
+    "ToolboxPresence",
+    "ToolboxSession",
 ]

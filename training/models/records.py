@@ -155,6 +155,15 @@ class QuizPass(models.Model):
         return f"pass {self.pk}"
 
 
+class CompletionSource(models.TextChoices):
+    """How a completion came about: online in Aware, imported from a previous LMS, or at a
+    toolbox talk (a supervisor-led session; its ToolboxAttendance names the witness)."""
+
+    AWARE = "aware", "Online"
+    IMPORT = "import", "Imported"
+    TOOLBOX = "toolbox", "Toolbox talk"
+
+
 class ModuleCompletion(models.Model):
     """Evidence that a person completed version N of a module on a date: the certificate.
 
@@ -178,7 +187,7 @@ class ModuleCompletion(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     verification_code = models.CharField(max_length=16, unique=True)
     source = models.CharField(
-        max_length=20, default="aware", help_text='"aware", or "import" for a previous LMS.'
+        max_length=20, choices=CompletionSource.choices, default=CompletionSource.AWARE
     )
     previous_hash = models.CharField(max_length=64, blank=True)
     record_hash = models.CharField(max_length=64)

@@ -4,10 +4,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Department, PersonType, User
-from training.models import Assignment, Audience, ModulePage, Status
+from training.models import (
+    Assignment,
+    Audience,
+    CompletionSource,
+    ModuleCompletion,
+    ModulePage,
+    Status,
+)
 
 NO_DEPARTMENT = "No department (councillors and others)"
 NO_DEPARTMENT_PARAM = "none"  # ?department=none: the people with no department
@@ -40,6 +47,12 @@ class ReportFilterForm(forms.Form):
         choices=[("", "All people"), *PersonType.choices], required=False
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    source = forms.ChoiceField(
+        label="Completed",
+        choices=[("", "Any way"), *CompletionSource.choices],
+        required=False,
+        help_text="Only people whose completion came this way (a toolbox talk, say).",
+    )
     due_from = forms.DateField(
         label="Due from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -62,6 +75,7 @@ class ReportFilterForm(forms.Form):
             module=data.get("module"),
             person_type=data.get("person_type", ""),
             status=data.get("status", ""),
+            source=data.get("source", ""),
             due_from=data.get("due_from"),
             due_to=data.get("due_to"),
             councillors_only=self.councillors_only,
@@ -75,6 +89,7 @@ class ReportFilters:
     module: ModulePage | None = None
     person_type: str = ""
     status: str = ""
+    source: str = ""  # a CompletionSource: the completion the assignment's dates came from
     due_from: date | None = None
     due_to: date | None = None
     councillors_only: bool = False
@@ -99,7 +114,20 @@ def people_filter(filters: ReportFilters) -> Q:
         q &= Q(user__in=User.objects.filter(filters.audience.member_filter()).values("pk"))
     if filters.module is not None:
         q &= Q(module=filters.module)
+    if filters.source:
+        q &= Q(Exists(completion_from_source(filters.source)))
     return q
+
+
+def completion_from_source(source: str) -> QuerySet:
+    """For an assignment (OuterRef): the completion its dates came from, if it came `source`'s
+    way (the record with the same person, module and completion moment)."""
+    return ModuleCompletion.objects.filter(
+        user=OuterRef("user"),
+        module=OuterRef("module"),
+        completed_at=OuterRef("completed_at"),
+        source=source,
+    )
 
 
 def report_assignments(*, filters: ReportFilters, now: datetime) -> QuerySet:

@@ -328,7 +328,7 @@ def person_table(*, person: User, now: datetime) -> ExportTable:
             yield [
                 "Completion record",
                 f"{c.module.title} v{c.module_version}",
-                f"{c.score}% ({c.source}) code {c.verification_code}",
+                f"{c.score}% ({c.get_source_display()}) code {c.verification_code}",
                 "",
                 "",
                 timezone.localdate(c.completed_at),

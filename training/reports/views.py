@@ -18,7 +18,7 @@ from wagtail.admin.views.reports import ReportView
 
 from accounts.models import Department, PersonType, User
 from cms.selectors import search_text
-from training.models import Assignment, ReportExport, ScheduledReport, Status
+from training.models import Assignment, CompletionSource, ReportExport, ScheduledReport, Status
 from training.reminders.selectors import reminders_last_sent
 from training.reports.charts import bar_chart, line_chart
 from training.reports.exports import (
@@ -377,6 +377,8 @@ class FigurePeopleView(ReportAccessMixin, ReportView):
             parts.append(PersonType(filters.person_type).label)
         if filters.status:
             parts.append(f"status {Status(filters.status).label.lower()}")
+        if filters.source:
+            parts.append(f"completed: {CompletionSource(filters.source).label.lower()}")
         if filters.due_from:
             parts.append(f"due from {filters.due_from:%-d %b %Y}")
         if filters.due_to:
