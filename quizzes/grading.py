@@ -58,6 +58,21 @@ def questions_draw(
     return [c.id for c in chosen]
 
 
+def fresh_draw_candidates(
+    *, candidates: list[Candidate], count: int, last_seen: Mapping[int, object]
+) -> tuple[list[Candidate], dict[int, int]]:
+    """A refresher's fresh draw: the candidates and the `seen` ranks for questions_draw.
+
+    When at least `count` candidates were never served to the learner, only those; otherwise
+    all of them, ranked so that the unseen come first, then the least recently seen
+    (`last_seen`: question id -> when last served, any comparable value)."""
+    unseen = [c for c in candidates if c.id not in last_seen]
+    if len(unseen) >= count:
+        return unseen, {}
+    order = sorted(set(last_seen.values()))
+    return candidates, {qid: order.index(when) + 1 for qid, when in last_seen.items()}
+
+
 def item_is_correct(*, selected: Iterable[int], correct: Iterable[int]) -> bool:
     """Right only with exactly the correct set: a multiple-response question has no part marks."""
     return set(selected) == set(correct)

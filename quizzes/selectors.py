@@ -446,14 +446,28 @@ def question_pool(*, quiz: Quiz) -> QuerySet[Question]:
     return pool
 
 
-def delta_question_count(*, module: ModulePage, lesson_ids: list[int]) -> int:
-    """How many questions a delta path's short quiz draws: the quiz's count, or fewer when the
-    bank has fewer on the changed lessons (0 without a quiz). Two queries."""
+def delta_question_count(*, module: ModulePage, lesson_ids: list[int] | None) -> int:
+    """How many questions a delta path's quiz draws: the quiz's count, or fewer when the bank
+    has fewer on the changed lessons (`lesson_ids`; None: the whole bank, a refresher's) (0
+    without a quiz). Two queries."""
     quiz = Quiz.objects.filter(module=module).first()
     if quiz is None:
         return 0
-    on_lessons = question_pool(quiz=quiz).filter(lesson_id__in=lesson_ids).count()
-    return min(quiz.questions_to_draw, on_lessons)
+    pool = question_pool(quiz=quiz)
+    if lesson_ids is not None:
+        pool = pool.filter(lesson_id__in=lesson_ids)
+    return min(quiz.questions_to_draw, pool.count())
+
+
+def question_last_seen(*, user: User, quiz: Quiz) -> dict[int, datetime]:
+    """When the learner was last served each question of this quiz (the start of that
+    attempt): one query."""
+    rows = (
+        AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__user=user)
+        .values("question_id")
+        .annotate(last=Max("attempt__started_at"))
+    )
+    return {row["question_id"]: row["last"] for row in rows}
 
 
 def question_seen_counts(*, user: User, quiz: Quiz) -> dict[int, int]:
@@ -616,9 +630,11 @@ def bank_check_all(*, modules: list[ModulePage] | None = None) -> list[BankCheck
     lessons: dict[int, list[str]] = {}
     titles: dict[int, str] = {}
     module_by_path = {q.module.path: q.module_id for q in quizzes}
-    for path, pk, title in LessonPage.objects.order_by("path").values_list("path", "pk", "title"):
+    rows = LessonPage.objects.order_by("path").values_list("path", "pk", "title", "refresher")
+    for path, pk, title, refresher in rows:
         module_id = module_by_path.get(path[: -LessonPage.steplen])
-        if module_id is not None:
+        # A refresher lesson is only for renewers: no question needs to send anyone back to it.
+        if module_id is not None and not refresher:
             lessons.setdefault(module_id, []).append(title)
             titles[pk] = title
     reports = []

@@ -10,7 +10,14 @@ from django.utils import timezone
 from accounts.models import User
 from cms.audit import ACTION_ATTEMPT_GRANT, audit_record
 from quizzes.bank import CleanRow, RowError, row_clean
-from quizzes.grading import Candidate, is_pass, item_is_correct, questions_draw, score_percent
+from quizzes.grading import (
+    Candidate,
+    fresh_draw_candidates,
+    is_pass,
+    item_is_correct,
+    questions_draw,
+    score_percent,
+)
 from quizzes.models import (
     Attempt,
     AttemptGrant,
@@ -25,6 +32,7 @@ from quizzes.selectors import (
     attempt_is_overdue,
     attempt_items,
     bank_lookups,
+    question_last_seen,
     question_pool,
     question_seen_counts,
     quiz_is_open_to,
@@ -100,9 +108,11 @@ def attempt_start(
     """Start an attempt: draw its questions and fix their order and choice order on the server.
 
     An attempt already in progress is returned instead (reloads and double clicks start nothing);
-    one whose time has run out is closed and marked first. On a delta path (someone who
-    completed an earlier version) only questions on the changed lessons are drawn. Raises
-    QuizUnavailable or AttemptNotAllowed, recording nothing.
+    one whose time has run out is closed and marked first. On a delta path: an update (someone
+    who completed an earlier version) draws only questions on the changed lessons; a refresher
+    (someone renewing) draws afresh, none of the questions they were asked before where the
+    bank has enough (else the least recently seen). Raises QuizUnavailable or AttemptNotAllowed,
+    recording nothing.
     """
     now = now or timezone.now()
     rng = rng or random.SystemRandom()
@@ -121,18 +131,26 @@ def attempt_start(
     if status.reason:
         raise AttemptNotAllowed(status.reason)
     candidates = question_pool(quiz=quiz)
-    if progress.delta is not None:
-        # A delta path's short quiz: only questions on the lessons changed since their version.
-        candidates = candidates.filter(lesson_id__in=progress.delta.lesson_ids)
+    delta = progress.delta
+    if delta is not None and delta.question_lesson_ids is not None:
+        # An update's short quiz: only questions on the lessons changed since their version.
+        candidates = candidates.filter(lesson_id__in=delta.question_lesson_ids)
     pool = {q.pk: q for q in candidates.prefetch_related("choices") if len(q.choices.all()) >= 2}
     if not pool:
         raise AttemptNotAllowed("This assessment has no questions yet. Nothing was recorded.")
+    drawable = [Candidate(q.pk, tuple(q.service_areas or ()), q.outcome) for q in pool.values()]
+    if delta is not None and delta.refresher:
+        drawable, seen = fresh_draw_candidates(
+            candidates=drawable,
+            count=quiz.questions_to_draw,
+            last_seen=question_last_seen(user=user, quiz=quiz),
+        )
+    else:
+        seen = question_seen_counts(user=user, quiz=quiz)
     drawn = questions_draw(
-        candidates=[
-            Candidate(q.pk, tuple(q.service_areas or ()), q.outcome) for q in pool.values()
-        ],
+        candidates=drawable,
         count=quiz.questions_to_draw,
-        seen=question_seen_counts(user=user, quiz=quiz),
+        seen=seen,
         service_area=user.service_area,
         rng=rng,
     )

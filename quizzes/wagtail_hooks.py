@@ -159,17 +159,20 @@ def module_assessment(request, module, progress) -> dict | None:
         return None
     delta = progress.delta
     if delta is not None and not delta.questions:
-        return None  # the changed lessons have no questions: redoing them is the update
+        return None  # no questions to ask: reading the delta path's lessons completes it
     quiz.module = module
     status = quiz_status_for_user(
         user=request.user, quiz=quiz, progress=progress, now=timezone.now()
     )
-    short = (
-        f"A short quiz for your update: {delta.questions} question"
-        f"{'' if delta.questions == 1 else 's'} on the changed lessons."
-        if delta is not None
-        else ""
-    )
+    short = ""
+    if delta is not None:
+        questions = f"{delta.questions} question{'' if delta.questions == 1 else 's'}"
+        short = (
+            f"A fresh set for your renewal: {questions} you have not been asked before, as "
+            "far as the question bank allows."
+            if delta.refresher
+            else f"A short quiz for your update: {questions} on the changed lessons."
+        )
     text = " ".join(part for part in [short, status.rules, status.state, status.reason] if part)
     actionable = status.open_attempt is not None or status.can_start
     return {
@@ -197,7 +200,8 @@ def team_quiz_attempts(assignments, now) -> dict:
 
 @hooks.register("training_delta_quiz_questions")
 def delta_quiz_questions(module, lesson_ids) -> int:
-    """How many questions the short quiz of a module's delta path draws (training asks)."""
+    """How many questions the quiz of a module's delta path draws (training asks): on the
+    changed lessons, or the whole bank when `lesson_ids` is None (a refresher)."""
     return delta_question_count(module=module, lesson_ids=lesson_ids)
 
 

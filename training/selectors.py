@@ -87,7 +87,9 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
     totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
     progress = {
         row["module_id"]: row
-        for row in LessonProgress.objects.filter(user=user, lesson__live=True)
+        for row in LessonProgress.objects.filter(
+            user=user, lesson__live=True, lesson__refresher=False
+        )
         .values("module_id")
         .annotate(started=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
@@ -125,24 +127,37 @@ class LessonState:
     lesson: LessonPage
     started: bool
     done: bool
-    changed: bool = False  # on a delta path: changed since the learner's version, to redo
+    changed: bool = False  # on a delta path: to (re)read, changed or the refresher
 
 
 @dataclass
 class DeltaPath:
-    """The short way to a new version for someone who completed an earlier one: read again only
-    the lessons changed since their version, then take a short quiz on those lessons (none when
-    the bank has no questions on them)."""
+    """The short way through a module for someone who completed it before, in one of two cases.
 
-    version: ModuleVersion  # the module's current version
-    passed: ModuleCompletion  # their completion of an earlier version
-    lessons: list[LessonPage]  # the live lessons changed since, in order
-    changed_since: dict[int, datetime]  # lesson id -> publish of the last version changing it
-    questions: int = 0  # how many the short quiz draws
+    An update: they completed an earlier version, still valid, and the versions since marked the
+    lessons they changed: they read again only those, then take a short quiz on them (none when
+    the bank has no questions on them). A refresher: they are renewing (their completion has
+    expired or is in its reopen window) a module with refresher lessons: they read only those,
+    then take a fresh draw of the whole quiz (quizzes leaves out the questions they were asked
+    before). Either way passing completes the module's current version."""
+
+    passed: ModuleCompletion  # their latest completion
+    lessons: list[LessonPage]  # the live lessons to read, in order
+    changed_since: dict[int, datetime]  # lesson id -> counts done when completed from then on
+    version: ModuleVersion | None = None  # an update: the module's current version
+    refresher: bool = False
+    expired: bool = False  # a refresher: `passed` has expired (else it is in its reopen window)
+    questions: int = 0  # how many the quiz draws
 
     @property
     def lesson_ids(self) -> list[int]:
         return [lesson.pk for lesson in self.lessons]
+
+    @property
+    def question_lesson_ids(self) -> list[int] | None:
+        """The lessons the quiz draws on: an update's changed lessons; None (the whole bank)
+        for a refresher."""
+        return None if self.refresher else self.lesson_ids
 
 
 @dataclass
@@ -226,17 +241,22 @@ def module_list_public() -> list[ModulePage]:
 def module_progress_unrecorded(*, lessons: list[LessonPage]) -> ModuleProgress:
     """A public module's lessons (module_lessons_shown's) with no ticks: nothing is recorded
     about who reads a public module, signed in or not. No query."""
-    return ModuleProgress(lessons=[LessonState(lesson, False, False) for lesson in lessons])
+    return ModuleProgress(
+        lessons=[LessonState(lesson, False, False) for lesson in lessons if not lesson.refresher]
+    )
 
 
 def module_progress_for_user(
     *, user: User, module: ModulePage, lessons: list[LessonPage] | None = None
 ) -> ModuleProgress:
     """Each live lesson of the module (or `lessons`, module_lessons_shown's) with the learner's
-    ticks: two queries, one with `lessons` (a few more from version 2 on, to find a delta path).
+    ticks: two queries, one with `lessons` (a few more from version 2 on, or with refresher
+    lessons, to find a delta path).
 
-    On a delta path (module_delta_for_user) the lessons not changed since the learner's version
-    count as done, and a changed one only if completed after the publish that changed it."""
+    The refresher lessons are only on a refresher path: everyone else's lessons leave them out.
+    On a delta path (module_delta_for_user) the other lessons count as done, and one to read
+    only if completed since it was changed (an update) or since the completion being renewed (a
+    refresher)."""
     if lessons is None:
         lessons = _module_lessons_live(module)
     rows = {
@@ -245,7 +265,16 @@ def module_progress_for_user(
             "lesson_id", "completed_at"
         )
     }
-    delta = module_delta_for_user(user=user, module=module, lessons=lessons)
+    progress = ModuleProgress(opened_ids=frozenset(rows))
+    if module.version > 1 or any(lesson.refresher for lesson in lessons):
+        # The latest completion, read once: the delta path and the assessment step both ask.
+        progress.completion = module_completion_latest(user=user, module=module)
+        progress.completion_read = True
+    delta = progress.delta = module_delta_for_user(
+        module=module, lessons=lessons, passed=progress.completion
+    )
+    if delta is None or not delta.refresher:
+        lessons = [lesson for lesson in lessons if not lesson.refresher]
     states = []
     for lesson in lessons:
         completed_at = rows.get(lesson.pk)
@@ -258,23 +287,85 @@ def module_progress_for_user(
             continue
         redone = completed_at is not None and completed_at >= since
         states.append(LessonState(lesson, redone, redone, changed=True))
-    return ModuleProgress(lessons=states, delta=delta, opened_ids=frozenset(rows))
+    progress.lessons = states
+    return progress
 
 
 def module_delta_for_user(
-    *, user: User, module: ModulePage, lessons: list[LessonPage], now: datetime | None = None
+    *,
+    module: ModulePage,
+    lessons: list[LessonPage],
+    passed: ModuleCompletion | None,
+    now: datetime | None = None,
 ) -> DeltaPath | None:
-    """The learner's delta path to the module's current version, given its live `lessons`, or
-    None when they take the whole module: version 1; no completion of an earlier version (or it
-    has expired); or a version since theirs with no changed lessons marked (the editor's way of
-    saying everything changed). The short quiz's size comes from the
-    `training_delta_quiz_questions` hooks (quizzes registers one), as training never imports
-    quizzes. A few queries, none for version 1."""
-    if module.version <= 1:
+    """The learner's delta path to the module's current version, given its live `lessons`
+    (refresher lessons included) and their latest completion (`passed`), or None when they take
+    the whole module. An update first (module_update_path); failing that, a refresher
+    (module_refresher_path). The quiz's size comes from the `training_delta_quiz_questions`
+    hooks (quizzes registers one), as training never imports quizzes. A few queries; none
+    without a completion."""
+    if passed is None:
         return None
-    passed = module_completion_latest(user=user, module=module)
     now = now or timezone.now()
-    if passed is None or passed.module_version >= module.version:
+    delta = module_update_path(module=module, passed=passed, lessons=lessons, now=now)
+    if delta is None:
+        delta = module_refresher_path(
+            user_id=passed.user_id, module=module, passed=passed, lessons=lessons, now=now
+        )
+    if delta is not None:
+        delta.questions = sum(
+            hook(module=module, lesson_ids=delta.question_lesson_ids)
+            for hook in hooks.get_hooks("training_delta_quiz_questions")
+        )
+    return delta
+
+
+def module_refresher_path(
+    *,
+    user_id: int,
+    module: ModulePage,
+    passed: ModuleCompletion,
+    lessons: list[LessonPage],
+    now: datetime | None = None,
+) -> DeltaPath | None:
+    """A renewer's refresher path, or None: they are renewing when their latest completion
+    (`passed`) is of the current version and has expired or their open assignment's reopen
+    window has begun (Assignment.recertify_from), and the module has live refresher lessons.
+    (A completion of an earlier version renews by the update path, or the whole module: a new
+    version asks for more than the refresher.) A refresher lesson counts done only when
+    completed after `passed`, so each renewal reads it again. One query (none without refresher
+    lessons)."""
+    refreshers = [lesson for lesson in lessons if lesson.refresher]
+    if not refreshers or passed.module_version < module.version:
+        return None
+    now = now or timezone.now()
+    expired = passed.expires_at is not None and passed.expires_at <= now
+    if not expired:
+        recertify_from = (
+            Assignment.objects.open()
+            .filter(user_id=user_id, module=module)
+            .values_list("recertify_from", flat=True)
+            .first()
+        )
+        if recertify_from is None or recertify_from > now:
+            return None
+    return DeltaPath(
+        passed=passed,
+        lessons=refreshers,
+        changed_since={lesson.pk: passed.completed_at for lesson in refreshers},
+        refresher=True,
+        expired=expired,
+    )
+
+
+def module_update_path(
+    *, module: ModulePage, passed: ModuleCompletion, lessons: list[LessonPage], now: datetime
+) -> DeltaPath | None:
+    """The update path from the learner's latest completion (`passed`) to the module's current
+    version, or None: it is of the current version, or has expired; or a version since theirs
+    has no changed lessons marked (the editor's way of saying everything changed). Two queries
+    (none when `passed` is of the current version)."""
+    if passed.module_version >= module.version:
         return None
     if passed.expires_at is not None and passed.expires_at <= now:
         return None
@@ -294,20 +385,15 @@ def module_delta_for_user(
             return None
         for lesson in marked:
             changed_since[lesson.pk] = version.published_at
-    changed = [lesson for lesson in lessons if lesson.pk in changed_since]
+    changed = [lesson for lesson in lessons if lesson.pk in changed_since and not lesson.refresher]
     if not changed:
         return None
-    delta = DeltaPath(
+    return DeltaPath(
         version=versions[-1],
         passed=passed,
         lessons=changed,
         changed_since={lesson.pk: changed_since[lesson.pk] for lesson in changed},
     )
-    delta.questions = sum(
-        hook(module=module, lesson_ids=delta.lesson_ids)
-        for hook in hooks.get_hooks("training_delta_quiz_questions")
-    )
-    return delta
 
 
 def page_is_open_to(*, user: User, page: Page) -> bool:
@@ -463,7 +549,7 @@ class AssignmentState:
     # The version the assignment needs, when the person passed only an earlier one.
     update: ModuleVersion | None = None
     passed_version: int | None = None
-    # On a delta path: the first changed lesson to read again (delta_next_lessons_apply).
+    # On a delta path: the first lesson to read (delta_next_lessons_apply).
     next_lesson: LessonPage | None = None
 
     @property
@@ -521,7 +607,10 @@ def assignment_states_for_users(
     done = {
         (row["user_id"], row["module_id"]): row["done"]
         for row in LessonProgress.objects.filter(
-            user_id__in=user_ids, module_id__in=module_ids, lesson__live=True
+            user_id__in=user_ids,
+            module_id__in=module_ids,
+            lesson__live=True,
+            lesson__refresher=False,
         )
         .values("user_id", "module_id")
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
@@ -595,12 +684,18 @@ def assignment_due_next(*, user: User, now: datetime | None = None) -> Assignmen
     return next(iter(assignments_in_urgency_order(states=to_do)), None)
 
 
-def delta_next_lessons_apply(*, user: User, states: list[AssignmentState]) -> None:
-    """For one learner's assignments asking for an update, set where the next action goes (the
-    first changed lesson still to read again) and count their lessons as their delta path does.
-    A few queries per module being updated; none for the others."""
+def delta_next_lessons_apply(
+    *, user: User, states: list[AssignmentState], now: datetime | None = None
+) -> None:
+    """For one learner's assignments asking for an update or a renewal, set where the next
+    action goes (the first lesson on their delta path still to read: a changed lesson, or the
+    refresher) and count their lessons as their delta path does. A few queries per module being
+    updated or renewed; none for the others."""
+    now = now or timezone.now()
     for state in states:
-        if state.update is None or not state.needs_action:
+        recertify_from = state.assignment.recertify_from
+        renewing = recertify_from is not None and recertify_from <= now
+        if (state.update is None and not renewing) or not state.needs_action:
             continue
         progress = module_progress_for_user(user=user, module=state.assignment.module)
         if progress.delta is not None:
@@ -609,7 +704,8 @@ def delta_next_lessons_apply(*, user: User, states: list[AssignmentState]) -> No
 
 
 def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) -> dict[int, int]:
-    """Live lessons per module: two queries (one given the modules' {path: id})."""
+    """Live lessons per module, refresher lessons left out (only renewers read them): two
+    queries (one given the modules' {path: id})."""
     modules = module_paths
     if modules is None:
         modules = dict(ModulePage.objects.filter(pk__in=module_ids).values_list("path", "pk"))
@@ -619,7 +715,11 @@ def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) 
     for path in modules:
         under_modules |= Q(path__startswith=path)
     totals: Counter = Counter()
-    lesson_paths = LessonPage.objects.live().filter(under_modules).values_list("path", flat=True)
+    lesson_paths = (
+        LessonPage.objects.live()
+        .filter(under_modules, refresher=False)
+        .values_list("path", flat=True)
+    )
     for path in lesson_paths:
         totals[modules[path[: -ModulePage.steplen]]] += 1
     return dict(totals)

@@ -244,6 +244,14 @@ class LessonPage(SignedInPage):
         blank=True,
         help_text="When someone last checked the lesson against the law and its sources.",
     )
+    refresher = models.BooleanField(
+        "refresher lesson",
+        default=False,
+        help_text="Only for people renewing the module (their completion has expired or is "
+        "about to): a short “what is new and what matters” read in place of the "
+        "whole module, before a fresh set of questions. People taking the module for the first "
+        "time do not see it in their lessons.",
+    )
     sources = StreamField(
         [("source", SourceBlock())],
         blank=True,
@@ -253,7 +261,7 @@ class LessonPage(SignedInPage):
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
-        FieldPanel("estimated_minutes"),
+        FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("refresher")]),
         FieldPanel("body"),
         MultiFieldPanel(
             [FieldPanel("sources"), FieldPanel("last_reviewed")], heading="Sources and review"

@@ -41,6 +41,7 @@ def reminder_context(message: SentMessage) -> dict:
             user_id__in={a.user_id for a in assignments.values()},
             module_id__in={a.module_id for a in assignments.values()},
             lesson__live=True,
+            lesson__refresher=False,
             completed_at__isnull=False,
         )
         .values("user_id", "module_id")

@@ -63,10 +63,12 @@ def module_completion_check(
 ) -> ModuleCompletion | None:
     """Complete the module once every live lesson is done and the current version's quiz passed.
 
-    On a delta path (see module_progress_for_user) only the changed lessons must be redone and
-    the pass is the short quiz's; with no questions on those lessons, redoing them completes the
-    new version, keeping the earlier completion's score. Creates at most one completion per pass;
-    returns the existing or new completion, or None. Side effects as completion_records_append.
+    On a delta path (see module_progress_for_user) only its lessons must be (re)read and the
+    pass is its quiz's: an update's short quiz, or a refresher's fresh draw (a pass since the
+    completion being renewed). With no questions to ask, reading the lessons completes the
+    current version, keeping the earlier completion's score. Creates at most one completion per
+    pass; returns the existing or new completion, or None. Side effects as
+    completion_records_append.
     """
     module = ModulePage.objects.select_for_update().get(pk=module.pk)
     progress = module_progress_for_user(user=user, module=module)
@@ -84,11 +86,10 @@ def module_completion_check(
             completed_at=now or timezone.now(),
             valid_months=assignment.valid_months if assignment else None,
         )
-    quiz_pass = (
-        QuizPass.objects.filter(user=user, module=module, module_version=module.version)
-        .order_by("-passed_at")
-        .first()
-    )
+    passes = QuizPass.objects.filter(user=user, module=module, module_version=module.version)
+    if delta is not None and delta.refresher:
+        passes = passes.filter(passed_at__gt=delta.passed.completed_at)
+    quiz_pass = passes.order_by("-passed_at").first()
     if quiz_pass is None:
         return None
     existing = ModuleCompletion.objects.filter(quiz_pass=quiz_pass).first()
@@ -266,8 +267,13 @@ def _assignments_complete(*, records: list[ModuleCompletion]) -> None:
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """The same day-of-month `months` later (the last day when the month is shorter)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    """The same day-of-month and wall-clock time `months` later (the last day when the month is
+    shorter), in local time for an aware `moment`: a completion's expiry, and so its renewal's
+    due date, falls on its local anniversary even when the clocks have changed in between."""
+    aware = timezone.is_aware(moment)
+    local = timezone.localtime(moment).replace(tzinfo=None) if aware else moment
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    later = local.replace(year=year, month=month, day=day)
+    return timezone.make_aware(later) if aware else later

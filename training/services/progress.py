@@ -3,11 +3,10 @@
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from training.models import Assignment, LessonPage, LessonProgress, ModulePage
+from training.models import Assignment, LessonPage, LessonProgress, ModuleCompletion, ModulePage
 from training.selectors import page_is_open_to
 from training.services.completion import module_completion_check
 
@@ -62,17 +61,27 @@ def lesson_complete(
 ) -> LessonProgress:
     """Mark the lesson complete for the learner. Repeating it in the same module version changes
     nothing; completing it again after a new version is published records the new time and
-    version (a delta path counts a changed lesson only when completed after its publish)."""
+    version (a delta path counts a changed lesson only when completed after its publish), and so
+    does completing a refresher lesson again after a later completion of the module (each
+    renewal reads it again)."""
     now = now or timezone.now()
     lesson_check_available(user=user, lesson=lesson)
     progress = lesson_open(user=user, lesson=lesson, now=now)
     version = progress.module.version
-    if progress.completed_at is None or progress.module_version < version:
+    again = (
+        lesson.refresher
+        and progress.completed_at is not None
+        and ModuleCompletion.objects.filter(
+            user=user, module=progress.module, completed_at__gt=progress.completed_at
+        ).exists()
+    )
+    if progress.completed_at is None or progress.module_version < version or again:
+        # Only if no other request recorded it meanwhile (a double click, two tabs).
         LessonProgress.objects.filter(
-            pk=progress.pk, module_version=progress.module_version
-        ).filter(Q(completed_at__isnull=True) | Q(module_version__lt=version)).update(
-            completed_at=now, module_version=version
-        )
+            pk=progress.pk,
+            module_version=progress.module_version,
+            completed_at=progress.completed_at,
+        ).update(completed_at=now, module_version=version)
         progress.refresh_from_db()
         module_completion_check(user=user, module=progress.module, now=now)
     return progress

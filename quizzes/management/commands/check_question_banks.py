@@ -60,7 +60,12 @@ def shipped_banks(prefixes: list[str] | None = None) -> list[ShippedBank]:
                 name=path.stem,
                 questions=questions,
                 outcomes=len(module["learning_outcomes"]),
-                lessons=sorted(p.stem for p in (folder / "lessons").glob("*.yaml")),
+                # A refresher lesson is only for renewers: no question sends anyone back to it.
+                lessons=sorted(
+                    p.stem
+                    for p in (folder / "lessons").glob("*.yaml")
+                    if not yaml.safe_load(p.read_text()).get("refresher")
+                ),
                 draw=spec.get("questions_to_draw", QUESTIONS_TO_DRAW),
             )
         )

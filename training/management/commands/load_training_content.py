@@ -226,6 +226,7 @@ class Command(BaseCommand):
                 "body": lesson_body(lesson_spec["body"], source=lesson_file, images=self.images),
                 "sources": lesson_sources(lesson_spec.get("sources", [])),
                 "last_reviewed": lesson_spec.get("last_reviewed"),
+                "refresher": bool(lesson_spec.get("refresher", False)),
             }
             lesson_slug = slug_from_filename(lesson_file.stem)
             lesson = LessonPage.objects.child_of(module).filter(slug=lesson_slug).first()
