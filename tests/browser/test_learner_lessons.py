@@ -56,7 +56,7 @@ def test_learner_finishes_two_lessons_signs_out_and_continues_at_the_third(
     sign_in(page, base)
 
     page.get_by_role("link", name="All modules").click()
-    assert page.get_by_test_id("module-card").count() == 13
+    assert page.get_by_test_id("module-card").count() == 17
     capture(page, "catalogue", axe_check)
 
     page.get_by_role("link", name="County lines, child criminal exploitation and cuckooing").click()

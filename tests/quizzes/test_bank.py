@@ -225,7 +225,7 @@ def test_loading_quizzes_again_keeps_editors_changes(starter_content):
 def test_load_initial_data_includes_the_quizzes(site):
     call_command("load_initial_data", stdout=StringIO(), stderr=StringIO())
 
-    assert Quiz.objects.count() == 12
+    assert Quiz.objects.count() == 16
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,7 @@ def test_a_bank_is_checked_for_size_coverage_and_patterns():
 
 
 def test_there_is_a_bank_for_every_starter_module():
-    assert len(BANKS) == 12
+    assert len(BANKS) == 16
 
 
 @pytest.mark.parametrize("bank", BANKS, ids=lambda b: b.name)

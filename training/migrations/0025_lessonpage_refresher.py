@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0023_modulepage_public"),
+        ("training", "0024_toolbox_talks"),
     ]
 
     operations = [
