@@ -60,9 +60,9 @@ def snapshot_taken_at(*, now: datetime) -> datetime | None:
 
 def snapshot_overview(*, filters: ReportFilters) -> ComplianceOverview | None:
     """The overview from the counts (check snapshot_taken_at first): four queries. None when the
-    filters need each assignment (status and due dates are not kept in the counts): the page
-    then counts live (compliance_overview)."""
-    if filters.status or filters.due_from or filters.due_to:
+    filters need each assignment (status, due dates and organisations are not kept in the
+    counts): the page then counts live (compliance_overview)."""
+    if filters.status or filters.due_from or filters.due_to or filters.organisation:
         return None
     audiences = {a.pk: a for a in Audience.objects.all()}
     groups = [
@@ -82,6 +82,8 @@ def snapshot_trend(*, filters: ReportFilters, now: datetime) -> list[TrendPoint]
     """The last year's weeks, then today's point, from the counts (check snapshot_taken_at first):
     three queries. None while any of the weeks has not been counted yet. Like
     compliance_trend, it takes the people and module filters only."""
+    if filters.organisation:
+        return None  # the counts are not kept by organisation: counted live
     ends = week_endings(now=now)
     weeks = ComplianceWeek.objects.filter(week_ending__in=ends)
     if weeks.values("week_ending").distinct().count() < len(ends):
