@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -127,6 +128,8 @@ def partners_invite(*, rows: list[PartnerRow], by: User) -> tuple[list[User], li
             )
             user.set_unusable_password()
             user.save()
+            # Unverified until their first code sign-in proves they read it (allauth verifies it).
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
             changes = [
                 change
                 for change in audit_changes(before={}, after=audit_snapshot(user))
