@@ -5,7 +5,7 @@ from wagtail.users.forms import UserCreationForm, UserEditForm
 
 from accounts.importers import people_csv_check
 from accounts.models import User
-from cms.uploads import CsvUploadForm
+from cms.uploads import CsvFileError, CsvUploadForm, csv_text_decode
 
 PROFILE_FIELDS = [
     "full_name",
@@ -70,3 +70,45 @@ class PeopleImportConfirmForm(forms.Form):
     unchanged = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     invite = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     errors = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class PartnerInviteForm(forms.Form):
+    """HR's list of partners to invite: pasted, or a CSV file (the file wins when both)."""
+
+    people = forms.CharField(
+        label="People to invite",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="One person a line: name, email, organisation, and optionally a mobile number, "
+        "separated by commas. For example: Sam Patel, sam@cleanstreets.example, Clean Streets "
+        "Ltd, 07700 900123",
+    )
+    file = forms.FileField(label="Or a CSV file with those columns", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        text = cleaned.get("people") or ""
+        if upload:
+            if upload.size > 1024 * 1024:
+                raise forms.ValidationError("The file is larger than 1 MB. Split the list.")
+            try:
+                text = csv_text_decode(data=upload.read())
+            except CsvFileError as error:
+                raise forms.ValidationError(str(error)) from error
+        if not text.strip():
+            raise forms.ValidationError("Paste the list or choose a file.")
+        # Here, not at the top: allauth's forms import this module, and the list's invitations
+        # import allauth's forms.
+        from accounts.partners import partner_list_parse
+
+        self.partners = partner_list_parse(text=text)
+        if not self.partners.rows:
+            raise forms.ValidationError(
+                "Nobody on the list can be invited: "
+                + "; ".join(
+                    f"line {line}: {reason}" if line else reason
+                    for line, reason in self.partners.errors
+                )
+            )
+        return cleaned

@@ -97,6 +97,11 @@ class User(AbstractUser):
     )
     service_area = models.CharField(max_length=40, choices=ServiceArea.choices, blank=True)
     job_title = models.CharField(max_length=150, blank=True)
+    organisation = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="For partners, contractors and agency staff: the organisation they work for.",
+    )
     employee_number = models.CharField(max_length=50, null=True, blank=True, unique=True)
     line_manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"

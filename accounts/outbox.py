@@ -62,7 +62,9 @@ def _email_of(row: QueuedEmail) -> EmailMessage | None:
     if "invite" in row.message:
         from accounts.invitations import invitation_email
 
-        return invitation_email(user_id=row.message["invite"])
+        return invitation_email(
+            user_id=row.message["invite"], by_code=row.message.get("by_code", False)
+        )
     return _message(row.message)
 
 

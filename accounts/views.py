@@ -4,20 +4,31 @@ administrators' single sign-on set-up page; and signing out, which clears the de
 
 from allauth.account.views import LogoutView
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.defaults import permission_denied
 from django.views.generic import FormView, RedirectView, TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import Button
 
 from accounts.erasure import ErasureRefused, person_erase, pseudonym_for
-from accounts.forms import PeopleImportConfirmForm, PeopleImportUploadForm
-from accounts.importers import COLUMNS, PeopleFileError, people_import_plan
+from accounts.forms import PartnerInviteForm, PeopleImportConfirmForm, PeopleImportUploadForm
+from accounts.importers import COLUMNS, PeopleFileError, in_chunks, people_import_plan
+from accounts.invitations import (
+    EMAIL_BATCH_SIZE,
+    INVITE_LINK_DAYS,
+    invitation_email_of,
+    invitation_link,
+)
+from accounts.kiosk import idle_minutes, kiosk_cookie_delete, kiosk_cookie_set
+from accounts.models import PersonType, User
+from accounts.partners import partners_invite, qr_svg
 from accounts.personal_data import personal_data_zip
 from accounts.selectors import people_import_open, people_visible_to, sso_setup_details
 from accounts.services import (
@@ -26,7 +37,10 @@ from accounts.services import (
     people_import_upload,
     personal_data_download_record,
 )
+from accounts.tasks import queued_emails_send_task
+from cms.audit import ACTION_KIOSK, audit_record
 from cms.selectors import council_settings
+from cms.services import task_enqueue_each_on_commit
 
 IMPORT_PERMISSION = "accounts.add_user"
 CLOSED_PREVIEW = (
@@ -296,3 +310,123 @@ def wagtail_admin_opens_for(user) -> bool:
 
 def django_admin_opens_for(user) -> bool:
     return user.is_active and user.is_staff
+
+
+# PARTNERS, CONTRACTORS AND AGENCY STAFF: invited by HR, signing in by emailed code
+
+INVITED_SESSION_KEY = "aware_partners_invited"  # the ids HR's last invitation created
+
+
+class PartnerInviteView(HROnlyMixin, WagtailAdminTemplateMixin, FormView):
+    page_title = "Invite partners and contractors"
+    header_icon = "mail"
+    template_name = "accounts/partners/invite.html"
+    form_class = PartnerInviteForm
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("accounts_partners_invite"), "label": self.page_title},
+        ]
+
+    def form_valid(self, form):
+        people, email_ids = partners_invite(rows=form.partners.rows, by=self.request.user)
+        task_enqueue_each_on_commit(
+            queued_emails_send_task, [(chunk,) for chunk in in_chunks(email_ids, EMAIL_BATCH_SIZE)]
+        )
+        self.request.session[INVITED_SESSION_KEY] = {
+            "ids": [person.pk for person in people],
+            "phones": {
+                str(p.pk): row.phone for p, row in zip(people, form.partners.rows, strict=True)
+            },
+            "skipped": form.partners.errors,
+        }
+        return redirect("accounts_partners_invited")
+
+
+class PartnersInvitedView(HROnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """What HR's last invitation sent: each person's link and its QR code, to text or print."""
+
+    page_title = "Invitations sent"
+    header_icon = "mail"
+    template_name = "accounts/partners/invited.html"
+
+    def get_context_data(self, **kwargs):
+        sent = self.request.session.get(INVITED_SESSION_KEY) or {}
+        people = User.objects.filter(
+            pk__in=sent.get("ids", []), person_type=PersonType.OTHER, is_active=True
+        ).order_by("organisation", "full_name")
+        invited = []
+        for person in people:
+            link = invitation_link(user=person)
+            invited.append(
+                {
+                    "person": person,
+                    "link": link,
+                    "qr": mark_safe(qr_svg(text=link)),  # noqa: S308 - SVG made by qrcode
+                    "phone": sent.get("phones", {}).get(str(person.pk), ""),
+                }
+            )
+        return super().get_context_data(invited=invited, skipped=sent.get("skipped", []), **kwargs)
+
+
+class InvitedSignInView(TemplateView):
+    """Where a partner's invitation link (or its QR code) leads: a page that sends allauth's
+    sign-in code to the address the link was made for. Sending needs a press of the button
+    (a POST to allauth's own "email me a code", under its rate limits), so a mail scanner that
+    opens links sends nothing."""
+
+    template_name = "account/invited_sign_in.html"
+
+    def get(self, request, token: str):
+        email = invitation_email_of(token=token)
+        if email is None:
+            return render(
+                request,
+                "account/invited_sign_in.html",
+                {"expired": True, "link_days": INVITE_LINK_DAYS},
+                status=404,
+            )
+        return render(request, "account/invited_sign_in.html", {"email": email})
+
+
+# KIOSK: a shared depot device (accounts.kiosk)
+
+
+class KioskView(TemplateView):
+    """HR marks this device as a kiosk, or ends kiosk mode on it."""
+
+    template_name = "accounts/kiosk.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.has_perm(IMPORT_PERMISSION):
+            return permission_denied(
+                request, PermissionDenied("Only HR can make a device a kiosk.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(idle=idle_minutes(), **kwargs)
+
+    def post(self, request):
+        turn_on = request.POST.get("kiosk") == "on"
+        response = redirect("accounts_kiosk")
+        if turn_on:
+            kiosk_cookie_set(response)
+            messages.success(
+                request,
+                f"This device is now a kiosk: people sign in by code and are signed out after "
+                f"{idle_minutes()} without use.",
+            )
+        else:
+            kiosk_cookie_delete(response)
+            messages.success(request, "This device is no longer a kiosk.")
+        shown = {True: "Yes", False: "No"}
+        change = {"field": "kiosk", "label": "This device a kiosk", "before": shown[not turn_on]}
+        change["after"] = shown[turn_on]
+        audit_record(
+            instance=request.user, action=ACTION_KIOSK, user=request.user, changes=[change]
+        )
+        return response

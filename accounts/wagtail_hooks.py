@@ -23,6 +23,8 @@ from accounts.services import user_deactivate
 from accounts.signals import election_dates_changed
 from accounts.views import (
     IMPORT_PERMISSION,
+    PartnerInviteView,
+    PartnersInvitedView,
     PeopleImportPreviewView,
     PeopleImportUploadView,
     PersonalDataExportView,
@@ -84,6 +86,10 @@ def people_import_urls():
             name="accounts_personal_data",
         ),
         path("people/<int:pk>/erase/", PersonEraseView.as_view(), name="accounts_person_erase"),
+        path("people/invite/", PartnerInviteView.as_view(), name="accounts_partners_invite"),
+        path(
+            "people/invite/sent/", PartnersInvitedView.as_view(), name="accounts_partners_invited"
+        ),
     ]
 
 
@@ -121,6 +127,13 @@ register_snippet(IdentityProviderViewSet)
 def people_import_menu_item():
     return HROnlyMenuItem(
         "Import people", reverse("accounts_people_import"), icon_name="group", order=250
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def partners_invite_menu_item():
+    return HROnlyMenuItem(
+        "Invite partners", reverse("accounts_partners_invite"), icon_name="mail", order=251
     )
 
 

@@ -38,6 +38,7 @@ ACTION_IMPORT_CHANGE = "aware.import_change"
 ACTION_ERASE = "aware.erase"
 ACTION_RETENTION = "aware.retention"
 ACTION_SUBJECT_ACCESS = "aware.subject_access"
+ACTION_KIOSK = "aware.kiosk"  # HR made a device a kiosk, or ended it (accounts.kiosk)
 # A line manager's actions from My team, and HR's answer to an exemption request.
 ACTION_NUDGE = "aware.nudge"
 ACTION_EXEMPTION_REQUEST = "aware.exemption_request"

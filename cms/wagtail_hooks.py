@@ -18,6 +18,7 @@ from cms.audit import (
     ACTION_EXTEND,
     ACTION_IMPORT,
     ACTION_IMPORT_CHANGE,
+    ACTION_KIOSK,
     ACTION_NUDGE,
     ACTION_RETENTION,
     ACTION_SUBJECT_ACCESS,
@@ -107,6 +108,9 @@ def audit_log_actions(actions):
     actions.register_action(ACTION_RETENTION)(_counts_formatter("Retention", "Retention run"))
     actions.register_action(ACTION_SUBJECT_ACCESS)(
         _counts_formatter("Subject access", "Everything held on this person downloaded")
+    )
+    actions.register_action(ACTION_KIOSK)(
+        _changes_formatter("Kiosk", "A device's kiosk mode changed by this person")
     )
 
 

@@ -13,6 +13,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.sso_saml import saml_login, saml_metadata
 from accounts.views import (
     AdminSignIn,
+    InvitedSignInView,
+    KioskView,
     SignOut,
     django_admin_opens_for,
     wagtail_admin_opens_for,
@@ -42,7 +44,15 @@ urlpatterns = [
     path("accounts/saml/<str:organization_slug>/metadata/", saml_metadata),
     # allauth's sign-out, clearing what the offline pages kept on the device (accounts.views).
     path("accounts/logout/", SignOut.as_view(), name="account_logout"),
+    # A partner's invitation link: the page that emails them a sign-in code.
+    path(
+        "accounts/invited/<str:token>/",
+        InvitedSignInView.as_view(),
+        name="accounts_invited_sign_in",
+    ),
     path("accounts/", include("allauth.urls")),
+    # HR marks a shared depot device as a kiosk (accounts.kiosk).
+    path("kiosk/", KioskView.as_view(), name="accounts_kiosk"),
     path("cms/login/", AdminSignIn.as_view(may_open=wagtail_admin_opens_for)),
     # Answers in place of Wagtail's site history (its URL name points here), exporting the changes.
     path("cms/reports/site-history/", never_cache(require_admin_access(SiteHistoryView.as_view()))),

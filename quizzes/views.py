@@ -35,7 +35,12 @@ from quizzes.services import (
     attempt_start,
     attempt_submit,
 )
-from training.selectors import module_progress_for_user, team_assignment
+from training.selectors import (
+    PARTNER_NOT_ASSIGNED,
+    module_open_to_partner,
+    module_progress_for_user,
+    team_assignment,
+)
 
 
 def _open_quiz(request, quiz_id: int) -> Quiz:
@@ -44,6 +49,8 @@ def _open_quiz(request, quiz_id: int) -> Quiz:
         raise Http404("This assessment's module is not published.")
     if not quiz_is_open_to(user=request.user, quiz=quiz):
         raise PermissionDenied("This module is only open to some roles. Nothing was recorded.")
+    if not module_open_to_partner(user=request.user, module=quiz.module):
+        raise PermissionDenied(PARTNER_NOT_ASSIGNED)
     return quiz
 
 

@@ -673,7 +673,7 @@ RULES = [
          "accounts/password/change/ accounts/2fa/"),
     rule("login 302   302   302   302   302   302   302   302",
          "accounts/reauthenticate/code/confirm/ accounts/password/set/ "
-         "accounts/login/code/confirm/ accounts/2fa/authenticate/ accounts/2fa/totp/activate/ "
+         "accounts/2fa/authenticate/ accounts/2fa/totp/activate/ "
          "accounts/2fa/recovery-codes/generate/"),
     rule("login 302   302   302   200   200   200   200   200", "accounts/2fa/reauthenticate/"),
     rule("login 404   404   404   302   302   302   302   302", "accounts/2fa/totp/deactivate/"),
@@ -689,6 +689,15 @@ RULES = [
     rule("404   404   404   404   404   404   404   404   404", "accounts/oidc/*",
          provider_id="nosuch"),
     rule(EVERYONE, "accounts/3rdparty/login/cancelled/"),
+    # Sign-in by emailed code (partners, contractors, kiosks); a partner's invitation link, here
+    # one that does not verify (a clear page, 404).
+    rule("200   302   302   302   302   302   302   302   302", "accounts/login/code/"),
+    # With no code asked for, its confirmation page sends everyone to ask for one.
+    rule("302   302   302   302   302   302   302   302   302", "accounts/login/code/confirm/"),
+    rule("404   404   404   404   404   404   404   404   404", "accounts/invited/<str:token>/",
+         token="not-a-real-invitation"),
+    # HR marks a shared depot device as a kiosk.
+    rule("login 403   403   403   200   403   403   403   200", "kiosk/"),
     rule("401   401   401   401   401   401   401   401   401", "accounts/3rdparty/login/error/"),
     rule("login login login login login login login login login", "accounts/3rdparty/signup/"),
     rule(SIGNED_IN, "accounts/3rdparty/"),
@@ -889,7 +898,7 @@ RULES = [
 
     # Aware's admin pages ------------------------------------------------------------------------
     rule("login login login login 200   403   403   403   200",
-         "cms/people/import/ cms/completions/import/"),
+         "cms/people/import/ cms/completions/import/ cms/people/invite/ cms/people/invite/sent/"),
     # Another HR adviser's upload: not there for this one (sent back with a message).
     rule("login login login login 302   403   403   403   302",
          "cms/people/import/<str:token>/ cms/completions/import/<str:token>/"),
@@ -1084,6 +1093,14 @@ def people_rows(c):
     return User.objects.count(), list(colleague), sorted(imports)
 
 
+def kiosk_rows(c):
+    from wagtail.models import ModelLogEntry
+
+    from cms.audit import ACTION_KIOSK
+
+    return ModelLogEntry.objects.filter(action=ACTION_KIOSK).count()
+
+
 def completion_rows(c):
     from training.models import CompletionImport, ModuleCompletion
 
@@ -1195,6 +1212,10 @@ POSTS = [
     ("login login login login 302   403   403   403   302",
      "/cms/people/import/{people_import.token}/",
      lambda c: PEOPLE_CONFIRM, people_rows),
+    ("login login login login -     403   403   403   -", "/cms/people/invite/",
+     lambda c: {"people": "Sam Patel, sam@cleanstreets.example, Clean Streets Ltd"}, people_rows),
+    ("login 403   403   403   -     403   403   403   -", "/kiosk/",
+     lambda c: {"kiosk": "on"}, kiosk_rows),
     ("login login login login -     403   403   403   -", "/cms/completions/import/",
      lambda c: {"file": csv_file("records.csv", COMPLETIONS_CSV)}, completion_rows),
     ("login login login login 302   403   403   403   302",

@@ -14,7 +14,7 @@ from django.utils.html import strip_tags
 from wagtail import hooks
 from wagtail.models import Page, PageViewRestriction
 
-from accounts.models import User
+from accounts.models import PersonType, User
 from accounts.selectors import user_group_ids_and_names
 from cms.selectors import reporting_route_list
 from cms.site_cache import cached
@@ -49,6 +49,29 @@ def audience_ids_for_user(*, user: User, audiences: list[Audience] | None = None
     return {a.pk for a in audiences if flags[f"a{a.pk}"]}
 
 
+PARTNER_NOT_ASSIGNED = (
+    "This module has not been assigned to you. Partners and contractors see only the modules "
+    "the council asked them to take: if you think you need this one, ask the person at the "
+    "council who invited you. Nothing has been recorded."
+)
+
+
+def is_partner(user: User) -> bool:
+    """A partner, contractor or agency worker HR invited with their organisation (an
+    "associated person"): they see only the modules assigned to them, and public ones."""
+    return (
+        user.is_authenticated and user.person_type == PersonType.OTHER and bool(user.organisation)
+    )
+
+
+def module_open_to_partner(*, user: User, module: ModulePage) -> bool:
+    """Whether this person may open the module: anyone but a partner may; a partner only a
+    public module or one assigned to them (an open assignment, or one they completed)."""
+    if not is_partner(user) or module.public:
+        return True
+    return Assignment.objects.filter(user=user, module=module).exists()
+
+
 @dataclass
 class CatalogueEntry:
     module: ModulePage
@@ -73,7 +96,7 @@ class CatalogueEntry:
 def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[CatalogueEntry]:
     """Live modules: those assigned to the learner and for their audiences first, most urgent
     first (as My training orders them); then the rest of theirs, then the others, mandatory
-    ones first among each.
+    ones first among each. A partner (is_partner) sees only their assigned and public modules.
 
     Only the modules' own audiences are tested, read with the modules (and their departments)."""
     modules = list(
@@ -105,6 +128,9 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         for module in modules
     ]
+    if is_partner(user):
+        theirs = set(Assignment.objects.filter(user=user).values_list("module_id", flat=True))
+        entries = [e for e in entries if e.module.public or e.module.pk in theirs]
     assigned = {
         a.module_id: AssignmentState(assignment=a)
         for a in _open_assignments(user_ids=[user.pk] if user.pk else [], now=timezone.now())

@@ -37,6 +37,7 @@ from training.models import (
     Audience,
     ExemptionRequest,
     LessonPage,
+    ModulePage,
     SentMessage,
 )
 from training.privacy import training_personal_data, training_personal_data_erase
@@ -51,7 +52,13 @@ from training.reports.admin import (
     report_menu_hook,
     report_urls,
 )
-from training.selectors import page_is_open_to
+from training.selectors import (
+    PARTNER_NOT_ASSIGNED,
+    is_partner,
+    lesson_module_shown,
+    module_open_to_partner,
+    page_is_open_to,
+)
 from training.tasks import report_counts_refresh_soon
 from training.views import (
     home_page_context,
@@ -94,6 +101,21 @@ def refuse_restricted_pages_clearly(page, request, serve_args, serve_kwargs):
             "This module is only open to some roles, and yours is not one of them. "
             "Nothing has been recorded."
         )
+    return None
+
+
+@hooks.register("before_serve_page", order=0)
+def refuse_partners_unassigned_modules(page, request, serve_args, serve_kwargs):
+    """A partner or contractor opens only the modules assigned to them (and public ones)."""
+    if not is_partner(request.user):
+        return None
+    module = page
+    if isinstance(page, LessonPage):
+        module = lesson_module_shown(lesson=page)
+    if isinstance(module, ModulePage) and not module_open_to_partner(
+        user=request.user, module=module
+    ):
+        raise PermissionDenied(PARTNER_NOT_ASSIGNED)
     return None
 
 

@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.kiosk.KioskMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "accounts.middleware.SsoFormActionMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -275,14 +276,28 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 # Password sign-in refuses single sign-on only addresses; sign-up and password reset do so in
 # AccountAdapter.clean_email.
-ACCOUNT_FORMS = {"login": "accounts.allauth_forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "accounts.allauth_forms.LoginForm",
+    "request_login_code": "accounts.allauth_forms.RequestLoginCodeForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
-ACCOUNT_RATE_LIMITS = {}  # empty dict keeps allauth's built-in defaults
+# allauth's built-in limits, with the sign-in code's stated: 3 codes a minute for one address
+# and 20 from one network address; each code takes 3 wrong tries (LOGIN_BY_CODE_MAX_ATTEMPTS).
+ACCOUNT_RATE_LIMITS = {"request_login_code": "20/m/ip,3/m/key"}
+# Sign-in by a one-time code sent by email, for partners, contractors and agency staff without a
+# council account or password (HR's invitation links to it) and on kiosks.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# 10 minutes: long enough to open the email on a phone, short enough for a code read over a
+# shoulder on a depot device to be of little use.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+# A kiosk (a shared depot device HR marked at /kiosk/) signs a person out after this long idle.
+AWARE_KIOSK_IDLE_SECONDS = env.int("AWARE_KIOSK_IDLE_SECONDS", default=180)
 # Sign-up is open only to these email domains; with none, people join by HR's invitation only.
 AWARE_SIGNUP_EMAIL_DOMAINS = [
     d.lower().lstrip("@") for d in env.list("AWARE_SIGNUP_EMAIL_DOMAINS", default=[])

@@ -52,6 +52,12 @@ class Audience(models.Model):
         help_text='Comma-separated words, any of which in a job title matches, e.g. "buyer, '
         'commissioning". Empty for all.',
     )
+    with_organisation = models.BooleanField(
+        "only people with an organisation",
+        default=False,
+        help_text="Partners, contractors and agency staff: people HR invited with the name of "
+        "the organisation they work for (associated persons).",
+    )
     extra_members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -70,6 +76,7 @@ class Audience(models.Model):
                 FieldPanel("departments"),
                 FieldPanel("service_areas"),
                 FieldPanel("job_title_keywords"),
+                FieldPanel("with_organisation"),
             ],
             heading="Rule",
         ),
@@ -101,6 +108,8 @@ class Audience(models.Model):
             for keyword in keywords:
                 titles |= Q(job_title__icontains=keyword)
             rule &= titles
+        if self.with_organisation:
+            rule &= ~Q(organisation="")
         if not rule:  # an empty rule is everyone (and Q() | x would be just x)
             return Q(is_active=True)
         return Q(is_active=True) & (rule | Q(extra_audiences=self))

@@ -46,6 +46,9 @@ class ReportFilterForm(forms.Form):
     person_type = forms.ChoiceField(
         choices=[("", "All people"), *PersonType.choices], required=False
     )
+    organisation = forms.ChoiceField(
+        label="Organisation", required=False, help_text="Partners and contractors"
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     source = forms.ChoiceField(
         label="Completed",
@@ -66,6 +69,12 @@ class ReportFilterForm(forms.Form):
         if councillors_only:
             del self.fields["person_type"]
             del self.fields["department"]
+            del self.fields["organisation"]
+        else:
+            self.fields["organisation"].choices = [
+                ("", "All organisations"),
+                *((name, name) for name in organisations_list()),
+            ]
 
     def to_filters(self) -> "ReportFilters":
         data = self.cleaned_data if self.is_valid() else {}
@@ -74,6 +83,7 @@ class ReportFilterForm(forms.Form):
             audience=data.get("audience"),
             module=data.get("module"),
             person_type=data.get("person_type", ""),
+            organisation=data.get("organisation", ""),
             status=data.get("status", ""),
             source=data.get("source", ""),
             due_from=data.get("due_from"),
@@ -88,11 +98,23 @@ class ReportFilters:
     audience: Audience | None = None
     module: ModulePage | None = None
     person_type: str = ""
+    organisation: str = ""  # a partner's or contractor's (accounts.partners)
     status: str = ""
     source: str = ""  # a CompletionSource: the completion the assignment's dates came from
     due_from: date | None = None
     due_to: date | None = None
     councillors_only: bool = False
+
+
+def organisations_list() -> list[str]:
+    """The organisations of active partners and contractors, by name: one query."""
+    return list(
+        User.objects.filter(is_active=True)
+        .exclude(organisation="")
+        .order_by("organisation")
+        .values_list("organisation", flat=True)
+        .distinct()
+    )
 
 
 def report_filters_from_params(*, params: dict, councillors_only: bool) -> ReportFilters:
@@ -109,6 +131,8 @@ def people_filter(filters: ReportFilters) -> Q:
         q &= Q(user__person_type=filters.person_type)
     if filters.department is not None:
         q &= Q(user__department__path__startswith=filters.department.path)
+    if filters.organisation and not filters.councillors_only:
+        q &= Q(user__organisation=filters.organisation)
     if filters.audience is not None:
         # A subquery, so a person matching the rule and named as an extra member counts once.
         q &= Q(user__in=User.objects.filter(filters.audience.member_filter()).values("pk"))

@@ -1,5 +1,6 @@
 """Live counting: the overview and the weekly trend worked out from every open assignment."""
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -182,9 +183,9 @@ TREND_CACHE_SECONDS = 15 * 60
 def compliance_trend_cached(*, filters: ReportFilters, now: datetime) -> list[TrendPoint]:
     """The weekly trend, kept for 15 minutes per set of filters: a year of weeks moves slowly
     and the query reads every assignment once per week shown."""
-    key = "aware-report-trend:" + ":".join(
-        str(getattr(value, "pk", value)) for value in vars(filters).values()
-    )
+    named = ":".join(str(getattr(value, "pk", value)) for value in vars(filters).values())
+    # Hashed: an organisation's name may hold spaces, which a cache key must not.
+    key = "aware-report-trend:" + hashlib.sha256(named.encode()).hexdigest()
     return cache.get_or_set(
         key, lambda: compliance_trend(filters=filters, now=now), TREND_CACHE_SECONDS
     )

@@ -60,9 +60,15 @@ def snapshot_taken_at(*, now: datetime) -> datetime | None:
 
 def snapshot_overview(*, filters: ReportFilters) -> ComplianceOverview | None:
     """The overview from the counts (check snapshot_taken_at first): four queries. None when the
-    filters need each assignment (status and due dates are not kept in the counts): the page
-    then counts live (compliance_overview)."""
-    if filters.status or filters.source or filters.due_from or filters.due_to:
+    filters need each assignment (status, due dates, organisations and how completions came
+    about are not kept in the counts): the page then counts live (compliance_overview)."""
+    if (
+        filters.status
+        or filters.source
+        or filters.organisation
+        or filters.due_from
+        or filters.due_to
+    ):
         return None
     audiences = {a.pk: a for a in Audience.objects.all()}
     groups = [
@@ -82,8 +88,8 @@ def snapshot_trend(*, filters: ReportFilters, now: datetime) -> list[TrendPoint]
     """The last year's weeks, then today's point, from the counts (check snapshot_taken_at first):
     three queries. None while any of the weeks has not been counted yet. Like
     compliance_trend, it takes the people and module filters only."""
-    if filters.source:
-        return None  # the counts do not keep how each completion came about
+    if filters.source or filters.organisation:
+        return None  # the counts keep neither how completions came about nor organisations
     ends = week_endings(now=now)
     weeks = ComplianceWeek.objects.filter(week_ending__in=ends)
     if weeks.values("week_ending").distinct().count() < len(ends):

@@ -124,6 +124,7 @@ def people_table(*, filters: ReportFilters, now: datetime) -> ExportTable:
         "Completed",
         "Valid until",
         "Exempt reason",
+        "Organisation",  # partners, contractors and agency staff (accounts.partners)
     ]
     queryset = (
         report_assignments(filters=filters, now=now)
@@ -150,6 +151,7 @@ def people_table(*, filters: ReportFilters, now: datetime) -> ExportTable:
                 _day(a.completed_at),
                 _day(a.valid_until),
                 a.exempt_reason,
+                user.organisation,
             ]
 
     return ExportTable("Everyone's status", headings, rows, queryset.count)

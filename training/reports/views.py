@@ -375,6 +375,8 @@ class FigurePeopleView(ReportAccessMixin, ReportView):
             parts.append("Councillors")
         elif filters.person_type:
             parts.append(PersonType(filters.person_type).label)
+        if filters.organisation:
+            parts.append(filters.organisation)
         if filters.status:
             parts.append(f"status {Status(filters.status).label.lower()}")
         if filters.source:

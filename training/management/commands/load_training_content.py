@@ -128,6 +128,7 @@ class Command(BaseCommand):
                     "person_types": spec["person_types"],
                     "service_areas": spec["service_areas"],
                     "job_title_keywords": spec.get("job_title_keywords", ""),
+                    "with_organisation": spec.get("with_organisation", False),
                 },
             )
 
