@@ -22,9 +22,9 @@ def assignments_sync_task(user_ids: list[int] | None = None) -> dict:
     from training.services.assignments import assignments_sync
 
     result = assignments_sync(user_ids=user_ids)
-    if result.created or result.closed:
+    if result.created or result.closed or result.changed:
         report_counts_refresh_soon()
-    return {"created": result.created, "closed": result.closed}
+    return {"created": result.created, "closed": result.closed, "changed": result.changed}
 
 
 @shared_task

@@ -298,3 +298,26 @@ def test_an_hr_import_syncs_the_imported_peoples_assignments(
         celery_app.conf.task_always_eager = False
 
     assert Assignment.objects.get().user.email == "new.officer@example.gov.uk"
+
+
+def test_a_rule_made_recommended_makes_its_open_assignments_recommended(rule, user_factory):
+    officer = user_factory(email="o@example.gov.uk")
+    by_hand = user_factory(email="h@example.gov.uk", person_type="other")
+    assignments_sync()
+    Assignment.objects.create(
+        user=by_hand,
+        module=rule.module,
+        mandatory=True,
+        assigned_at=timezone.now(),
+        due_on=dt.date(2027, 1, 1),
+    )
+    assert Assignment.objects.get(user=officer).mandatory
+
+    rule.mandatory = False
+    rule.save()
+    result = assignments_sync()
+
+    assert (result.created, result.closed, result.changed) == (0, 0, 1)
+    assert not Assignment.objects.get(user=officer).mandatory
+    assert Assignment.objects.get(user=by_hand).mandatory  # made by hand: HR's choice stands
+    assert assignments_sync().changed == 0

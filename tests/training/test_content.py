@@ -214,3 +214,44 @@ def test_settings_are_varied_and_no_made_up_contact_is_shipped():
     assert text.count("car wash") + text.count("nail bar") <= 4
     assert "01234 000" not in text
     assert "proposes" not in text or "crime and policing act 2026" in text
+
+
+def test_loading_again_brings_starter_rules_up_to_date_unless_hr_changed_them(loaded, user_factory):
+    """An earlier release's rule (module 03 mandatory for housing and licensing) follows
+    module.yaml on the next load, with an audit entry, and the open assignments move with it;
+    a rule HR edited is left as HR set it."""
+    from wagtail.models import ModelLogEntry
+
+    from cms.audit import ACTION_EDIT, audit_record
+    from training.models import Assignment, AssignmentRule
+    from training.services.assignments import assignments_sync
+
+    rules = AssignmentRule.objects.filter(module__slug="county-lines-exploitation-and-cuckooing")
+    housing = rules.get(audience__slug="housing-licensing")
+    all_staff = rules.get(audience__slug="all-staff")
+    assert not housing.mandatory
+    assert all_staff.due_days == 42
+    rules.filter(pk=housing.pk).update(mandatory=True)  # as an earlier release shipped it
+    rules.filter(pk=all_staff.pk).update(due_days=60)
+    audit_record(
+        instance=all_staff, action=ACTION_EDIT, user=user_factory(email="hr@example.gov.uk")
+    )
+    officer = user_factory(email="h@example.gov.uk", person_type="officer", service_area="housing")
+    assignments_sync()
+    assignment = Assignment.objects.get(user=officer, module=housing.module)
+    assert assignment.mandatory
+
+    out = StringIO()
+    call_command("load_training_content", stdout=out)
+
+    housing.refresh_from_db()
+    all_staff.refresh_from_db()
+    assert not housing.mandatory
+    assert all_staff.due_days == 60  # HR's edit stands
+    entry = ModelLogEntry.objects.for_instance(housing).latest("timestamp")
+    assert entry.user is None
+    assert [c["field"] for c in entry.data["changes"]] == ["mandatory"]
+    assignment.refresh_from_db()
+    assert not assignment.mandatory  # recommended now, as the rule says
+    assert "1 starter rule(s) brought up to date, 1 left as HR changed them" in out.getvalue()
+    assert "1 made mandatory or recommended as their rules now say" in out.getvalue()

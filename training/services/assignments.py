@@ -45,6 +45,7 @@ def assignment_completion_apply(
 class SyncResult:
     created: int = 0
     closed: int = 0
+    changed: int = 0  # open assignments whose rule now makes them mandatory or recommended
 
 
 def assignment_due_on(
@@ -116,8 +117,10 @@ def assignments_sync(
     """Make open assignments match the active rules.
 
     Creates missing assignments, closes rule-made ones whose person left every matching audience
-    or was deactivated (kept as history), and never opens a second assignment for one person and
-    module (a database constraint backs this). Limit it to some people with `user_ids`.
+    or was deactivated (kept as history), makes open rule-made ones mandatory or recommended as
+    their rules now say (the rule's own audit entry records the change), and never opens a
+    second assignment for one person and module (a database constraint backs this). Limit it
+    to some people with `user_ids`.
     One module at a time, reading tuples and writing SYNC_BATCH rows at a time, so memory holds
     one module's people, not every assignment. Queries: a few per rule and per SYNC_BATCH
     changes, not per person. Sends no email and queues nothing (assignments_sync_task queues a
@@ -155,17 +158,29 @@ def assignments_sync(
                     wanted[pk] = (rule, person_type, start_date)
         existing: set[int] = set()
         to_close: dict[str, list[int]] = defaultdict(list)
-        for pk, user_id, rule_id, active in (
+        # Rule-made assignments the rules now make mandatory or recommended the other way (HR
+        # edited a rule, or an update shipped new defaults): (rule, mandatory) -> assignments.
+        to_change: dict[tuple[int, bool], list[int]] = defaultdict(list)
+        for pk, user_id, rule_id, mandatory, active in (
             open_assignments.filter(module_id=module_id)
-            .values_list("pk", "user_id", "rule_id", "user__is_active")
+            .values_list("pk", "user_id", "rule_id", "mandatory", "user__is_active")
             .iterator(chunk_size=SYNC_BATCH)
         ):
             existing.add(user_id)
-            if user_id not in wanted and rule_id is not None:
+            if rule_id is None:
+                continue  # made by hand: HR's choice stands
+            if user_id not in wanted:
                 reason = (
                     Assignment.Closed.LEFT_AUDIENCE if active else Assignment.Closed.DEACTIVATED
                 )
                 to_close[reason].append(pk)
+            elif wanted[user_id][0].mandatory != mandatory:
+                rule = wanted[user_id][0]
+                to_change[(rule.pk, rule.mandatory)].append(pk)
+        for (rule_id, mandatory), pks in to_change.items():
+            for chunk in in_chunks(pks, SYNC_BATCH):
+                Assignment.objects.filter(pk__in=chunk).update(rule_id=rule_id, mandatory=mandatory)
+            result.changed += len(pks)
         for reason, pks in to_close.items():
             for chunk in in_chunks(pks, SYNC_BATCH):
                 Assignment.objects.filter(pk__in=chunk).update(closed_at=now, closed_reason=reason)

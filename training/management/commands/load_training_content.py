@@ -19,12 +19,14 @@ from wagtail.images import get_image_model
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
+    ModelLogEntry,
     Revision,
     Workflow,
     WorkflowPage,
     WorkflowTask,
 )
 
+from cms.audit import ACTION_EDIT, audit_changes, audit_record, audit_snapshot
 from cms.models import HomePage
 from training.blocks import LessonBlocks
 from training.models import AssignmentRule, Audience, LessonPage, ModuleIndexPage, ModulePage
@@ -93,6 +95,20 @@ def edited_by_someone(page) -> bool:
     )
 
 
+def shipped_rule(spec: dict, audience_slug: str) -> dict:
+    """What module.yaml says a starter rule for this audience is."""
+    return {
+        "mandatory": audience_slug in spec["mandatory_for"],
+        "due_days": spec.get("due_days", 28),
+        "valid_months": spec.get("refresh_months", 24),
+    }
+
+
+def rule_edited_by_someone(rule: AssignmentRule) -> bool:
+    """Whether a person (not this loader, which records as nobody) has created or edited it."""
+    return ModelLogEntry.objects.for_instance(rule).filter(user__isnull=False).exists()
+
+
 class Command(BaseCommand):
     help = "Create the catalogue, audiences, moderation workflow and any missing starter module."
 
@@ -102,7 +118,9 @@ class Command(BaseCommand):
         index = self.ensure_catalogue()
         self.ensure_workflow(index)
         self.images = self.ensure_diagrams()
-        self.counts = dict.fromkeys(["modules", "pages_updated", "pages_kept"], 0)
+        self.counts = dict.fromkeys(
+            ["modules", "pages_updated", "pages_kept", "rules_updated", "rules_kept"], 0
+        )
         for folder in sorted((CONTENT_DIR / "modules").iterdir()):
             if folder.is_dir():
                 self.ensure_module(index, folder)
@@ -114,8 +132,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Training: {c['modules']} module(s) created, {c['pages_updated']} starter page(s) "
             f"brought up to date, {c['pages_kept']} left as an editor changed them; the "
-            f"catalogue has {modules} modules and {lessons} lessons; {sync.created} "
-            "assignment(s) created."
+            f"catalogue has {modules} modules and {lessons} lessons; {c['rules_updated']} "
+            f"starter rule(s) brought up to date, {c['rules_kept']} left as HR changed them; "
+            f"{sync.created} assignment(s) created, {sync.changed} made mandatory or "
+            "recommended as their rules now say."
         )
 
     def ensure_audiences(self) -> None:
@@ -209,15 +229,12 @@ class Command(BaseCommand):
             module.save_revision().publish()
             for audience in audiences:
                 AssignmentRule.objects.create(
-                    module=module,
-                    audience=audience,
-                    mandatory=audience.slug in mandatory_for,
-                    due_days=spec.get("due_days", 28),
-                    valid_months=spec.get("refresh_months", 24),
+                    module=module, audience=audience, **shipped_rule(spec, audience.slug)
                 )
             self.counts["modules"] += 1
         else:
             self.page_update(module, fields)
+            self.rules_update(module, spec)
         for lesson_file in sorted((folder / "lessons").glob("*.yaml")):
             lesson_spec = yaml.safe_load(lesson_file.read_text())
             lesson_fields = {
@@ -238,6 +255,31 @@ class Command(BaseCommand):
                 lesson.save_revision().publish()
             else:
                 self.page_update(lesson, lesson_fields)
+
+    def rules_update(self, module: ModulePage, spec: dict) -> None:
+        """Give the module's starter rules (one per shipped audience) what module.yaml says now:
+        mandatory or recommended, due days, how long a completion lasts. A rule someone has
+        changed in the admin, or that HR made, is left alone; each change is in the audit
+        trail, and the sync that follows moves open assignments with it."""
+        for rule in AssignmentRule.objects.filter(
+            module=module, audience__slug__in=spec["audiences"]
+        ).select_related("audience"):
+            wanted = shipped_rule(spec, rule.audience.slug)
+            if all(getattr(rule, name) == value for name, value in wanted.items()):
+                continue
+            if rule_edited_by_someone(rule):
+                self.counts["rules_kept"] += 1
+                continue
+            before = audit_snapshot(rule)
+            for name, value in wanted.items():
+                setattr(rule, name, value)
+            rule.save()
+            audit_record(
+                instance=rule,
+                action=ACTION_EDIT,
+                changes=audit_changes(before=before, after=audit_snapshot(rule)),
+            )
+            self.counts["rules_updated"] += 1
 
     @staticmethod
     def page_fill(page, fields: dict) -> None:
