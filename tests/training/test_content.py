@@ -217,9 +217,9 @@ def test_settings_are_varied_and_no_made_up_contact_is_shipped():
 
 
 def test_loading_again_brings_starter_rules_up_to_date_unless_hr_changed_them(loaded, user_factory):
-    """An earlier release's rule (module 03 mandatory for housing and licensing) follows
-    module.yaml on the next load, with an audit entry, and the open assignments move with it;
-    a rule HR edited is left as HR set it."""
+    """An earlier release's rule (module 03 mandatory for housing and licensing) and audience
+    follow the shipped files on the next load, with audit entries, and the open assignments move
+    with them; a rule HR edited is left as HR set it."""
     from wagtail.models import ModelLogEntry
 
     from cms.audit import ACTION_EDIT, audit_record
@@ -236,6 +236,11 @@ def test_loading_again_brings_starter_rules_up_to_date_unless_hr_changed_them(lo
     audit_record(
         instance=all_staff, action=ACTION_EDIT, user=user_factory(email="hr@example.gov.uk")
     )
+    # An earlier release's audience: procurement and finance took in revenues staff.
+    procurement = Audience.objects.get(slug="procurement-finance")
+    shipped_areas = procurement.service_areas
+    assert "revenues" not in shipped_areas
+    Audience.objects.filter(pk=procurement.pk).update(service_areas=[*shipped_areas, "revenues"])
     officer = user_factory(email="h@example.gov.uk", person_type="officer", service_area="housing")
     assignments_sync()
     assignment = Assignment.objects.get(user=officer, module=housing.module)
@@ -253,5 +258,8 @@ def test_loading_again_brings_starter_rules_up_to_date_unless_hr_changed_them(lo
     assert [c["field"] for c in entry.data["changes"]] == ["mandatory"]
     assignment.refresh_from_db()
     assert not assignment.mandatory  # recommended now, as the rule says
-    assert "1 starter rule(s) brought up to date, 1 left as HR changed them" in out.getvalue()
+    procurement.refresh_from_db()
+    assert procurement.service_areas == shipped_areas
+    assert "1 starter rule(s) and 1 audience(s) brought up to date" in out.getvalue()
+    assert "1 rule(s) and 0 audience(s) left as HR changed them" in out.getvalue()
     assert "1 made mandatory or recommended as their rules now say" in out.getvalue()

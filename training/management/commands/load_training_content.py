@@ -104,9 +104,9 @@ def shipped_rule(spec: dict, audience_slug: str) -> dict:
     }
 
 
-def rule_edited_by_someone(rule: AssignmentRule) -> bool:
+def edited_in_admin(instance) -> bool:
     """Whether a person (not this loader, which records as nobody) has created or edited it."""
-    return ModelLogEntry.objects.for_instance(rule).filter(user__isnull=False).exists()
+    return ModelLogEntry.objects.for_instance(instance).filter(user__isnull=False).exists()
 
 
 class Command(BaseCommand):
@@ -114,13 +114,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        counted = ["modules", "pages_updated", "pages_kept", "rules_updated", "rules_kept"]
+        self.counts = dict.fromkeys([*counted, "audiences_updated", "audiences_kept"], 0)
         self.ensure_audiences()
         index = self.ensure_catalogue()
         self.ensure_workflow(index)
         self.images = self.ensure_diagrams()
-        self.counts = dict.fromkeys(
-            ["modules", "pages_updated", "pages_kept", "rules_updated", "rules_kept"], 0
-        )
         for folder in sorted((CONTENT_DIR / "modules").iterdir()):
             if folder.is_dir():
                 self.ensure_module(index, folder)
@@ -133,24 +132,27 @@ class Command(BaseCommand):
             f"Training: {c['modules']} module(s) created, {c['pages_updated']} starter page(s) "
             f"brought up to date, {c['pages_kept']} left as an editor changed them; the "
             f"catalogue has {modules} modules and {lessons} lessons; {c['rules_updated']} "
-            f"starter rule(s) brought up to date, {c['rules_kept']} left as HR changed them; "
+            f"starter rule(s) and {c['audiences_updated']} audience(s) brought up to date, "
+            f"{c['rules_kept']} rule(s) and {c['audiences_kept']} audience(s) left as HR "
+            "changed them; "
             f"{sync.created} assignment(s) created, {sync.changed} made mandatory or "
             "recommended as their rules now say."
         )
 
     def ensure_audiences(self) -> None:
+        """Create the shipped audiences, and bring those nobody has edited to what ships now."""
         for spec in yaml.safe_load((CONTENT_DIR / "audiences.yaml").read_text()):
-            Audience.objects.get_or_create(
-                slug=spec["slug"],
-                defaults={
-                    "name": spec["name"],
-                    "description": spec["description"],
-                    "person_types": spec["person_types"],
-                    "service_areas": spec["service_areas"],
-                    "job_title_keywords": spec.get("job_title_keywords", ""),
-                    "with_organisation": spec.get("with_organisation", False),
-                },
-            )
+            shipped = {
+                "name": spec["name"],
+                "description": spec["description"],
+                "person_types": spec["person_types"],
+                "service_areas": spec["service_areas"],
+                "job_title_keywords": spec.get("job_title_keywords", ""),
+                "with_organisation": spec.get("with_organisation", False),
+            }
+            audience, created = Audience.objects.get_or_create(slug=spec["slug"], defaults=shipped)
+            if not created:
+                self.starter_update(audience, shipped, kind="audiences")
 
     def ensure_catalogue(self) -> ModuleIndexPage:
         index = ModuleIndexPage.objects.first()
@@ -258,28 +260,31 @@ class Command(BaseCommand):
 
     def rules_update(self, module: ModulePage, spec: dict) -> None:
         """Give the module's starter rules (one per shipped audience) what module.yaml says now:
-        mandatory or recommended, due days, how long a completion lasts. A rule someone has
-        changed in the admin, or that HR made, is left alone; each change is in the audit
-        trail, and the sync that follows moves open assignments with it."""
+        mandatory or recommended, due days, how long a completion lasts (the sync that follows
+        moves open assignments with them)."""
         for rule in AssignmentRule.objects.filter(
             module=module, audience__slug__in=spec["audiences"]
         ).select_related("audience"):
-            wanted = shipped_rule(spec, rule.audience.slug)
-            if all(getattr(rule, name) == value for name, value in wanted.items()):
-                continue
-            if rule_edited_by_someone(rule):
-                self.counts["rules_kept"] += 1
-                continue
-            before = audit_snapshot(rule)
-            for name, value in wanted.items():
-                setattr(rule, name, value)
-            rule.save()
-            audit_record(
-                instance=rule,
-                action=ACTION_EDIT,
-                changes=audit_changes(before=before, after=audit_snapshot(rule)),
-            )
-            self.counts["rules_updated"] += 1
+            self.starter_update(rule, shipped_rule(spec, rule.audience.slug), kind="rules")
+
+    def starter_update(self, instance, wanted: dict, *, kind: str) -> None:
+        """Bring a starter rule or audience to the shipped values, in the audit trail, unless a
+        person created or edited it in the admin (then HR's choice stands)."""
+        if all(getattr(instance, name) == value for name, value in wanted.items()):
+            return
+        if edited_in_admin(instance):
+            self.counts[f"{kind}_kept"] += 1
+            return
+        before = audit_snapshot(instance)
+        for name, value in wanted.items():
+            setattr(instance, name, value)
+        instance.save()
+        audit_record(
+            instance=instance,
+            action=ACTION_EDIT,
+            changes=audit_changes(before=before, after=audit_snapshot(instance)),
+        )
+        self.counts[f"{kind}_updated"] += 1
 
     @staticmethod
     def page_fill(page, fields: dict) -> None:
