@@ -133,7 +133,7 @@ def people_import_menu_item():
 @hooks.register("register_admin_menu_item")
 def partners_invite_menu_item():
     return HROnlyMenuItem(
-        "Invite partners", reverse("accounts_partners_invite"), icon_name="mail", order=251
+        "Invite partners", reverse("accounts_partners_invite"), icon_name="mail", order=252
     )
 
 

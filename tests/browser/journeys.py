@@ -8,12 +8,13 @@ from playwright.sync_api import expect
 
 
 def module_shorten(*, slug: str, keep: int, time_limit_minutes: int | None = None):
-    """Unpublish all but the first `keep` lessons; the quiz may be retaken at once, unlimited,
-    with the time limit given (none by default)."""
-    from training.models import ModulePage
+    """Unpublish all but the first `keep` lessons (a refresher lesson, which first-timers never
+    see, stays as it is); the quiz may be retaken at once, unlimited, with the time limit given
+    (none by default)."""
+    from training.models import LessonPage, ModulePage
 
     module = ModulePage.objects.get(slug=slug)
-    for lesson in module.get_children().live().specific()[keep:]:
+    for lesson in LessonPage.objects.child_of(module).live().filter(refresher=False)[keep:]:
         lesson.unpublish()
     quiz = module.quiz
     quiz.cooldown_minutes = 0

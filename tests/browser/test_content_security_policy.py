@@ -69,7 +69,7 @@ def test_learner_pages_a_lesson_and_a_timed_assessment_break_no_rule_of_the_poli
     assert_govuk_frontend_started(page)
     axe_check(page, "csp-my-training")
 
-    lesson = LessonPage.objects.child_of(module).live().first()
+    lesson = LessonPage.objects.child_of(module).live().filter(refresher=False).get()
     open_enforced(page, f"{base}{lesson.url}")
     assert_govuk_frontend_started(page)
     details = page.locator("details.govuk-details").first
