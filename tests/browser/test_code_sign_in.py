@@ -39,7 +39,9 @@ def test_a_contractor_invited_by_hr_signs_in_with_a_code_read_from_the_test_outb
 ):
     base = live_site.url
     sign_in_with_mfa(page, base, "hr@example.gov.uk", axe_check, "partners-hr")
+    page.set_viewport_size({"width": WIDTH, "height": 720})  # HR on a phone, too
     page.goto(f"{base}/cms/people/invite/")
+    axe_check(page, "invite-partners")
     page.get_by_label("People to invite").fill(
         f"Sam Patel, {CONTRACTOR}, Clean Streets Ltd, 07700 900123"
     )
@@ -47,6 +49,7 @@ def test_a_contractor_invited_by_hr_signs_in_with_a_code_read_from_the_test_outb
     page.wait_for_url(f"{base}/cms/people/invite/sent/")
     expect(page.get_by_test_id("invitation-link")).to_have_count(1)
     expect(page.get_by_role("img", name="QR code of the link for Sam Patel")).to_be_visible()
+    axe_check(page, "partners-invited")
 
     invitation = next(m for m in mailoutbox if m.to == [CONTRACTOR])
     link = re.search(r"https?://\S+/accounts/invited/\S+/", invitation.body).group(0)
