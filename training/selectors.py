@@ -1,7 +1,7 @@
 """Reads for training: catalogue, module progress, audiences; query counts stay flat."""
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -156,6 +156,9 @@ class LessonState:
     changed: bool = False  # on a delta path: to (re)read, changed or the refresher
 
 
+READ = object()  # an argument the function reads from the database when not given
+
+
 @dataclass
 class DeltaPath:
     """The short way through a module for someone who completed it before, in one of two cases.
@@ -285,20 +288,33 @@ def module_progress_for_user(
     refresher)."""
     if lessons is None:
         lessons = _module_lessons_live(module)
-    rows = {
-        row["lesson_id"]: row["completed_at"]
-        for row in LessonProgress.objects.filter(user=user, module=module).values(
+    rows = dict(
+        LessonProgress.objects.filter(user=user, module=module).values_list(
             "lesson_id", "completed_at"
         )
-    }
+    )
     progress = ModuleProgress(opened_ids=frozenset(rows))
-    if module.version > 1 or any(lesson.refresher for lesson in lessons):
+    if _module_has_paths(module, lessons):
         # The latest completion, read once: the delta path and the assessment step both ask.
         progress.completion = module_completion_latest(user=user, module=module)
         progress.completion_read = True
-    delta = progress.delta = module_delta_for_user(
+    progress.delta = module_delta_for_user(
         module=module, lessons=lessons, passed=progress.completion
     )
+    progress.lessons = _lesson_states(lessons=lessons, rows=rows, delta=progress.delta)
+    return progress
+
+
+def _module_has_paths(module: ModulePage, lessons: list[LessonPage]) -> bool:
+    """Whether a delta path can exist: a later version, or refresher lessons."""
+    return module.version > 1 or any(lesson.refresher for lesson in lessons)
+
+
+def _lesson_states(
+    *, lessons: list[LessonPage], rows: dict[int, datetime | None], delta: DeltaPath | None
+) -> list[LessonState]:
+    """The lessons' ticks from their progress rows ({lesson id: completed at}), as the delta
+    path counts them (see module_progress_for_user). No query."""
     if delta is None or not delta.refresher:
         lessons = [lesson for lesson in lessons if not lesson.refresher]
     states = []
@@ -313,8 +329,7 @@ def module_progress_for_user(
             continue
         redone = completed_at is not None and completed_at >= since
         states.append(LessonState(lesson, redone, redone, changed=True))
-    progress.lessons = states
-    return progress
+    return states
 
 
 def module_delta_for_user(
@@ -323,22 +338,30 @@ def module_delta_for_user(
     lessons: list[LessonPage],
     passed: ModuleCompletion | None,
     now: datetime | None = None,
+    recertify_from: datetime | object | None = READ,
+    count_questions: bool = True,
 ) -> DeltaPath | None:
     """The learner's delta path to the module's current version, given its live `lessons`
     (refresher lessons included) and their latest completion (`passed`), or None when they take
     the whole module. An update first (module_update_path); failing that, a refresher
     (module_refresher_path). The quiz's size comes from the `training_delta_quiz_questions`
-    hooks (quizzes registers one), as training never imports quizzes. A few queries; none
-    without a completion."""
+    hooks (quizzes registers one), as training never imports quizzes, unless `count_questions`
+    is false (My training needs only the lessons). `recertify_from`: the open assignment's, when
+    the caller has it (else it is read). A few queries; none without a completion."""
     if passed is None:
         return None
     now = now or timezone.now()
     delta = module_update_path(module=module, passed=passed, lessons=lessons, now=now)
     if delta is None:
         delta = module_refresher_path(
-            user_id=passed.user_id, module=module, passed=passed, lessons=lessons, now=now
+            user_id=passed.user_id,
+            module=module,
+            passed=passed,
+            lessons=lessons,
+            now=now,
+            recertify_from=recertify_from,
         )
-    if delta is not None:
+    if delta is not None and count_questions:
         delta.questions = sum(
             hook(module=module, lesson_ids=delta.question_lesson_ids)
             for hook in hooks.get_hooks("training_delta_quiz_questions")
@@ -353,26 +376,28 @@ def module_refresher_path(
     passed: ModuleCompletion,
     lessons: list[LessonPage],
     now: datetime | None = None,
+    recertify_from: datetime | object | None = READ,
 ) -> DeltaPath | None:
     """A renewer's refresher path, or None: they are renewing when their latest completion
     (`passed`) is of the current version and has expired or their open assignment's reopen
     window has begun (Assignment.recertify_from), and the module has live refresher lessons.
     (A completion of an earlier version renews by the update path, or the whole module: a new
     version asks for more than the refresher.) A refresher lesson counts done only when
-    completed after `passed`, so each renewal reads it again. One query (none without refresher
-    lessons)."""
+    completed after `passed`, so each renewal reads it again. One query, for the open
+    assignment's recertify_from unless given (none without refresher lessons)."""
     refreshers = [lesson for lesson in lessons if lesson.refresher]
     if not refreshers or passed.module_version < module.version:
         return None
     now = now or timezone.now()
     expired = passed.expires_at is not None and passed.expires_at <= now
     if not expired:
-        recertify_from = (
-            Assignment.objects.open()
-            .filter(user_id=user_id, module=module)
-            .values_list("recertify_from", flat=True)
-            .first()
-        )
+        if recertify_from is READ:
+            recertify_from = (
+                Assignment.objects.open()
+                .filter(user_id=user_id, module=module)
+                .values_list("recertify_from", flat=True)
+                .first()
+            )
         if recertify_from is None or recertify_from > now:
             return None
     return DeltaPath(
@@ -623,7 +648,7 @@ def assignment_states_for_users(
     *, user_ids: list[int], now: datetime | None = None
 ) -> dict[int, list[AssignmentState]]:
     """Every open assignment of these people with its status, lesson progress and, where they
-    passed only an earlier version, the version now needed: six queries, however many people or
+    passed only an earlier version, the version now needed: five queries, however many people or
     assignments."""
     now = now or timezone.now()
     assignments = list(
@@ -641,7 +666,7 @@ def assignment_states_for_users(
         .values("user_id", "module_id")
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
-    totals = lesson_totals(module_ids=module_ids)
+    totals = lesson_totals(module_paths={a.module.path: a.module_id for a in assignments})
     passed = {
         (row["user_id"], row["module_id"]): row["version"]
         for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
@@ -711,22 +736,61 @@ def assignment_due_next(*, user: User, now: datetime | None = None) -> Assignmen
 
 
 def delta_next_lessons_apply(
-    *, user: User, states: list[AssignmentState], now: datetime | None = None
+    *,
+    user: User,
+    states: list[AssignmentState],
+    completions: list[ModuleCompletion],
+    now: datetime | None = None,
 ) -> None:
     """For one learner's assignments asking for an update or a renewal, set where the next
     action goes (the first lesson on their delta path still to read: a changed lesson, or the
-    refresher) and count their lessons as their delta path does. A few queries per module being
-    updated or renewed; none for the others."""
+    refresher) and count their lessons as their delta path does, given the learner's
+    `completions`, newest first (completion_history). One query for all of them (their lesson
+    progress; lessons from the site cache), and two more per module being updated to a new
+    version; none when nothing is being updated or renewed."""
     now = now or timezone.now()
-    for state in states:
-        recertify_from = state.assignment.recertify_from
-        renewing = recertify_from is not None and recertify_from <= now
-        if (state.update is None and not renewing) or not state.needs_action:
+    paths = [
+        state
+        for state in states
+        if state.needs_action
+        and (
+            state.update is not None
+            or (
+                state.assignment.recertify_from is not None
+                and state.assignment.recertify_from <= now
+            )
+        )
+    ]
+    if not paths:
+        return
+    module_ids = [state.assignment.module_id for state in paths]
+    rows: dict[int, dict[int, datetime | None]] = defaultdict(dict)
+    for module_id, lesson_id, completed_at in LessonProgress.objects.filter(
+        user=user, module_id__in=module_ids
+    ).values_list("module_id", "lesson_id", "completed_at"):
+        rows[module_id][lesson_id] = completed_at
+    latest: dict[int, ModuleCompletion] = {}
+    for completion in completions:
+        latest.setdefault(completion.module_id, completion)
+    for state in paths:
+        module = state.assignment.module
+        lessons = module_lessons_shown(module=module)
+        delta = module_delta_for_user(
+            module=module,
+            lessons=lessons,
+            passed=latest.get(module.pk),
+            now=now,
+            recertify_from=state.assignment.recertify_from,
+            count_questions=False,
+        )
+        if delta is None:
             continue
-        progress = module_progress_for_user(user=user, module=state.assignment.module)
-        if progress.delta is not None:
-            state.next_lesson = progress.next_lesson
-            state.lessons_done, state.lessons_total = progress.done, progress.total
+        progress = ModuleProgress(
+            lessons=_lesson_states(lessons=lessons, rows=rows[module.pk], delta=delta),
+            delta=delta,
+        )
+        state.next_lesson = progress.next_lesson
+        state.lessons_done, state.lessons_total = progress.done, progress.total
 
 
 def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) -> dict[int, int]:

@@ -232,7 +232,8 @@ def my_training(request):
     """Everything the learner must do, most urgent first, with status and the next action; then
     their certificates."""
     states = assignment_states_for_users(user_ids=[request.user.pk])[request.user.pk]
-    delta_next_lessons_apply(user=request.user, states=states)
+    completions = completion_history(user=request.user)
+    delta_next_lessons_apply(user=request.user, states=states, completions=completions)
     states = assignments_in_urgency_order(states=states)
     return render(
         request,
@@ -241,7 +242,7 @@ def my_training(request):
             "to_do": [s for s in states if s.needs_action],
             # A completion still valid while an update or renewal is asked for is in both.
             "done": [s for s in states if s.up_to_date],
-            "completions": completion_history(user=request.user),
+            "completions": completions,
         },
     )
 
