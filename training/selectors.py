@@ -107,7 +107,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         .order_by("path")
     )
-    totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
+    totals = lesson_totals_shown()
     progress = {
         row["module_id"]: row
         for row in LessonProgress.objects.filter(
@@ -623,8 +623,8 @@ def assignment_states_for_users(
     *, user_ids: list[int], now: datetime | None = None
 ) -> dict[int, list[AssignmentState]]:
     """Every open assignment of these people with its status, lesson progress and, where they
-    passed only an earlier version, the version now needed: six queries, however many people or
-    assignments."""
+    passed only an earlier version, the version now needed: four queries, however many people or
+    assignments (the lesson totals come from the site cache)."""
     now = now or timezone.now()
     assignments = list(
         _open_assignments(user_ids=user_ids, now=now).order_by("due_on", "module__title")
@@ -641,7 +641,7 @@ def assignment_states_for_users(
         .values("user_id", "module_id")
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
-    totals = lesson_totals(module_ids=module_ids)
+    totals = lesson_totals_shown()
     passed = {
         (row["user_id"], row["module_id"]): row["version"]
         for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
@@ -749,6 +749,16 @@ def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) 
     for path in lesson_paths:
         totals[modules[path[: -ModulePage.steplen]]] += 1
     return dict(totals)
+
+
+def lesson_totals_shown() -> dict[int, int]:
+    """lesson_totals for every module, for the learner's pages: kept in the site cache
+    (cms.site_cache), which forgets it whenever an editor publishes, unpublishes, moves or
+    deletes a page. No query when warm."""
+    return cached(
+        ("lesson-totals",),
+        lambda: lesson_totals(module_paths=dict(ModulePage.objects.values_list("path", "pk"))),
+    )
 
 
 def completion_history(*, user: User) -> list[ModuleCompletion]:
