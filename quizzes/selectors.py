@@ -48,7 +48,9 @@ def quiz_for_module_shown(*, module: ModulePage) -> Quiz | None:
     """quiz_for_module for the module page: kept in the site cache (cms.site_cache), which
     forgets it whenever an editor publishes a page or saves or deletes a quiz (quizzes.signals).
     Never for an attempt: starting and marking read the database."""
-    return cached(("quiz-of", module.pk), lambda: quiz_for_module(module=module))
+    # A list, so that a module without a quiz is remembered too (the cache never keeps None).
+    quizzes = cached(("quiz-of", module.pk), lambda: list(Quiz.objects.filter(module=module)[:1]))
+    return quizzes[0] if quizzes else None
 
 
 def quiz_is_open_to(*, user: User, quiz: Quiz) -> bool:

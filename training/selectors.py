@@ -276,8 +276,9 @@ def module_progress_for_user(
     *, user: User, module: ModulePage, lessons: list[LessonPage] | None = None
 ) -> ModuleProgress:
     """Each live lesson of the module (or `lessons`, module_lessons_shown's) with the learner's
-    ticks: two queries, one with `lessons` (a few more from version 2 on, or with refresher
-    lessons, to find a delta path).
+    ticks: two queries, one with `lessons` (from version 2 on, or with refresher lessons, one
+    more for their latest completion when they have one or have opened no lesson, and a few
+    more to find a delta path once they have completed).
 
     The refresher lessons are only on a refresher path: everyone else's lessons leave them out.
     On a delta path (module_delta_for_user) the other lessons count as done, and one to read
@@ -285,16 +286,24 @@ def module_progress_for_user(
     refresher)."""
     if lessons is None:
         lessons = _module_lessons_live(module)
-    rows = {
-        row["lesson_id"]: row["completed_at"]
-        for row in LessonProgress.objects.filter(user=user, module=module).values(
-            "lesson_id", "completed_at"
-        )
-    }
+    needs_completion = module.version > 1 or any(lesson.refresher for lesson in lessons)
+    progress_rows = LessonProgress.objects.filter(user=user, module=module)
+    fields = ["lesson_id", "completed_at"]
+    if needs_completion:
+        # Which completion is the latest comes with the ticks, so a learner who has none (most
+        # of those reading) costs no query more.
+        latest = ModuleCompletion.objects.filter(user=user, module=module).order_by("-completed_at")
+        progress_rows = progress_rows.annotate(latest_completion=Subquery(latest.values("pk")[:1]))
+        fields.append("latest_completion")
+    found = list(progress_rows.values(*fields))
+    rows = {row["lesson_id"]: row["completed_at"] for row in found}
     progress = ModuleProgress(opened_ids=frozenset(rows))
-    if module.version > 1 or any(lesson.refresher for lesson in lessons):
+    if needs_completion:
         # The latest completion, read once: the delta path and the assessment step both ask.
-        progress.completion = module_completion_latest(user=user, module=module)
+        if not found:
+            progress.completion = module_completion_latest(user=user, module=module)
+        elif completion_id := found[0]["latest_completion"]:
+            progress.completion = ModuleCompletion.objects.filter(pk=completion_id).first()
         progress.completion_read = True
     delta = progress.delta = module_delta_for_user(
         module=module, lessons=lessons, passed=progress.completion
