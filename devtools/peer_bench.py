@@ -272,7 +272,10 @@ def aware_seed(password: str) -> dict:
     EmailAddress.objects.create(user=learner, email=LEARNER_EMAIL, verified=True, primary=True)
     assignments_sync(user_ids=[learner.pk])
     module = learner.assignments.order_by("module__path").first().module
-    lesson = LessonPage.objects.child_of(module).live().order_by("path").first()
+    # The refresher opens module 00 but only renewers see it: time the lesson a first-timer reads.
+    lesson = (
+        LessonPage.objects.child_of(module).live().filter(refresher=False).order_by("path").first()
+    )
     body_html = str(lesson.body)
     first_paragraph = re.search(r"<p>[^<]{20,}", body_html).group(0)
     return {

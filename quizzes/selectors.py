@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
+from cms.site_cache import cached
 from quizzes.bank_check import (
     CheckChoice,
     CheckQuestion,
@@ -41,6 +42,15 @@ SUBMIT_GRACE = timedelta(seconds=30)
 
 def quiz_for_module(*, module: ModulePage) -> Quiz | None:
     return Quiz.objects.filter(module=module).first()
+
+
+def quiz_for_module_shown(*, module: ModulePage) -> Quiz | None:
+    """quiz_for_module for the module page: kept in the site cache (cms.site_cache), which
+    forgets it whenever an editor publishes a page or saves or deletes a quiz (quizzes.signals).
+    Never for an attempt: starting and marking read the database."""
+    # A list, so that a module without a quiz is remembered too (the cache never keeps None).
+    quizzes = cached(("quiz-of", module.pk), lambda: list(Quiz.objects.filter(module=module)[:1]))
+    return quizzes[0] if quizzes else None
 
 
 def quiz_is_open_to(*, user: User, quiz: Quiz) -> bool:
@@ -205,8 +215,9 @@ def attempts_lock(*, quiz: Quiz, cycle: list[Attempt], granted: int, now: dateti
 def quiz_status_for_user(
     *, user: User, quiz: Quiz, progress: ModuleProgress, now: datetime
 ) -> QuizStatus:
-    """The learner's attempts, open attempt, cooldown and whether they may start: four queries
-    (five once a full set of attempts is used: the extra attempts given).
+    """The learner's attempts, open attempt, cooldown and whether they may start: three queries
+    (one more with a time limit: the learner's extra time; one more once a full set of attempts
+    is used: the extra attempts given).
 
     A cycle is the module's current version, restarting after each completion of the module
     (a refresher starts a new cycle): only attempts in the cycle count towards the limit, less
@@ -231,7 +242,8 @@ def quiz_status_for_user(
         quiz=quiz,
         attempts=attempts,
         attempts_in_cycle=lock.used,
-        extra_percent=extra_time_percent(user=user),
+        # Extra time only stretches a time limit: without one there is nothing to read.
+        extra_percent=extra_time_percent(user=user) if quiz.time_limit_minutes else 0,
         open_attempt=next((a for a in attempts if a.is_open), None),
         passed_attempt=next(
             (a for a in attempts if a.passed and a.module_version == module.version), None

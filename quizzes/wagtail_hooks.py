@@ -33,7 +33,7 @@ from quizzes.selectors import (
     question_bank_rows,
     question_choice_counts,
     question_statistics,
-    quiz_for_module,
+    quiz_for_module_shown,
     quiz_status_for_user,
     team_attempts,
     toolbox_check_draw,
@@ -154,7 +154,7 @@ def quiz_insights_overview_link(request, modules) -> dict | None:
 @hooks.register("training_module_assessment")
 def module_assessment(request, module, progress) -> dict | None:
     """The module page's assessment step: rules, where the learner stands, and what to do next."""
-    quiz = quiz_for_module(module=module)
+    quiz = quiz_for_module_shown(module=module)
     if quiz is None:
         return None
     delta = progress.delta

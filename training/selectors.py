@@ -107,7 +107,7 @@ def module_catalogue_for_user(*, user: User, index: ModuleIndexPage) -> list[Cat
         )
         .order_by("path")
     )
-    totals = lesson_totals(module_paths={module.path: module.pk for module in modules})
+    totals = lesson_totals_shown()
     progress = {
         row["module_id"]: row
         for row in LessonProgress.objects.filter(
@@ -279,8 +279,9 @@ def module_progress_for_user(
     *, user: User, module: ModulePage, lessons: list[LessonPage] | None = None
 ) -> ModuleProgress:
     """Each live lesson of the module (or `lessons`, module_lessons_shown's) with the learner's
-    ticks: two queries, one with `lessons` (a few more from version 2 on, or with refresher
-    lessons, to find a delta path).
+    ticks: two queries, one with `lessons` (from version 2 on, or with refresher lessons, one
+    more for their latest completion when they have one or have opened no lesson, and a few
+    more to find a delta path once they have completed).
 
     The refresher lessons are only on a refresher path: everyone else's lessons leave them out.
     On a delta path (module_delta_for_user) the other lessons count as done, and one to read
@@ -288,15 +289,24 @@ def module_progress_for_user(
     refresher)."""
     if lessons is None:
         lessons = _module_lessons_live(module)
-    rows = dict(
-        LessonProgress.objects.filter(user=user, module=module).values_list(
-            "lesson_id", "completed_at"
-        )
-    )
+    needs_completion = _module_has_paths(module, lessons)
+    progress_rows = LessonProgress.objects.filter(user=user, module=module)
+    fields = ["lesson_id", "completed_at"]
+    if needs_completion:
+        # Which completion is the latest comes with the ticks, so a learner who has none (most
+        # of those reading) costs no query more.
+        latest = ModuleCompletion.objects.filter(user=user, module=module).order_by("-completed_at")
+        progress_rows = progress_rows.annotate(latest_completion=Subquery(latest.values("pk")[:1]))
+        fields.append("latest_completion")
+    found = list(progress_rows.values(*fields))
+    rows = {row["lesson_id"]: row["completed_at"] for row in found}
     progress = ModuleProgress(opened_ids=frozenset(rows))
-    if _module_has_paths(module, lessons):
+    if needs_completion:
         # The latest completion, read once: the delta path and the assessment step both ask.
-        progress.completion = module_completion_latest(user=user, module=module)
+        if not found:
+            progress.completion = module_completion_latest(user=user, module=module)
+        elif completion_id := found[0]["latest_completion"]:
+            progress.completion = ModuleCompletion.objects.filter(pk=completion_id).first()
         progress.completion_read = True
     progress.delta = module_delta_for_user(
         module=module, lessons=lessons, passed=progress.completion
@@ -648,8 +658,8 @@ def assignment_states_for_users(
     *, user_ids: list[int], now: datetime | None = None
 ) -> dict[int, list[AssignmentState]]:
     """Every open assignment of these people with its status, lesson progress and, where they
-    passed only an earlier version, the version now needed: five queries, however many people or
-    assignments."""
+    passed only an earlier version, the version now needed: four queries, however many people or
+    assignments (the lesson totals come from the site cache)."""
     now = now or timezone.now()
     assignments = list(
         _open_assignments(user_ids=user_ids, now=now).order_by("due_on", "module__title")
@@ -666,7 +676,7 @@ def assignment_states_for_users(
         .values("user_id", "module_id")
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
-    totals = lesson_totals(module_paths={a.module.path: a.module_id for a in assignments})
+    totals = lesson_totals_shown()
     passed = {
         (row["user_id"], row["module_id"]): row["version"]
         for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
@@ -813,6 +823,16 @@ def lesson_totals(*, module_ids=(), module_paths: dict[str, int] | None = None) 
     for path in lesson_paths:
         totals[modules[path[: -ModulePage.steplen]]] += 1
     return dict(totals)
+
+
+def lesson_totals_shown() -> dict[int, int]:
+    """lesson_totals for every module, for the learner's pages: kept in the site cache
+    (cms.site_cache), which forgets it whenever an editor publishes, unpublishes, moves or
+    deletes a page. No query when warm."""
+    return cached(
+        ("lesson-totals",),
+        lambda: lesson_totals(module_paths=dict(ModulePage.objects.values_list("path", "pk"))),
+    )
 
 
 def completion_history(*, user: User) -> list[ModuleCompletion]:

@@ -2,6 +2,7 @@
 each for a signed-in officer, the same for a small module as for a large one (more lessons, more
 blocks in each, more questions), and the caches behind that forget what editors change."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -10,13 +11,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
 from accounts.models import Department
 from tests.conftest import totp_activate
 from tests.factories import LESSON_BODY, catalogue, lessons_of
 from tests.quizzes.conftest import quiz_for
-from training.models import Audience, LessonPage, LessonProgress, ModulePage
+from training.models import Assignment, Audience, LessonPage, LessonProgress, ModulePage
 
 MAX_QUERIES = 10
 
@@ -148,15 +150,20 @@ def test_the_cached_links_routes_and_roles_follow_what_editors_change(officer_cl
 
 
 # What a warm page asks the database now that the page at the URL, its view restrictions, a
-# module's lessons and a lesson's module come from the site cache, and a lesson already opened
-# is not looked up again: the session, the user, and the learner's progress in the module.
-WARM_LIMITS = {"lesson": 3, "module": 5}
+# module's lessons and a lesson's module, every module's lesson count and a module's quiz come
+# from the site cache, and a lesson already opened is not looked up again: the session, the user,
+# the learner's progress in the module (on the module page, their attempts at its quiz and their
+# latest completion too: the quiz's attempts count from it), and on My training their
+# assignments, lesson progress, completions and certificates.
+WARM_LIMITS = {"lesson": 3, "module": 5, "my training": 7}
 
 
 def test_the_module_and_its_lessons_come_from_the_site_cache(officer_client):
     module = module_of_size("cached-module", lessons=2, blocks_repeat=1)
     first, second = lessons_of(module)
-    counts = queries_per_page(officer_client, {"lesson": first.url, "module": module.url})
+    quiz_for(module, questions=2)
+    urls = {"lesson": first.url, "module": module.url, "my training": "/my-training/"}
+    counts = queries_per_page(officer_client, urls)
     for name, limit in WARM_LIMITS.items():
         assert len(counts[name]) <= limit, f"{name}: {len(counts[name])}\n" + "\n".join(
             counts[name]
@@ -217,3 +224,52 @@ def test_a_cached_view_restriction_follows_its_groups(officer_client):
     assert officer_client.get(lesson.url).status_code == 403
     restriction.delete()
     assert officer_client.get(lesson.url).status_code == 200
+
+
+def test_my_trainings_cached_lesson_counts_and_a_modules_cached_quiz_follow_editors(
+    officer_client,
+):
+    module = module_of_size("counted-module", lessons=2, blocks_repeat=1)
+    Assignment.objects.create(
+        user=officer_client.user,
+        module=module,
+        assigned_at=timezone.now(),
+        due_on=timezone.localdate() + dt.timedelta(days=28),
+    )
+    quiz = quiz_for(module, questions=2, pass_mark=80)
+    assert "0 of 2" in officer_client.get("/my-training/").content.decode()
+    assert "Pass mark 80%." in officer_client.get(module.url).content.decode()
+
+    # Publishing a third lesson counts it at once; saving the quiz shows its new rules.
+    third = LessonPage(title="Lesson 3", slug="lesson-3", summary="S", body=LESSON_BODY)
+    module.add_child(instance=third)
+    third.save_revision().publish()
+    assert "0 of 3" in officer_client.get("/my-training/").content.decode()
+    quiz.pass_mark = 70
+    quiz.save()
+    page = officer_client.get(module.url).content.decode()
+    assert "Pass mark 70%." in page
+    assert "Pass mark 80%." not in page
+
+
+def test_the_cached_header_and_footer_differ_by_what_they_ask_and_follow_the_settings(
+    officer_client, site
+):
+    from cms.models import CouncilSettings
+
+    signed_in = officer_client.get("/my-training/").content.decode()
+    assert "Sign out" in signed_in
+    assert 'href="/my-training/">My training' in signed_in
+    # Another client, not signed in, on the same site: the signed-in header is not shared.
+    anonymous = Client().get("/").content.decode()
+    assert "Sign out" not in anonymous
+    assert "Sign in" in anonymous
+    assert 'href="/my-training/">My training' not in anonymous
+
+    settings = CouncilSettings.for_site(site)
+    settings.council_name = "Borsetshire Council"
+    settings.support_email = "help@borsetshire.example.gov.uk"
+    settings.save()
+    page = officer_client.get("/my-training/").content.decode()
+    assert "Borsetshire Council</span>" in page  # the header
+    assert "mailto:help@borsetshire.example.gov.uk" in page  # the footer
