@@ -170,6 +170,29 @@ def test_every_lesson_names_primary_sources_and_when_it_was_last_reviewed():
             assert host.endswith(PRIMARY), f"{path.name}: {source['url']} is not a primary source"
 
 
+def strings_in(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def test_no_paragraph_in_a_lesson_is_over_sixty_words():
+    paragraph = re.compile(r"<(p|li)\b[^>]*>(.*?)</\1>", re.S)
+    long = []
+    for _, path, spec in lesson_specs():
+        for text in strings_in(spec["body"]):
+            for match in paragraph.finditer(text):
+                words = re.sub(r"<[^>]+>", " ", match.group(2)).split()
+                if len(words) > 60:
+                    long.append(f"{path.parent.parent.name}/{path.name}: {' '.join(words[:8])}")
+    assert not long, "\n".join(long)
+
+
 def test_every_link_in_a_lesson_goes_to_a_primary_source():
     link = re.compile(r'(?:href="|(?:source_url|url|link): *"?)(https?://[^"\s]+)')
     for _, path, _ in lesson_specs():
