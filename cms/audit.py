@@ -164,6 +164,21 @@ def audit_record(
     )
 
 
+def audit_update(instance: models.Model, values: dict[str, Any], *, user=None) -> None:
+    """Set `values` on `instance`, save it, and write the edit to the audit trail with each
+    field's before and after (audit_record)."""
+    before = audit_snapshot(instance)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    instance.save()
+    audit_record(
+        instance=instance,
+        action=ACTION_EDIT,
+        user=user,
+        changes=audit_changes(before=before, after=audit_snapshot(instance)),
+    )
+
+
 def audit_entry(
     *,
     instance: models.Model,

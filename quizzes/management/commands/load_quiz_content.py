@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from cms.audit import audit_changes, audit_record, audit_snapshot
+from cms.audit import audit_update
 from quizzes.bank import CleanRow, row_clean, row_fingerprint
 from quizzes.models import Question, Quiz, ShowAnswers
 from quizzes.selectors import bank_lookups, question_bank_rows
@@ -84,15 +84,7 @@ class Command(BaseCommand):
         self.counts["quizzes"] += created
         if created or any(getattr(quiz, k) != v for k, v in OLD_QUIZ_SETTINGS.items()):
             return
-        before = audit_snapshot(quiz)
-        for key, value in QUIZ_SETTINGS.items():
-            setattr(quiz, key, value)
-        quiz.save()
-        audit_record(
-            instance=quiz,
-            action="wagtail.edit",
-            changes=audit_changes(before=before, after=audit_snapshot(quiz)),
-        )
+        audit_update(quiz, QUIZ_SETTINGS)
         self.stdout.write(f"{quiz}: given today's attempt rules (it had the old defaults).")
 
     def ensure_bank(self, path: Path, spec: dict, module: ModulePage, lookups: dict) -> None:

@@ -26,7 +26,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from cms.audit import ACTION_EDIT, audit_changes, audit_record, audit_snapshot
+from cms.audit import audit_update
 from cms.models import HomePage
 from training.blocks import LessonBlocks
 from training.models import AssignmentRule, Audience, LessonPage, ModuleIndexPage, ModulePage
@@ -275,15 +275,7 @@ class Command(BaseCommand):
         if edited_in_admin(instance):
             self.counts[f"{kind}_kept"] += 1
             return
-        before = audit_snapshot(instance)
-        for name, value in wanted.items():
-            setattr(instance, name, value)
-        instance.save()
-        audit_record(
-            instance=instance,
-            action=ACTION_EDIT,
-            changes=audit_changes(before=before, after=audit_snapshot(instance)),
-        )
+        audit_update(instance, wanted)
         self.counts[f"{kind}_updated"] += 1
 
     @staticmethod
