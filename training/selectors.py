@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.html import strip_tags
 from wagtail import hooks
@@ -578,19 +577,6 @@ URGENCY = [
 ]
 
 
-# How many audiences a module is for (its audience count): the fewer, the more it is made for the
-# people it is assigned to. Zero ("for everyone") counts as the broadest.
-MODULE_AUDIENCES = Coalesce(
-    Subquery(
-        ModulePage.audiences.through.objects.filter(modulepage_id=OuterRef("module_id"))
-        .values("modulepage_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    ),
-    0,
-)
-
-
 STATUS_TAGS = {
     Status.NOT_STARTED: "govuk-tag--grey",
     Status.IN_PROGRESS: "govuk-tag--blue",
@@ -655,14 +641,19 @@ class AssignmentState:
 
 
 def assignment_states_for_users(
-    *, user_ids: list[int], now: datetime | None = None
+    *,
+    user_ids: list[int],
+    now: datetime | None = None,
+    completions: list[ModuleCompletion] | None = None,
 ) -> dict[int, list[AssignmentState]]:
     """Every open assignment of these people with its status, lesson progress and, where they
-    passed only an earlier version, the version now needed: four queries, however many people or
-    assignments (the lesson totals come from the site cache)."""
+    passed only an earlier version, the version now needed: three queries, however many people
+    or assignments (the lesson totals come from the site cache), two given their `completions`
+    (read already, as My training lists them), and one more when someone passed only an earlier
+    version."""
     now = now or timezone.now()
-    assignments = list(
-        _open_assignments(user_ids=user_ids, now=now).order_by("due_on", "module__title")
+    assignments = sorted(
+        _open_assignments(user_ids=user_ids, now=now), key=lambda a: (a.due_on, a.module.title)
     )
     module_ids = {a.module_id for a in assignments}
     done = {
@@ -677,16 +668,33 @@ def assignment_states_for_users(
         .annotate(done=Count("pk", filter=Q(completed_at__isnull=False)))
     }
     totals = lesson_totals_shown()
-    passed = {
-        (row["user_id"], row["module_id"]): row["version"]
-        for row in ModuleCompletion.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
-        .values("user_id", "module_id")
-        .annotate(version=Max("module_version"))
+    if completions is None:
+        passed = {
+            (row["user_id"], row["module_id"]): row["version"]
+            for row in ModuleCompletion.objects.filter(
+                user_id__in=user_ids, module_id__in=module_ids
+            )
+            .values("user_id", "module_id")
+            .annotate(version=Max("module_version"))
+        }
+    else:
+        passed = {}
+        for completion in completions:
+            key = (completion.user_id, completion.module_id)
+            passed[key] = max(passed.get(key, 0), completion.module_version)
+    behind_modules = {
+        a.module_id
+        for a in assignments
+        if passed.get((a.user_id, a.module_id), a.required_version) < a.required_version
     }
-    versions = {
-        (v.module_id, v.number): v
-        for v in ModuleVersion.objects.filter(module_id__in=module_ids, number__gt=1)
-    }
+    versions = (
+        {
+            (v.module_id, v.number): v
+            for v in ModuleVersion.objects.filter(module_id__in=behind_modules, number__gt=1)
+        }
+        if behind_modules
+        else {}
+    )
     states: dict[int, list[AssignmentState]] = {user_id: [] for user_id in user_ids}
     for assignment in assignments:
         key = (assignment.user_id, assignment.module_id)
@@ -708,15 +716,25 @@ def assignment_states_for_users(
     return states
 
 
-def _open_assignments(*, user_ids: list[int], now: datetime):
-    """These people's open assignments with their status, module and the module's audience
-    count (what the urgency order needs)."""
-    return (
-        Assignment.objects.open()
-        .filter(user_id__in=user_ids)
-        .with_status(now)
-        .annotate(module_audiences=MODULE_AUDIENCES)
-        .select_related("module")
+def _open_assignments(*, user_ids: list[int], now: datetime) -> list[Assignment]:
+    """These people's open assignments with their status, each with its module (from
+    modules_shown, with the audience count the urgency order needs): one query."""
+    modules = modules_shown()
+    assignments = list(Assignment.objects.open().filter(user_id__in=user_ids).with_status(now))
+    for assignment in assignments:
+        assignment.module = modules[assignment.module_id]
+    return assignments
+
+
+def modules_shown() -> dict[int, ModulePage]:
+    """Every module page by id, live or not (an assignment or a completion may name one since
+    taken down), each with `audience_count`, how many audiences it is for: the fewer, the more
+    it is made for the people it is assigned to (zero, "for everyone", counts as the broadest).
+    For the learner's pages: kept in the site cache (cms.site_cache), which forgets it whenever
+    an editor publishes, unpublishes, moves or deletes a page. No query when warm."""
+    return cached(
+        ("modules",),
+        lambda: {m.pk: m for m in ModulePage.objects.annotate(audience_count=Count("audiences"))},
     )
 
 
@@ -724,7 +742,7 @@ def _urgency_key(state: "AssignmentState") -> tuple:
     return (
         URGENCY.index(state.status),
         state.due_on or date.max,
-        state.assignment.module_audiences or 10**6,
+        state.assignment.module.audience_count or 10**6,
         state.assignment.module.title,
     )
 
@@ -836,12 +854,12 @@ def lesson_totals_shown() -> dict[int, int]:
 
 
 def completion_history(*, user: User) -> list[ModuleCompletion]:
-    """A person's completions, newest first, with their modules: one query."""
-    return list(
-        ModuleCompletion.objects.filter(user=user)
-        .select_related("module")
-        .order_by("-completed_at")
-    )
+    """A person's completions, newest first, with their modules (modules_shown): one query."""
+    modules = modules_shown()
+    completions = list(ModuleCompletion.objects.filter(user=user).order_by("-completed_at"))
+    for completion in completions:
+        completion.module = modules[completion.module_id]
+    return completions
 
 
 # How far down My team reaches: reports, their reports, and so on, this many levels.

@@ -231,8 +231,10 @@ def lesson_progress_record(request, *, lesson: LessonPage) -> HttpResponse | Non
 def my_training(request):
     """Everything the learner must do, most urgent first, with status and the next action; then
     their certificates."""
-    states = assignment_states_for_users(user_ids=[request.user.pk])[request.user.pk]
     completions = completion_history(user=request.user)
+    states = assignment_states_for_users(user_ids=[request.user.pk], completions=completions)[
+        request.user.pk
+    ]
     delta_next_lessons_apply(user=request.user, states=states, completions=completions)
     states = assignments_in_urgency_order(states=states)
     return render(

@@ -4,6 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# How long an expectation waits for the page to come round (Playwright's default is 5 s): the
+# whole suite runs in two processes on two cores, where a live server under load, and Wagtail's
+# editing-session pings in its admin, can take longer than that to answer.
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
