@@ -719,23 +719,31 @@ def assignment_states_for_users(
 def _open_assignments(*, user_ids: list[int], now: datetime) -> list[Assignment]:
     """These people's open assignments with their status, each with its module (from
     modules_shown, with the audience count the urgency order needs): one query."""
-    modules = modules_shown()
     assignments = list(Assignment.objects.open().filter(user_id__in=user_ids).with_status(now))
+    modules = modules_shown(module_ids={a.module_id for a in assignments})
     for assignment in assignments:
         assignment.module = modules[assignment.module_id]
     return assignments
 
 
-def modules_shown() -> dict[int, ModulePage]:
+def modules_shown(*, module_ids: set[int]) -> dict[int, ModulePage]:
     """Every module page by id, live or not (an assignment or a completion may name one since
     taken down), each with `audience_count`, how many audiences it is for: the fewer, the more
     it is made for the people it is assigned to (zero, "for everyone", counts as the broadest).
     For the learner's pages: kept in the site cache (cms.site_cache), which forgets it whenever
-    an editor publishes, unpublishes, moves or deletes a page. No query when warm."""
-    return cached(
-        ("modules",),
-        lambda: {m.pk: m for m in ModulePage.objects.annotate(audience_count=Count("audiences"))},
-    )
+    an editor publishes, unpublishes, moves or deletes a page. No query when warm and holding
+    every one of `module_ids`; one for those it lacks (a module made since, where this process
+    caches alone while Redis is down)."""
+    modules = cached(("modules",), _modules_read)
+    missing = module_ids - modules.keys()
+    if missing:
+        modules |= _modules_read(pk__in=missing)
+    return modules
+
+
+def _modules_read(**filters) -> dict[int, ModulePage]:
+    modules = ModulePage.objects.filter(**filters).annotate(audience_count=Count("audiences"))
+    return {module.pk: module for module in modules}
 
 
 def _urgency_key(state: "AssignmentState") -> tuple:
@@ -855,8 +863,8 @@ def lesson_totals_shown() -> dict[int, int]:
 
 def completion_history(*, user: User) -> list[ModuleCompletion]:
     """A person's completions, newest first, with their modules (modules_shown): one query."""
-    modules = modules_shown()
     completions = list(ModuleCompletion.objects.filter(user=user).order_by("-completed_at"))
+    modules = modules_shown(module_ids={c.module_id for c in completions})
     for completion in completions:
         completion.module = modules[completion.module_id]
     return completions
