@@ -44,6 +44,16 @@ def module_of_size(slug: str, *, lessons: int, blocks_repeat: int) -> ModulePage
     return module
 
 
+def assign(user, module: ModulePage) -> Assignment:
+    """An open assignment of the module, due in four weeks."""
+    return Assignment.objects.create(
+        user=user,
+        module=module,
+        assigned_at=timezone.now(),
+        due_on=timezone.localdate() + dt.timedelta(days=28),
+    )
+
+
 def learner_urls(module: ModulePage, quiz) -> dict[str, str]:
     return {
         "catalogue": catalogue().url,
@@ -231,12 +241,7 @@ def test_my_trainings_cached_lesson_counts_and_a_modules_cached_quiz_follow_edit
     officer_client,
 ):
     module = module_of_size("counted-module", lessons=2, blocks_repeat=1)
-    Assignment.objects.create(
-        user=officer_client.user,
-        module=module,
-        assigned_at=timezone.now(),
-        due_on=timezone.localdate() + dt.timedelta(days=28),
-    )
+    assign(officer_client.user, module)
     quiz = quiz_for(module, questions=2, pass_mark=80)
     assert "0 of 2" in officer_client.get("/my-training/").content.decode()
     assert "Pass mark 80%." in officer_client.get(module.url).content.decode()
@@ -280,12 +285,7 @@ def test_my_training_shows_a_module_the_cached_modules_do_not_hold_yet(officer_c
     """A module page written where the site cache was not told (this process caching alone
     while Redis is down, say) is read from the database, not missed."""
     first = module_of_size("cached-first", lessons=1, blocks_repeat=1)
-    Assignment.objects.create(
-        user=officer_client.user,
-        module=first,
-        assigned_at=timezone.now(),
-        due_on=timezone.localdate() + dt.timedelta(days=28),
-    )
+    assign(officer_client.user, first)
     assert officer_client.get("/my-training/").status_code == 200  # the modules are cached
     later = ModulePage(
         title="Module made since",
@@ -295,12 +295,7 @@ def test_my_training_shows_a_module_the_cached_modules_do_not_hold_yet(officer_c
         learning_outcomes=json.dumps([{"type": "outcome", "value": "Spot the signs."}]),
     )
     catalogue().add_child(instance=later)  # saved live, with no publish signal
-    Assignment.objects.create(
-        user=officer_client.user,
-        module=later,
-        assigned_at=timezone.now(),
-        due_on=timezone.localdate() + dt.timedelta(days=28),
-    )
+    assign(officer_client.user, later)
     response = officer_client.get("/my-training/")
     assert response.status_code == 200
     assert "Module made since" in response.content.decode()
